@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Directory-scan benchmark (issue: scanner core).
+#
+# Builds a tree of 200,000 files holding one NetSession install (the demo fixture's
+# volumes copied in), then times, with a warm cache, best of N runs:
+#   find DIR -type f > /dev/null
+#   netsession-scan -q DIR > /dev/null      (full scan: matching, hashing, content)
+# and prints both times and their ratio. The goal is a ratio of at most 1.5.
+#
+#   benches/dir_scan.sh [TREE_DIR] [RUNS]
+#
+# The tree is kept between runs (delete TREE_DIR to rebuild it). Needs python3.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+tree=${1:-${TMPDIR:-/tmp}/netsession-bench-tree}
+runs=${2:-5}
+files=200000
+
+cargo build --release --quiet --manifest-path "$here/Cargo.toml"
+bin="$here/target/release/netsession-scan"
+
+if [ ! -f "$tree/.complete" ]; then
+  echo "building $files-file tree in $tree ..." >&2
+  rm -rf "$tree"
+  mkdir -p "$tree"
+  python3 - "$tree" "$files" <<'PY'
+import os, sys
+root, total = sys.argv[1], int(sys.argv[2])
+# A Windows-like spread: deep system folders, several profiles, program folders.
+tops = ["C/Windows/WinSxS", "C/Windows/System32/DriverStore", "C/Program Files",
+        "C/Program Files (x86)", "C/ProgramData/Package Cache"]
+tops += [f"C/Users/user{u}/AppData/Local/Vendor{u}" for u in range(8)]
+tops += [f"C/Users/user{u}/AppData/Roaming/Mozilla/Profiles" for u in range(8)]
+made, d = 0, 0
+while made < total:
+    top = tops[d % len(tops)]
+    folder = os.path.join(root, top, f"pkg{d:05d}", f"sub{d % 7}")
+    os.makedirs(folder, exist_ok=True)
+    for i in range(min(100, total - made)):
+        with open(os.path.join(folder, f"file{i:03d}.dat"), "wb") as f:
+            f.write(b"x" * (i % 5))
+        made += 1
+    d += 1
+PY
+  # One NetSession install (and the demo's other volumes' traces) inside the tree.
+  cp -r "$here/fixtures/demo-mounted/C/." "$tree/C/"
+  touch "$tree/.complete"
+fi
+
+count=$(find "$tree" -type f | wc -l)
+echo "tree: $tree ($count files)"
+
+best() { # best wall time in seconds of "$@", over $runs runs
+  local best_ns= t0 t1 ns
+  for _ in $(seq "$runs"); do
+    t0=$(date +%s%N)
+    "$@" > /dev/null 2>&1
+    t1=$(date +%s%N)
+    ns=$((t1 - t0))
+    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
+  done
+  awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
+
+# Warm the cache.
+find "$tree" -type f > /dev/null
+"$bin" -q "$tree" > /dev/null
+
+t_find=$(best find "$tree" -type f)
+t_scan=$(best "$bin" -q "$tree")
+rows=$("$bin" -q "$tree" | tail -n +2 | wc -l)
+ratio=$(awk -v a="$t_scan" -v b="$t_find" 'BEGIN { printf "%.2f", a / b }')
+echo "find -type f:     ${t_find} s"
+echo "netsession-scan:  ${t_scan} s  ($rows evidence rows)"
+echo "ratio:            ${ratio} (goal <= 1.5)"
+awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }' || { echo "SLOWER THAN THE GOAL" >&2; exit 1; }

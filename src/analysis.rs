@@ -1,0 +1,288 @@
+//! From a matched entry to evidence rows: its file-system times, its hash, its class
+//! inside an install tree, and what its content says.
+
+use crate::catalog::{Catalog, Confidence, ContentKind, FileClass, MatchKind, RuleInfo, fold_case};
+use crate::content::stream::FileStream;
+use crate::content::{self, FileContext};
+use crate::evidence::EvidenceRow;
+use crate::fs::{Candidate, EntryKind, FileSystem, FileTime};
+use crate::warning::Warnings;
+
+/// Options that change what analysis reads.
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    pub hash: bool,
+    /// Most bytes of one file read for its text content.
+    pub text_cap: usize,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            hash: true,
+            text_cap: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// What reading a file gave.
+#[derive(Debug, Default)]
+struct FileRead {
+    sha256: String,
+    rows: Vec<EvidenceRow>,
+    class: Option<FileClass>,
+    rule: Option<RuleInfo>,
+    note: Option<String>,
+}
+
+/// Every row for one candidate.
+pub fn analyze(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+) -> Vec<EvidenceRow> {
+    let file_rule = &catalog.files[candidate.found.rule];
+    let source = fs.candidate_source(candidate);
+    let path = candidate.evidence_path();
+    let user = candidate_user(candidate);
+
+    let mut read = FileRead::default();
+    let mut rule = file_rule.info.clone();
+    let mut what = file_rule.info.what.clone();
+    match (&candidate.kind, &candidate.found.kind) {
+        (EntryKind::Dir, MatchKind::TreeMember) => {
+            what = format!("folder inside the {}", file_rule.info.what);
+        }
+        (EntryKind::Dir, _) => {}
+        (EntryKind::File, kind) => {
+            let member = *kind == MatchKind::TreeMember;
+            let text_wanted = !member && file_rule.content == Some(ContentKind::Text);
+            read = read_file(
+                fs,
+                candidate,
+                catalog,
+                options,
+                warnings,
+                member,
+                text_wanted,
+            );
+            if let Some(member_rule) = &read.rule {
+                rule = member_rule.clone();
+                what = member_rule.what.clone();
+            }
+        }
+        (EntryKind::Link { target }, _) => {
+            read.note = Some(format!("symbolic link to {target}, not followed"));
+        }
+        (EntryKind::Special, _) => {
+            read.note = Some("not a regular file (FIFO, socket or device); not read".into());
+        }
+    }
+
+    let ctx = FileContext {
+        path: path.clone(),
+        name: candidate.name().to_string(),
+        user: user.clone(),
+        source: source.clone(),
+        state: candidate.state,
+        sha256: read.sha256.clone(),
+    };
+    let mut rows = entry_rows(candidate, &rule, &what, &read, &ctx);
+    rows.append(&mut read.rows);
+    rows
+}
+
+/// One row per distinct time of the entry (times that coincide share a row).
+fn entry_rows(
+    candidate: &Candidate,
+    rule: &RuleInfo,
+    what: &str,
+    read: &FileRead,
+    ctx: &FileContext,
+) -> Vec<EvidenceRow> {
+    let mut message = format!("{what}: {}", candidate.name());
+    if let (Some(size), EntryKind::File) = (candidate.size, &candidate.kind) {
+        message.push_str(&format!(" ({size} bytes)"));
+    }
+    if candidate.found.kind == MatchKind::TreeMember {
+        message.push_str(&format!(" in {}", candidate.tree_root_path()));
+    }
+    if let Some(note) = &read.note {
+        message.push_str(&format!("; {note}"));
+    }
+    if rule.confidence == Confidence::G {
+        message.push_str(&format!(" [{}]", Confidence::G.describe()));
+    }
+    let base = EvidenceRow {
+        datetime: None,
+        timestamp_desc: String::new(),
+        message,
+        artifact: rule.id.clone(),
+        user: ctx.user.clone(),
+        path: ctx.path.clone(),
+        value: read
+            .class
+            .map(|c| format!("class={}", c.describe()))
+            .unwrap_or_default(),
+        size: candidate.size.filter(|_| candidate.kind != EntryKind::Dir),
+        sha256: ctx.sha256.clone(),
+        state: candidate.state,
+        source: ctx.source.clone(),
+        locator: candidate.locator.clone(),
+    };
+    let groups = group_times(&candidate.times);
+    if groups.is_empty() {
+        let mut row = base;
+        row.timestamp_desc = "No Time (file system gave none)".into();
+        return vec![row];
+    }
+    groups
+        .into_iter()
+        .map(|(desc, time)| {
+            let mut row = base.clone();
+            row.datetime = Some(time);
+            row.timestamp_desc = desc;
+            row
+        })
+        .collect()
+}
+
+/// Group equal times of one attribute: `Created, Modified (filesystem)`.
+fn group_times(times: &[FileTime]) -> Vec<(String, crate::time::Timestamp)> {
+    let mut groups: Vec<(&'static str, crate::time::Timestamp, Vec<&'static str>)> = Vec::new();
+    for t in times {
+        match groups
+            .iter_mut()
+            .find(|(attr, time, _)| *attr == t.attribute && *time == t.time)
+        {
+            Some(group) => group.2.push(t.label),
+            None => groups.push((t.attribute, t.time, vec![t.label])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(attr, time, labels)| (format!("{} ({attr})", labels.join(", ")), time))
+        .collect()
+}
+
+fn read_file(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+    member: bool,
+    text_wanted: bool,
+) -> FileRead {
+    let mut read = FileRead::default();
+    let location = candidate.evidence_path();
+    let source = fs.candidate_source(candidate);
+    let fail = |read: &mut FileRead, what: String| {
+        warnings.push(&source, &location, what);
+        read.note = Some("content could not be read".into());
+    };
+    let reader = match fs.open(candidate) {
+        Ok(r) => r,
+        Err(err) => {
+            fail(&mut read, format!("{err}"));
+            if member {
+                classify_member(candidate, catalog, None, &mut read);
+            }
+            return read;
+        }
+    };
+    let stream = match FileStream::start(reader, options.hash) {
+        Ok(s) => s,
+        Err(err) => {
+            fail(&mut read, format!("read error at offset 0: {err}"));
+            if member {
+                classify_member(candidate, catalog, None, &mut read);
+            }
+            return read;
+        }
+    };
+    let content_kind = content::sniff(stream.head());
+    let mut wants_text = text_wanted && content_kind == ContentKind::Text;
+    if member && classify_member(candidate, catalog, Some(content_kind), &mut read) {
+        wants_text =
+            read.class.is_some_and(FileClass::is_textual) && content_kind == ContentKind::Text;
+    }
+    let keep = if wants_text { options.text_cap } else { 0 };
+    let result = match stream.finish(keep) {
+        Ok(r) => r,
+        Err(err) => {
+            fail(&mut read, format!("read error: {err}"));
+            return read;
+        }
+    };
+    read.sha256 = result.sha256.unwrap_or_default();
+    if wants_text {
+        if result.cut {
+            warnings.push(
+                &source,
+                &location,
+                format!(
+                    "text read only up to {} bytes of {}; the hash covers the whole file",
+                    options.text_cap, result.bytes_read
+                ),
+            );
+        }
+        if let Some(text) = content::text::decode_text(&result.kept) {
+            let ctx = FileContext {
+                path: location.clone(),
+                name: candidate.name().to_string(),
+                user: candidate_user(candidate),
+                source: source.clone(),
+                state: candidate.state,
+                sha256: read.sha256.clone(),
+            };
+            read.rows = content::text_rows(&text, &ctx);
+        }
+    }
+    read
+}
+
+/// Classify a file inside an install tree by the catalog's member rules. `content` is
+/// `None` when the data could not be read: then only rules that test no content apply
+/// (a test for text or PE must not pass on bytes never seen). True when a rule matched.
+fn classify_member(
+    candidate: &Candidate,
+    catalog: &Catalog,
+    content: Option<ContentKind>,
+    read: &mut FileRead,
+) -> bool {
+    let lower_dirs = lower_dirs(candidate);
+    let name = fold_case(candidate.name());
+    let rule = match content {
+        Some(kind) => catalog.classify(&name, &lower_dirs, kind),
+        None => catalog
+            .members
+            .iter()
+            .find(|m| m.content.is_none() && m.accepts(&name, &lower_dirs, ContentKind::Opaque)),
+    };
+    if let Some(m) = rule {
+        read.class = Some(m.class);
+        read.rule = Some(m.info.clone());
+    }
+    rule.is_some()
+}
+
+fn candidate_user(candidate: &Candidate) -> String {
+    candidate
+        .found
+        .user
+        .as_deref()
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// Folders between the tree root and the file, lower-cased for member rules.
+fn lower_dirs(candidate: &Candidate) -> Vec<String> {
+    candidate
+        .dirs_below_tree()
+        .iter()
+        .map(|d| fold_case(d).into_owned())
+        .collect()
+}

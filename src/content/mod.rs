@@ -1,0 +1,183 @@
+//! Content readers: what NetSession's own files say.
+//!
+//! No public source documents NetSession's log or config formats, so text files are read
+//! generically: a line with a recognisable timestamp becomes a `Log Entry` row at its own
+//! time, and URLs, IP addresses, GUIDs and copyright notices are reported once per file.
+
+pub mod stream;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use crate::catalog::ContentKind;
+use crate::evidence::{EvidenceRow, RecordState};
+use text::IndicatorKind;
+
+/// Longest value kept from one line; longer lines are cut and say so.
+const MAX_LINE_CHARS: usize = 4096;
+
+/// What a file's first bytes look like.
+pub fn sniff(head: &[u8]) -> ContentKind {
+    if head.starts_with(b"MZ") {
+        ContentKind::Pe
+    } else if head.is_empty() || text::is_text(head) {
+        ContentKind::Text
+    } else {
+        ContentKind::Opaque
+    }
+}
+
+/// Provenance shared by every row read from one file.
+#[derive(Debug, Clone)]
+pub struct FileContext {
+    pub path: String,
+    pub name: String,
+    pub user: String,
+    pub source: String,
+    pub state: RecordState,
+    pub sha256: String,
+}
+
+impl FileContext {
+    fn row(&self, line_time: Option<&text::LineTime>) -> EvidenceRow {
+        EvidenceRow {
+            datetime: line_time.map(|t| t.time),
+            timestamp_desc: String::new(),
+            message: String::new(),
+            artifact: String::new(),
+            user: self.user.clone(),
+            path: self.path.clone(),
+            value: String::new(),
+            size: None,
+            sha256: self.sha256.clone(),
+            state: self.state,
+            source: self.source.clone(),
+            locator: String::new(),
+        }
+    }
+}
+
+struct Mention {
+    first_line: usize,
+    first_time: Option<text::LineTime>,
+    count: usize,
+}
+
+/// Rows for the timestamped lines and the indicators of a decoded text file.
+pub fn text_rows(text: &str, ctx: &FileContext) -> Vec<EvidenceRow> {
+    let mut rows = Vec::new();
+    let mut mentions: BTreeMap<(IndicatorKind, &str), Mention> = BTreeMap::new();
+    for (index, raw_line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let line = raw_line.trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        let line_time = text::find_line_time(line);
+        if let Some(lt) = &line_time {
+            let mut row = ctx.row(Some(lt));
+            row.timestamp_desc = "Log Entry".into();
+            row.artifact = "content.log_entry".into();
+            row.message = if lt.zone_stated {
+                format!("Line {line_no} of {}", ctx.name)
+            } else {
+                format!(
+                    "Line {line_no} of {} (no time zone in the text; shown as if UTC)",
+                    ctx.name
+                )
+            };
+            row.value = cut_line(line);
+            row.locator = format!("line={line_no}");
+            rows.push(row);
+        }
+        for (kind, found) in text::find_indicators(line) {
+            let mention = mentions.entry((kind, found)).or_insert_with(|| Mention {
+                first_line: line_no,
+                first_time: line_time.clone(),
+                count: 0,
+            });
+            mention.count += 1;
+        }
+    }
+    for ((kind, found), mention) in mentions {
+        let mut row = ctx.row(mention.first_time.as_ref());
+        row.timestamp_desc = if mention.first_time.is_some() {
+            "Log Entry".into()
+        } else {
+            "Found In File (no time)".into()
+        };
+        row.artifact = kind.artifact_id().into();
+        let times = if mention.count == 1 {
+            "once".to_string()
+        } else {
+            format!("{} times", mention.count)
+        };
+        row.message = format!(
+            "{} in {}: first on line {}, {times} in all",
+            kind.noun(),
+            ctx.name,
+            mention.first_line
+        );
+        row.value = cut_line(found);
+        row.locator = format!("line={}", mention.first_line);
+        rows.push(row);
+    }
+    rows
+}
+
+fn cut_line(line: &str) -> String {
+    if line.chars().count() <= MAX_LINE_CHARS {
+        line.to_string()
+    } else {
+        let kept: String = line.chars().take(MAX_LINE_CHARS).collect();
+        format!("{kept}...[line cut at {MAX_LINE_CHARS} characters]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> FileContext {
+        FileContext {
+            path: "Users\\u\\AppData\\Local\\Akamai\\a.log".into(),
+            name: "a.log".into(),
+            user: "u".into(),
+            source: "in".into(),
+            state: RecordState::Allocated,
+            sha256: "00".into(),
+        }
+    }
+
+    #[test]
+    fn timestamped_lines_and_indicators() {
+        let text = "2012-02-14 09:30:00 start http://dl.example.com/x.bin\nno time here http://dl.example.com/x.bin\n\n2012-02-14 09:31:00Z peer 10.1.2.3 connected\n";
+        let rows = text_rows(text, &ctx());
+        let logs: Vec<_> = rows
+            .iter()
+            .filter(|r| r.artifact == "content.log_entry")
+            .collect();
+        assert_eq!(logs.len(), 2);
+        assert_eq!(logs[0].locator, "line=1");
+        assert!(logs[0].message.contains("no time zone"));
+        assert!(!logs[1].message.contains("no time zone"));
+        assert_eq!(logs[1].locator, "line=4");
+        let url = rows.iter().find(|r| r.artifact == "content.url").unwrap();
+        assert_eq!(url.value, "http://dl.example.com/x.bin");
+        assert!(url.message.contains("2 times"), "{}", url.message);
+        assert_eq!(url.datetime.unwrap().to_iso8601(), "2012-02-14T09:30:00Z");
+        let ip = rows.iter().find(|r| r.artifact == "content.ip").unwrap();
+        assert_eq!(ip.value, "10.1.2.3");
+        assert_eq!(ip.locator, "line=4");
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"MZ\x90\x00"), ContentKind::Pe);
+        assert_eq!(sniff(b"hello\r\nworld"), ContentKind::Text);
+        assert_eq!(
+            sniff(&[0u8, 1, 2, 3, 0xff, 0xfe, 0, 0, 7, 8]),
+            ContentKind::Opaque
+        );
+    }
+}

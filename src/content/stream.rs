@@ -1,0 +1,168 @@
+//! One streaming pass over a file: SHA-256 of every byte, the first bytes for
+//! classification, and (when asked) the text to read, up to a cap.
+//!
+//! Reading a file once serves both hashing and content reading; memory stays at the cap
+//! whatever the file's size.
+
+use sha2::{Digest, Sha256};
+use std::io::{self, Read};
+
+/// Bytes kept for classification (text or PE or opaque).
+pub const HEAD_LEN: usize = 8 * 1024;
+
+const CHUNK: usize = 256 * 1024;
+
+/// What one pass over a file produced.
+#[derive(Debug, Default)]
+pub struct StreamResult {
+    /// Hex SHA-256 of all bytes read, when hashing was asked for and the read finished.
+    pub sha256: Option<String>,
+    /// Bytes kept for content reading (the head, or up to the cap).
+    pub kept: Vec<u8>,
+    /// Bytes read in total.
+    pub bytes_read: u64,
+    /// True when the file was longer than what was kept for content reading.
+    pub cut: bool,
+}
+
+/// Read the first bytes; the caller decides from them how much more to keep.
+pub struct FileStream<R> {
+    reader: R,
+    hasher: Option<Sha256>,
+    head: Vec<u8>,
+    bytes_read: u64,
+    at_end: bool,
+}
+
+impl<R: Read> FileStream<R> {
+    /// Reads the head at once. `hash` = false skips hashing (`--no-hash`).
+    pub fn start(reader: R, hash: bool) -> io::Result<FileStream<R>> {
+        let mut stream = FileStream {
+            reader,
+            hasher: hash.then(Sha256::new),
+            head: Vec::with_capacity(HEAD_LEN),
+            bytes_read: 0,
+            at_end: false,
+        };
+        let mut buf = vec![0u8; HEAD_LEN];
+        let mut filled = 0;
+        while filled < HEAD_LEN {
+            let n = read_retrying(&mut stream.reader, &mut buf[filled..])?;
+            if n == 0 {
+                stream.at_end = true;
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        stream.absorb(&buf);
+        stream.head = buf;
+        Ok(stream)
+    }
+
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    fn absorb(&mut self, bytes: &[u8]) {
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(bytes);
+        }
+        self.bytes_read += bytes.len() as u64;
+    }
+
+    /// Read to the end, keeping up to `keep_limit` bytes (head included) for content
+    /// reading, hashing everything.
+    pub fn finish(mut self, keep_limit: usize) -> io::Result<StreamResult> {
+        let mut kept = std::mem::take(&mut self.head);
+        kept.truncate(keep_limit);
+        let mut cut = self.bytes_read > keep_limit as u64;
+        if !self.at_end {
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                let n = read_retrying(&mut self.reader, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                let room = keep_limit.saturating_sub(kept.len());
+                if room > 0 {
+                    kept.extend_from_slice(&chunk[..room.min(n)]);
+                }
+                if n > room {
+                    cut = true;
+                }
+                self.absorb(chunk);
+            }
+        }
+        Ok(StreamResult {
+            sha256: self.hasher.map(|h| hex(&h.finalize())),
+            kept,
+            bytes_read: self.bytes_read,
+            cut,
+        })
+    }
+}
+
+fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_everything_keeps_up_to_the_cap() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let s = FileStream::start(&data[..], true).unwrap();
+        assert_eq!(s.head().len(), HEAD_LEN);
+        let r = s.finish(20_000).unwrap();
+        assert_eq!(r.bytes_read, 100_000);
+        assert_eq!(r.kept, &data[..20_000]);
+        assert!(r.cut);
+        assert_eq!(r.sha256.unwrap(), hex(&Sha256::digest(&data)));
+    }
+
+    #[test]
+    fn small_files_and_empty_files() {
+        let r = FileStream::start(&b"abc"[..], true)
+            .unwrap()
+            .finish(10)
+            .unwrap();
+        assert_eq!(r.kept, b"abc");
+        assert!(!r.cut);
+        assert_eq!(
+            r.sha256.unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let r = FileStream::start(&b""[..], false)
+            .unwrap()
+            .finish(10)
+            .unwrap();
+        assert_eq!(r.sha256, None);
+        assert_eq!(r.bytes_read, 0);
+        // A head longer than the keep limit is cut to it, and says so.
+        let r = FileStream::start(&b"abcdef"[..], false)
+            .unwrap()
+            .finish(2)
+            .unwrap();
+        assert_eq!(r.kept, b"ab");
+        assert!(r.cut);
+    }
+}

@@ -1,0 +1,116 @@
+//! The evidence row: one timestamped fact, with where it came from.
+//!
+//! Rows are plain data. Writers and the summary only read them; nothing downstream of
+//! the scanners changes a row.
+
+use serde::Serialize;
+use std::cmp::Ordering;
+
+use crate::time::Timestamp;
+
+/// Where the fact stands on the evidence: a live file, a deleted one, a registry value...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordState {
+    Allocated,
+    Deleted,
+    Orphan,
+    Live,
+    FromLog,
+}
+
+impl RecordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Allocated => "allocated",
+            RecordState::Deleted => "deleted",
+            RecordState::Orphan => "orphan",
+            RecordState::Live => "live",
+            RecordState::FromLog => "from-log",
+        }
+    }
+}
+
+/// One row of the evidence file. Field order is the CSV column order (DESIGN.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRow {
+    /// `None` only for a fact with no time at all.
+    pub datetime: Option<Timestamp>,
+    pub timestamp_desc: String,
+    pub message: String,
+    pub artifact: String,
+    pub user: String,
+    pub path: String,
+    pub value: String,
+    pub size: Option<u64>,
+    pub sha256: String,
+    pub state: RecordState,
+    pub source: String,
+    pub locator: String,
+}
+
+/// The column names, in order, shared by every writer.
+pub const COLUMNS: [&str; 12] = [
+    "datetime",
+    "timestamp_desc",
+    "message",
+    "artifact",
+    "user",
+    "path",
+    "value",
+    "size",
+    "sha256",
+    "state",
+    "source",
+    "locator",
+];
+
+impl EvidenceRow {
+    /// The row's fields as text, in column order, before any output escaping.
+    pub fn fields(&self) -> [String; 12] {
+        [
+            self.datetime.map(|t| t.to_iso8601()).unwrap_or_default(),
+            self.timestamp_desc.clone(),
+            self.message.clone(),
+            self.artifact.clone(),
+            self.user.clone(),
+            self.path.clone(),
+            self.value.clone(),
+            self.size.map(|s| s.to_string()).unwrap_or_default(),
+            self.sha256.clone(),
+            self.state.as_str().to_string(),
+            self.source.clone(),
+            self.locator.clone(),
+        ]
+    }
+
+    /// Total order used for output: by time (untimed facts last), then path, then every
+    /// other column, so that two runs over the same evidence give identical files even
+    /// though files are analysed in parallel.
+    pub fn timeline_cmp(&self, other: &Self) -> Ordering {
+        let time_key = |r: &EvidenceRow| (r.datetime.is_none(), r.datetime);
+        time_key(self)
+            .cmp(&time_key(other))
+            .then_with(|| self.path.cmp(&other.path))
+            .then_with(|| self.timestamp_desc.cmp(&other.timestamp_desc))
+            .then_with(|| self.artifact.cmp(&other.artifact))
+            .then_with(|| self.locator.cmp(&other.locator))
+            .then_with(|| self.value.cmp(&other.value))
+            .then_with(|| self.source.cmp(&other.source))
+            .then_with(|| self.message.cmp(&other.message))
+            .then_with(|| self.user.cmp(&other.user))
+            .then_with(|| self.size.cmp(&other.size))
+            .then_with(|| self.sha256.cmp(&other.sha256))
+            .then_with(|| self.state.cmp(&other.state))
+            // Same instant written at another precision: keep the order stable too.
+            .then_with(|| {
+                let digits = |r: &EvidenceRow| r.datetime.map(|t| t.to_iso8601());
+                digits(self).cmp(&digits(other))
+            })
+    }
+}
+
+/// Sort rows into timeline order.
+pub fn sort_rows(rows: &mut [EvidenceRow]) {
+    rows.sort_by(EvidenceRow::timeline_cmp);
+}

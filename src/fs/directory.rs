@@ -1,0 +1,310 @@
+//! A directory as a file system view: a mounted image or a triage collection.
+//!
+//! One pass of walkdir over the tree, never following links (a junction such as
+//! `Documents and Settings` -> `Users` on a mounted Vista volume would otherwise make
+//! every profile appear twice, and a link could lead out of the evidence). Only matched
+//! entries are stat'ed; everything else costs a directory read, as for `find`.
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use walkdir::WalkDir;
+
+use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, Walk, display_name};
+use crate::catalog::{DirState, Matcher, fold_case};
+use crate::evidence::RecordState;
+use crate::time::Timestamp;
+use crate::warning::Warnings;
+
+/// Names that mark a folder as the root of a Windows or macOS volume. A folder holding
+/// at least two of them is taken as a volume root (one alone is too weak: a backup
+/// folder may hold a `Users` copy).
+const VOLUME_MARKERS: &[&str] = &[
+    "windows",
+    "users",
+    "documents and settings",
+    "program files",
+    "program files (x86)",
+    "programdata",
+    "$mft",
+    "$recycle.bin",
+    "recycler",
+    "system volume information",
+    "pagefile.sys",
+    "hiberfil.sys",
+    "applications",
+    "library",
+    "system",
+    "private",
+];
+
+pub struct DirectoryFs {
+    root: PathBuf,
+    label: String,
+    /// Folder -> is it a volume root; filled for the ancestors of matches only.
+    volume_roots: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl DirectoryFs {
+    /// `label` is the input as the examiner gave it.
+    pub fn new(root: impl Into<PathBuf>, label: impl Into<String>) -> DirectoryFs {
+        DirectoryFs {
+            root: root.into(),
+            label: label.into(),
+            volume_roots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn is_volume_root(&self, dir: &Path) -> bool {
+        if let Some(&known) = self
+            .volume_roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+        {
+            return known;
+        }
+        let markers = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        let name = display_name(&e.file_name());
+                        VOLUME_MARKERS.contains(&fold_case(&name).as_ref())
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        let is_root = markers >= 2;
+        self.volume_roots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), is_root);
+        is_root
+    }
+
+    /// The volume root of a match: the outermost folder at or above where the pattern
+    /// started that looks like a volume root (so `C/Windows.old/Users/...` is reported as
+    /// `Windows.old\Users\...` on volume `C`), or where the pattern started if none does.
+    fn volume_depth(&self, host_path: &Path, depth_of_entry: usize, start_depth: usize) -> usize {
+        let mut best = start_depth;
+        // Ancestor at depth d (the folder holding the entry's component d) is found by
+        // going up from the entry.
+        let mut folder = host_path.parent();
+        let mut folder_depth = depth_of_entry; // folder holds component `folder_depth`
+        while let Some(dir) = folder {
+            if folder_depth <= start_depth && self.is_volume_root(dir) {
+                best = folder_depth;
+            }
+            if folder_depth == 0 {
+                break;
+            }
+            folder = dir.parent();
+            folder_depth -= 1;
+        }
+        best
+    }
+
+    fn candidate(
+        &self,
+        entry: &walkdir::DirEntry,
+        found: crate::catalog::EntryMatch,
+        warnings: &Warnings,
+    ) -> Candidate {
+        let path = entry.path().to_path_buf();
+        let components: Vec<String> = path
+            .strip_prefix(&self.root)
+            .unwrap_or(&path)
+            .iter()
+            .map(display_name)
+            .collect();
+        let depth = components.len().saturating_sub(1);
+        let volume_depth = self.volume_depth(&path, depth, found.start_depth);
+        let file_type = entry.file_type();
+        let mut kind = if file_type.is_dir() {
+            EntryKind::Dir
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else if file_type.is_symlink() {
+            let target = std::fs::read_link(&path)
+                .map(|t| display_name(t.as_os_str()))
+                .unwrap_or_else(|_| "?".into());
+            EntryKind::Link { target }
+        } else {
+            EntryKind::Special
+        };
+        let (size, times, locator) = match entry.metadata() {
+            Ok(meta) => {
+                if matches!(kind, EntryKind::File) && !meta.is_file() {
+                    kind = EntryKind::Special;
+                }
+                (
+                    (!meta.is_dir()).then_some(meta.len()),
+                    host_times(&meta),
+                    host_locator(&meta),
+                )
+            }
+            Err(err) => {
+                warnings.push(
+                    &self.label,
+                    display_name(path.as_os_str()),
+                    format!("cannot read file system metadata: {err}"),
+                );
+                (None, Vec::new(), String::new())
+            }
+        };
+        Candidate {
+            components,
+            volume_depth,
+            kind,
+            size,
+            times,
+            state: RecordState::Allocated,
+            locator,
+            handle: EntryHandle::Host(path),
+            found,
+        }
+    }
+}
+
+impl FileSystem for DirectoryFs {
+    fn source(&self) -> &str {
+        &self.label
+    }
+
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
+        let mut walk = Walk::default();
+        // states[d] is the matching state of the folder at walkdir depth d (0 = root).
+        let mut states: Vec<DirState> = vec![matcher.root()];
+        let walker = WalkDir::new(&self.root).follow_links(false).min_depth(1);
+        for item in walker {
+            let entry = match item {
+                Ok(entry) => entry,
+                Err(err) => {
+                    let location = err
+                        .path()
+                        .map(|p| display_name(p.as_os_str()))
+                        .unwrap_or_else(|| display_name(self.root.as_os_str()));
+                    let cause = err
+                        .io_error()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| err.to_string());
+                    warnings.push(
+                        &self.label,
+                        location,
+                        format!("cannot read; skipped: {cause}"),
+                    );
+                    continue;
+                }
+            };
+            walk.entries_seen += 1;
+            let depth = entry.depth();
+            states.truncate(depth);
+            let Some(parent) = states.last() else {
+                continue;
+            };
+            let is_dir = entry.file_type().is_dir();
+            if !is_dir && !matcher.files_may_match(parent) {
+                continue;
+            }
+            let name = display_name(entry.file_name());
+            let (found, child) = matcher.step(parent, depth - 1, &name, is_dir);
+            if let Some(found) = found {
+                walk.candidates
+                    .push(self.candidate(&entry, found, warnings));
+            }
+            if is_dir {
+                states.push(child);
+            }
+        }
+        walk
+    }
+
+    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
+        let EntryHandle::Host(path) = &candidate.handle;
+        if candidate.kind != EntryKind::File {
+            return Err(FsError::NotAFile {
+                path: display_name(path.as_os_str()),
+            });
+        }
+        open_evidence_file(path)
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .map_err(|source| FsError::Open {
+                path: display_name(path.as_os_str()),
+                source,
+            })
+    }
+}
+
+/// Open read-only, and on Linux without updating the access time when the kernel lets
+/// us (O_NOATIME needs ownership or CAP_FOWNER): reading evidence should not change it.
+fn open_evidence_file(path: &Path) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NOATIME: i32 = 0o1_000_000;
+        if let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NOATIME)
+            .open(path)
+        {
+            return Ok(file);
+        }
+    }
+    OpenOptions::new().read(true).open(path)
+}
+
+/// Every time the host's stat gives, labelled as file-system times: on a mount these are
+/// what the mounting driver reports, which an examiner must not mistake for NTFS's own
+/// $STANDARD_INFORMATION times.
+fn host_times(meta: &Metadata) -> Vec<FileTime> {
+    let mut times = Vec::with_capacity(4);
+    let mut add = |label: &'static str, time: Option<Timestamp>| {
+        if let Some(time) = time {
+            times.push(FileTime {
+                label,
+                attribute: "filesystem",
+                time,
+            });
+        }
+    };
+    add(
+        "Created",
+        meta.created().ok().and_then(Timestamp::from_system_time),
+    );
+    add(
+        "Modified",
+        meta.modified().ok().and_then(Timestamp::from_system_time),
+    );
+    add(
+        "Accessed",
+        meta.accessed().ok().and_then(Timestamp::from_system_time),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        add(
+            "Metadata Changed",
+            u32::try_from(meta.ctime_nsec()).ok().and_then(|nanos| {
+                Timestamp::from_unix(meta.ctime(), nanos, crate::time::Precision::Nanos)
+            }),
+        );
+    }
+    times
+}
+
+fn host_locator(meta: &Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!("inode={}", meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        String::new()
+    }
+}

@@ -1,0 +1,138 @@
+//! The file system view: the one seam between where bytes come from (a directory, later
+//! an NTFS volume inside an image) and what we look for.
+//!
+//! A view walks its entries, asks the catalog's [`Matcher`] about each name, and hands
+//! back the entries that matched with everything the file system knows about them. It
+//! opens a candidate's data as a reader. Nothing downstream knows which view it got.
+
+pub mod directory;
+mod names;
+
+pub use names::display_name;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::catalog::{EntryMatch, Matcher};
+use crate::evidence::RecordState;
+use crate::time::Timestamp;
+use crate::warning::Warnings;
+
+/// One time the file system keeps for an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTime {
+    /// What the time is: `Created`, `Modified`, `Accessed`, `Metadata Changed`.
+    pub label: &'static str,
+    /// Which structure holds it: `filesystem` for a host's stat, `$SI`/`$FN` for NTFS.
+    pub attribute: &'static str,
+    pub time: Timestamp,
+}
+
+/// What kind of thing an entry is, as the file system says (never followed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    /// A symbolic link or junction; `target` as stored, not followed.
+    Link {
+        target: String,
+    },
+    /// A FIFO, socket or device: never opened (reading a FIFO would block).
+    Special,
+}
+
+/// How a view finds an entry's data again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryHandle {
+    /// A path on the host, exactly as the walk met it (not necessarily UTF-8).
+    Host(PathBuf),
+}
+
+/// An entry that matched the catalog, with all the file system knows about it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Names from the walk's root to the entry, for display (see [`display_name`]).
+    pub components: Vec<String>,
+    /// How many leading components lie above the volume root the entry belongs to.
+    pub volume_depth: usize,
+    pub kind: EntryKind,
+    pub size: Option<u64>,
+    pub times: Vec<FileTime>,
+    pub state: RecordState,
+    /// How to find the entry with another tool, e.g. `inode=1234` or `mft=69 seq=1`.
+    pub locator: String,
+    pub handle: EntryHandle,
+    /// What the catalog matched.
+    pub found: EntryMatch,
+}
+
+impl Candidate {
+    /// The path as on the evidence: from the volume root, Windows style.
+    pub fn evidence_path(&self) -> String {
+        self.components[self.volume_depth.min(self.components.len())..].join("\\")
+    }
+
+    /// The entry's own name.
+    pub fn name(&self) -> &str {
+        self.components.last().map(String::as_str).unwrap_or("")
+    }
+
+    /// Folder names between the matched tree's root and the entry (tree members only).
+    pub fn dirs_below_tree(&self) -> &[String] {
+        let from = (self.found.tree_depth + 1).min(self.components.len());
+        let to = self.components.len().saturating_sub(1).max(from);
+        &self.components[from..to]
+    }
+
+    /// The name of the tree root folder the entry belongs to.
+    pub fn tree_root_path(&self) -> String {
+        let end = (self.found.tree_depth + 1).min(self.components.len());
+        self.components[self.volume_depth.min(end)..end].join("\\")
+    }
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub candidates: Vec<Candidate>,
+    /// Entries of every kind the walk went through.
+    pub entries_seen: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a regular file")]
+    NotAFile { path: String },
+}
+
+/// A file system to scan.
+pub trait FileSystem: Sync {
+    /// How rows name this file system in `source`: the input as given, plus the volume.
+    fn source(&self) -> &str;
+
+    /// Walk every entry, match names against the catalog, and collect candidates.
+    /// Damage met on the way is a warning; the walk goes on.
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk;
+
+    /// Open a candidate's data for reading.
+    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError>;
+
+    /// The `source` of a candidate's rows: this view's plus, when the walk started above
+    /// the volume root, the folders leading down to it.
+    fn candidate_source(&self, candidate: &Candidate) -> String {
+        if candidate.volume_depth == 0 {
+            self.source().to_string()
+        } else {
+            format!(
+                "{} root={}",
+                self.source(),
+                candidate.components[..candidate.volume_depth].join("/")
+            )
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! What an input is, decided from its content, never from its name alone.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A mounted image or a triage collection.
+    Directory,
+    /// A registry hive (`regf`).
+    RegistryHive,
+    /// An Expert Witness (E01) image.
+    Ewf,
+    /// A bare NTFS volume.
+    NtfsVolume,
+    /// A whole disk with a GPT.
+    GptDisk,
+    /// A whole disk with an MBR.
+    MbrDisk,
+}
+
+impl InputKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            InputKind::Directory => "directory",
+            InputKind::RegistryHive => "registry hive",
+            InputKind::Ewf => "E01 image",
+            InputKind::NtfsVolume => "NTFS volume image",
+            InputKind::GptDisk => "disk image (GPT)",
+            InputKind::MbrDisk => "disk image (MBR)",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{input}: cannot open: {source}")]
+    Open {
+        input: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{input}: not a recognised input (expected a directory, a registry hive or a disk image)"
+    )]
+    Unrecognised { input: String },
+    #[error("{input}: {kind} inputs are not supported by this version yet")]
+    Unsupported { input: String, kind: &'static str },
+}
+
+/// An input as the examiner gave it, with its detected kind.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    /// The input as given, for `source` columns and messages.
+    pub label: String,
+    pub kind: InputKind,
+}
+
+/// Open the input far enough to tell what it is.
+pub fn detect(path: &Path) -> Result<Input, InputError> {
+    let label = crate::fs::display_name(path.as_os_str());
+    let meta = std::fs::metadata(path).map_err(|source| InputError::Open {
+        input: label.clone(),
+        source,
+    })?;
+    let kind = if meta.is_dir() {
+        // A directory we cannot list is as unusable as a file we cannot open.
+        std::fs::read_dir(path).map_err(|source| InputError::Open {
+            input: label.clone(),
+            source,
+        })?;
+        InputKind::Directory
+    } else {
+        let mut head = Vec::with_capacity(1024);
+        File::open(path)
+            .and_then(|f| f.take(1024).read_to_end(&mut head))
+            .map_err(|source| InputError::Open {
+                input: label.clone(),
+                source,
+            })?;
+        detect_bytes(&head).ok_or_else(|| InputError::Unrecognised {
+            input: label.clone(),
+        })?
+    };
+    Ok(Input {
+        path: path.to_path_buf(),
+        label,
+        kind,
+    })
+}
+
+/// Recognise a file input from its first bytes (at least 1024 where the file has them).
+pub fn detect_bytes(head: &[u8]) -> Option<InputKind> {
+    if head.starts_with(b"regf") {
+        return Some(InputKind::RegistryHive);
+    }
+    if head.starts_with(b"EVF\x09\x0d\x0a\xff\x00") || head.starts_with(b"EVF2\r\n\x81\x00") {
+        return Some(InputKind::Ewf);
+    }
+    if head.get(3..11) == Some(b"NTFS    ") {
+        return Some(InputKind::NtfsVolume);
+    }
+    let boot_signature = head.get(510..512) == Some(&[0x55, 0xAA]);
+    if boot_signature && head.get(512..520) == Some(b"EFI PART") {
+        return Some(InputKind::GptDisk);
+    }
+    if boot_signature {
+        // An MBR: four partition entries at 446, each with status 0x00 or 0x80.
+        let entries_ok = (0..4).all(|i| matches!(head[446 + i * 16], 0x00 | 0x80));
+        let any_type = (0..4).any(|i| head[446 + i * 16 + 4] != 0);
+        if entries_ok && any_type {
+            return Some(InputKind::MbrDisk);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures() {
+        assert_eq!(
+            detect_bytes(b"regf\x01\0\0\0"),
+            Some(InputKind::RegistryHive)
+        );
+        assert_eq!(
+            detect_bytes(b"EVF\x09\x0d\x0a\xff\x00\x01"),
+            Some(InputKind::Ewf)
+        );
+        let mut ntfs = vec![0u8; 512];
+        ntfs[3..11].copy_from_slice(b"NTFS    ");
+        assert_eq!(detect_bytes(&ntfs), Some(InputKind::NtfsVolume));
+        let mut mbr = vec![0u8; 1024];
+        mbr[510] = 0x55;
+        mbr[511] = 0xAA;
+        mbr[446 + 4] = 0x07;
+        assert_eq!(detect_bytes(&mbr), Some(InputKind::MbrDisk));
+        mbr[512..520].copy_from_slice(b"EFI PART");
+        assert_eq!(detect_bytes(&mbr), Some(InputKind::GptDisk));
+        assert_eq!(detect_bytes(b"just some text"), None);
+        assert_eq!(detect_bytes(b""), None);
+    }
+}

@@ -1,0 +1,75 @@
+//! The evidence CSV (DESIGN.md): fixed column order, one line per row, UTF-8, `\n`.
+
+use std::io::{self, Write};
+
+use super::{EvidenceWriter, escape_one_line};
+use crate::evidence::{COLUMNS, EvidenceRow};
+
+pub struct CsvWriter<'w> {
+    inner: csv::Writer<Box<dyn Write + 'w>>,
+    header_written: bool,
+}
+
+impl<'w> CsvWriter<'w> {
+    pub fn new(sink: Box<dyn Write + 'w>) -> Self {
+        let inner = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(sink);
+        CsvWriter {
+            inner,
+            header_written: false,
+        }
+    }
+}
+
+impl EvidenceWriter for CsvWriter<'_> {
+    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()> {
+        if !self.header_written {
+            self.inner.write_record(COLUMNS).map_err(io::Error::other)?;
+            self.header_written = true;
+        }
+        for row in rows {
+            let fields = row.fields().map(|f| escape_one_line(&f));
+            self.inner.write_record(&fields).map_err(io::Error::other)?;
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::RecordState;
+    use crate::time::Timestamp;
+
+    #[test]
+    fn header_quoting_and_one_line() {
+        let row = EvidenceRow {
+            datetime: Timestamp::from_filetime(129_736_854_000_000_000),
+            timestamp_desc: "Modified (filesystem)".into(),
+            message: "a \"quoted\", multi\nline".into(),
+            artifact: "install.client".into(),
+            user: "José".into(),
+            path: "Users\\José\\AppData\\Local\\Akamai\\netsession_win.exe".into(),
+            value: String::new(),
+            size: Some(42),
+            sha256: "ab".into(),
+            state: RecordState::Allocated,
+            source: "in".into(),
+            locator: "inode=7".into(),
+        };
+        let mut out = Vec::new();
+        CsvWriter::new(Box::new(&mut out))
+            .write_rows(&[row])
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], COLUMNS.join(","));
+        assert_eq!(
+            lines[1],
+            "2012-02-14T09:30:00.0000000Z,Modified (filesystem),\"a \"\"quoted\"\", multi\\nline\",install.client,José,Users\\José\\AppData\\Local\\Akamai\\netsession_win.exe,,42,ab,allocated,in,inode=7"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The short summary printed on stderr at the end of a scan.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::Report;
+
+pub fn render(report: &Report) -> String {
+    let stats = &report.stats;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "netsession-scan: {} input(s), {} entries walked, {} matched, {} file(s) read, {} evidence row(s), {} warning(s), {:.2} s",
+        stats.inputs,
+        stats.entries_seen,
+        stats.candidates,
+        stats.files_read,
+        report.rows.len(),
+        report.warnings.len(),
+        stats.elapsed.as_secs_f64()
+    );
+    let mut per_artifact: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in &report.rows {
+        *per_artifact.entry(row.artifact.as_str()).or_default() += 1;
+    }
+    if per_artifact.is_empty() {
+        let _ = writeln!(
+            out,
+            "  no NetSession trace found in what was scanned (which is not proof it was never installed)"
+        );
+    }
+    for (artifact, count) in per_artifact {
+        let _ = writeln!(out, "  {artifact:<32} {count:>8} row(s)");
+    }
+    out
+}
