@@ -591,3 +591,45 @@ fn unreadable_file_and_folder_are_warnings_and_the_scan_goes_on() {
     );
     assert!(rows.iter().any(|r| r["artifact"] == "execution.prefetch"));
 }
+
+#[test]
+fn a_folder_inside_the_volume_is_scanned_with_its_context() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = build_fixture(tmp.path());
+    let volume = root.join("C").canonicalize().unwrap();
+
+    // The examiner names the Users folder: the profile patterns still see `Users`.
+    let users = root.join("C/Users");
+    let out = run_on(&users, &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    let client = rows_for(&rows, &vista("netsession_win.exe"));
+    assert!(!client.is_empty());
+    assert_eq!(client[0]["path"], vista("netsession_win.exe"));
+    assert_eq!(client[0]["user"], VISTA_USER);
+    assert_eq!(
+        client[0]["source"],
+        format!("{} root={}", users.display(), volume.display())
+    );
+    // Nothing outside the named folder is reported.
+    assert!(
+        rows.iter().all(|r| r["path"].starts_with("Users\\")),
+        "outside rows"
+    );
+
+    // The examiner names the install folder itself: it and its tree are reported.
+    let install = root.join(format!("C/Users/{VISTA_USER}/AppData/Local/Akamai"));
+    let out = run_on(&install, &["-q"]);
+    let rows = parse_csv(&out.stdout);
+    let folder = rows_for(
+        &rows,
+        &format!("Users\\{VISTA_USER}\\AppData\\Local\\Akamai"),
+    );
+    assert!(folder.iter().any(|r| r["artifact"] == "install.folder"));
+    assert!(
+        rows_for(&rows, &vista("Cache\\0a\\3f9e2b.dat"))
+            .iter()
+            .all(|r| r["artifact"] == "cache.file")
+    );
+    assert!(rows.iter().all(|r| r["path"].starts_with(&format!("Users\\{VISTA_USER}\\AppData\\Local\\Akamai"))));
+}

@@ -86,24 +86,38 @@ impl DirectoryFs {
         is_root
     }
 
-    /// The volume root of a match: the outermost folder at or above where the pattern
-    /// started that looks like a volume root (so `C/Windows.old/Users/...` is reported as
-    /// `Windows.old\Users\...` on volume `C`), or where the pattern started if none does.
-    fn volume_depth(&self, host_path: &Path, depth_of_entry: usize, start_depth: usize) -> usize {
-        let mut best = start_depth;
-        // Ancestor at depth d (the folder holding the entry's component d) is found by
-        // going up from the entry.
+    /// The volume root of a match, as a component depth. Where the pattern started
+    /// inside the input, it is the outermost folder between the input's root and the
+    /// pattern's start that looks like a volume root (so `C/Windows.old/Users/...` is
+    /// reported as `Windows.old\Users\...` on volume `C`), or the start if none does.
+    /// Where the pattern started above the input's root (the examiner named
+    /// `/mnt/c/Users`), the start is the volume root.
+    fn volume_depth(
+        &self,
+        host_path: &Path,
+        entry_depth: usize,
+        start: usize,
+        input: usize,
+    ) -> usize {
+        if start < input {
+            return start;
+        }
+        let mut best = start;
+        // The folder holding component k is the entry's (entry_depth - k + 1)-th ancestor.
         let mut folder = host_path.parent();
-        let mut folder_depth = depth_of_entry; // folder holds component `folder_depth`
+        let mut holds = entry_depth;
         while let Some(dir) = folder {
-            if folder_depth <= start_depth && self.is_volume_root(dir) {
-                best = folder_depth;
-            }
-            if folder_depth == 0 {
+            if holds < input {
                 break;
             }
+            if holds <= start && self.is_volume_root(dir) {
+                best = holds;
+            }
             folder = dir.parent();
-            folder_depth -= 1;
+            holds = match holds.checked_sub(1) {
+                Some(h) => h,
+                None => break,
+            };
         }
         best
     }
@@ -112,17 +126,13 @@ impl DirectoryFs {
         &self,
         entry: &walkdir::DirEntry,
         found: crate::catalog::EntryMatch,
+        input_depth: usize,
         warnings: &Warnings,
     ) -> Candidate {
         let path = entry.path().to_path_buf();
-        let components: Vec<String> = path
-            .strip_prefix(&self.root)
-            .unwrap_or(&path)
-            .iter()
-            .map(display_name)
-            .collect();
+        let components = normal_components(&path);
         let depth = components.len().saturating_sub(1);
-        let volume_depth = self.volume_depth(&path, depth, found.start_depth);
+        let volume_depth = self.volume_depth(&path, depth, found.start_depth, input_depth);
         let file_type = entry.file_type();
         let mut kind = if file_type.is_dir() {
             EntryKind::Dir
@@ -158,6 +168,7 @@ impl DirectoryFs {
         };
         Candidate {
             components,
+            input_depth,
             volume_depth,
             kind,
             size,
@@ -177,9 +188,22 @@ impl FileSystem for DirectoryFs {
 
     fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
         let mut walk = Walk::default();
-        // states[d] is the matching state of the folder at walkdir depth d (0 = root).
-        let mut states: Vec<DirState> = vec![matcher.root()];
-        let walker = WalkDir::new(&self.root).follow_links(false).min_depth(1);
+        // Walk from the absolute path, and let the matcher see the folders above the
+        // input first: the examiner may have named `/mnt/c/Users` or an install folder
+        // itself. Those ancestors are context only; nothing above the input is reported.
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let root_names = normal_components(&root);
+        let input_depth = root_names.len();
+        let mut above = matcher.root();
+        let ancestors = input_depth.saturating_sub(1);
+        for (depth, name) in root_names.iter().take(ancestors).enumerate() {
+            above = matcher.step(&above, depth, name, true).1;
+        }
+        // states[d] is the matching state of the folder holding entries at walkdir depth
+        // d; the root entry (depth 0) is the input folder itself, matched only when it
+        // has a name (it has none when the input is `/`).
+        let mut states: Vec<DirState> = vec![above];
+        let walker = WalkDir::new(&root).follow_links(false);
         for item in walker {
             let entry = match item {
                 Ok(entry) => entry,
@@ -187,7 +211,7 @@ impl FileSystem for DirectoryFs {
                     let location = err
                         .path()
                         .map(|p| display_name(p.as_os_str()))
-                        .unwrap_or_else(|| display_name(self.root.as_os_str()));
+                        .unwrap_or_else(|| display_name(root.as_os_str()));
                     let cause = err
                         .io_error()
                         .map(|e| e.to_string())
@@ -200,21 +224,29 @@ impl FileSystem for DirectoryFs {
                     continue;
                 }
             };
-            walk.entries_seen += 1;
             let depth = entry.depth();
-            states.truncate(depth);
+            if depth > 0 {
+                walk.entries_seen += 1;
+            }
+            states.truncate(depth + 1);
             let Some(parent) = states.last() else {
                 continue;
             };
             let is_dir = entry.file_type().is_dir();
+            if depth == 0 && input_depth == 0 {
+                // The host root: no name to match; its children start afresh.
+                states.push(parent.clone());
+                continue;
+            }
             if !is_dir && !matcher.files_may_match(parent) {
                 continue;
             }
+            let component = (input_depth + depth).saturating_sub(1);
             let name = display_name(entry.file_name());
-            let (found, child) = matcher.step(parent, depth - 1, &name, is_dir);
+            let (found, child) = matcher.step(parent, component, &name, is_dir);
             if let Some(found) = found {
                 walk.candidates
-                    .push(self.candidate(&entry, found, warnings));
+                    .push(self.candidate(&entry, found, input_depth, warnings));
             }
             if is_dir {
                 states.push(child);
@@ -237,6 +269,16 @@ impl FileSystem for DirectoryFs {
                 source,
             })
     }
+}
+
+/// The names of a path's normal components (no root, no `.`), for display and matching.
+fn normal_components(path: &Path) -> Vec<String> {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(name) => Some(display_name(name)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Open read-only, and on Linux without updating the access time when the kernel lets

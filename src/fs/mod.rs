@@ -51,8 +51,12 @@ pub enum EntryHandle {
 /// An entry that matched the catalog, with all the file system knows about it.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// Names from the walk's root to the entry, for display (see [`display_name`]).
+    /// Names leading to the entry, for display (see [`display_name`]). For a directory
+    /// input these start at the host's root, so that a pattern can begin above the
+    /// folder the examiner named (`netsession-scan /mnt/c/Users` still sees `Users`).
     pub components: Vec<String>,
+    /// How many leading components lie above the input's root folder.
+    pub input_depth: usize,
     /// How many leading components lie above the volume root the entry belongs to.
     pub volume_depth: usize,
     pub kind: EntryKind,
@@ -122,17 +126,23 @@ pub trait FileSystem: Sync {
     /// Open a candidate's data for reading.
     fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError>;
 
-    /// The `source` of a candidate's rows: this view's plus, when the walk started above
-    /// the volume root, the folders leading down to it.
+    /// The `source` of a candidate's rows: this view's, plus where the volume root lies
+    /// when it is not the input's own folder: `root=C` below the input, or the absolute
+    /// host path of the volume root when the examiner named a folder inside the volume.
     fn candidate_source(&self, candidate: &Candidate) -> String {
-        if candidate.volume_depth == 0 {
-            self.source().to_string()
-        } else {
-            format!(
+        let (input, volume) = (candidate.input_depth, candidate.volume_depth);
+        match volume.cmp(&input) {
+            std::cmp::Ordering::Equal => self.source().to_string(),
+            std::cmp::Ordering::Greater => format!(
                 "{} root={}",
                 self.source(),
-                candidate.components[..candidate.volume_depth].join("/")
-            )
+                candidate.components[input..volume.min(candidate.components.len())].join("/")
+            ),
+            std::cmp::Ordering::Less => format!(
+                "{} root=/{}",
+                self.source(),
+                candidate.components[..volume].join("/")
+            ),
         }
     }
 }
