@@ -64,6 +64,11 @@ struct Cli {
     #[arg(long)]
     no_hash: bool,
 
+    /// Most bytes of one text file read for log lines and indicators (the hash always
+    /// covers the whole file)
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    max_text_bytes: usize,
+
     /// No progress, no summary
     #[arg(short, long)]
     quiet: bool,
@@ -118,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let warnings = Warnings::with_listener(|w| eprintln!("{w}"));
     let options = AnalysisOptions {
         hash: !cli.no_hash,
-        ..AnalysisOptions::default()
+        text_cap: cli.max_text_bytes,
     };
     let report = netsession_scan::scan(&inputs, &catalog, &options, &warnings);
 

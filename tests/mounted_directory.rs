@@ -633,3 +633,70 @@ fn a_folder_inside_the_volume_is_scanned_with_its_context() {
     );
     assert!(rows.iter().all(|r| r["path"].starts_with(&format!("Users\\{VISTA_USER}\\AppData\\Local\\Akamai"))));
 }
+
+#[test]
+fn a_text_file_over_the_cap_is_cut_with_a_warning_and_hashed_whole() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = build_fixture(tmp.path());
+    let log = root.join(format!(
+        "C/Users/{VISTA_USER}/AppData/Local/Akamai/logs/big.log"
+    ));
+    let line = "2012-02-14 09:30:00 [INFO] keep-alive to peer 203.0.113.9 ....................\n";
+    let cap = 1024 * 1024;
+    let mut text = line.repeat(cap / line.len() + 1);
+    text.push_str("2013-01-01 00:00:00 [INFO] beyond the cap\n");
+    fs::write(&log, &text).unwrap();
+    let out = run_on(&root, &["--max-text-bytes", "1048576"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    let warning = err
+        .lines()
+        .find(|l| l.starts_with("warning: ") && l.contains("big.log"))
+        .unwrap_or_else(|| panic!("no warning for the cut file: {err}"));
+    assert!(
+        warning.contains("text read only up to 1048576 bytes"),
+        "{warning}"
+    );
+    let rows = parse_csv(&out.stdout);
+    let big: Vec<_> = rows_for(&rows, "logs\\big.log");
+    let expected: String = sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        big.iter().all(|r| r["sha256"] == expected),
+        "hash covers the whole file"
+    );
+    assert!(big.iter().any(|r| r["artifact"] == "content.log_entry"));
+    assert!(
+        big.iter().all(|r| !r["datetime"].starts_with("2013")),
+        "nothing past the cap"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_an_install_folder_is_reported_not_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = build_fixture(tmp.path());
+    let fifo = root.join(format!(
+        "C/Users/{VISTA_USER}/AppData/Local/Akamai/control.pipe"
+    ));
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.map(|s| s.success()).unwrap_or(false) {
+        eprintln!("skipped: mkfifo not available");
+        return;
+    }
+    // Opening a FIFO for reading would block forever: the scan must finish.
+    let out = run_on(&root, &["-q"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rows = parse_csv(&out.stdout);
+    let pipe = rows_for(&rows, "Akamai\\control.pipe");
+    assert!(!pipe.is_empty());
+    assert!(
+        pipe[0]["message"].contains("not a regular file"),
+        "{:?}",
+        pipe[0]
+    );
+}
