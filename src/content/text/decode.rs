@@ -1,0 +1,316 @@
+//! Decoding a text file's bytes: [`decode_text`] and [`is_text`] (UTF-8/UTF-16 sniffing).
+
+/// How many leading bytes (after a BOM) the text/binary judgement looks at. A later NUL
+/// or control character does not turn a text file into binary: logs may end in NUL
+/// padding or carry the odd stray byte, and `is_text` on a prefix must agree with
+/// `decode_text` on the whole.
+const SAMPLE_LEN: usize = 8192;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// Decode a file's leading bytes/whole buffer to text: UTF-8 (with or without BOM), UTF-16LE/BE with BOM, and UTF-16LE without BOM when the byte pattern clearly shows it (many NULs at odd offsets). Invalid sequences become U+FFFD. Returns None when the bytes are not text (binary: NULs in UTF-8-looking data, many control characters). `is_text` uses the same judgement on a prefix (it must tolerate a prefix cut in the middle of a multi-byte sequence).
+///
+/// The BOM is not part of the result, nor is trailing NUL padding (pre-allocated logs).
+pub fn decode_text(bytes: &[u8]) -> Option<String> {
+    let (encoding, bom) = sniff(bytes)?;
+    let body = &bytes[bom..];
+    let mut text = match encoding {
+        Encoding::Utf8 => String::from_utf8_lossy(body).into_owned(),
+        Encoding::Utf16Le => decode_utf16(body, u16::from_le_bytes),
+        Encoding::Utf16Be => decode_utf16(body, u16::from_be_bytes),
+    };
+    let kept = text.trim_end_matches('\0').len();
+    text.truncate(kept);
+    Some(text)
+}
+
+/// Whether `prefix` (a file's leading bytes) is text, by the judgement of [`decode_text`]:
+/// a multi-byte sequence or surrogate pair cut by the end of the prefix is not held
+/// against it.
+pub fn is_text(prefix: &[u8]) -> bool {
+    sniff(prefix).is_some()
+}
+
+fn decode_utf16(body: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+    let units = body.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    let mut text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    if body.len() % 2 == 1 {
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    text
+}
+
+/// The encoding and BOM length, or None for binary.
+fn sniff(bytes: &[u8]) -> Option<(Encoding, usize)> {
+    let (encoding, bom) = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        (Encoding::Utf8, 3)
+    } else if bytes.starts_with(&[0xFF, 0xFE]) {
+        (Encoding::Utf16Le, 2)
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        (Encoding::Utf16Be, 2)
+    } else if looks_utf16le(&bytes[..bytes.len().min(SAMPLE_LEN)]) {
+        (Encoding::Utf16Le, 0)
+    } else {
+        (Encoding::Utf8, 0)
+    };
+    let body = &bytes[bom..];
+    let sample = &body[..body.len().min(SAMPLE_LEN)];
+    let text = match encoding {
+        Encoding::Utf8 => judge_utf8(sample),
+        Encoding::Utf16Le => judge_utf16(sample, u16::from_le_bytes),
+        Encoding::Utf16Be => judge_utf16(sample, u16::from_be_bytes),
+    };
+    text.then_some((encoding, bom))
+}
+
+fn trim_trailing_nuls(b: &[u8]) -> &[u8] {
+    let kept = b.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+    &b[..kept]
+}
+
+/// UTF-16LE without BOM: ASCII-range text puts a NUL in (nearly) every odd byte and
+/// (almost) never in an even one. Trailing NUL padding is left out of the count.
+fn looks_utf16le(sample: &[u8]) -> bool {
+    let s = trim_trailing_nuls(sample);
+    if s.len() < 2 {
+        return false;
+    }
+    let units = s.len().div_ceil(2);
+    let odd_nuls = s.iter().skip(1).step_by(2).filter(|&&c| c == 0).count();
+    let even_nuls = s.iter().step_by(2).filter(|&&c| c == 0).count();
+    odd_nuls * 10 >= units * 4 && even_nuls * 20 <= units
+}
+
+/// Character counts behind the text/binary judgement.
+#[derive(Default)]
+struct Census {
+    chars: usize,
+    controls: usize,
+    invalid: usize,
+    nuls: usize,
+}
+
+impl Census {
+    fn add(&mut self, c: char) {
+        self.chars += 1;
+        match c {
+            '\0' => self.nuls += 1,
+            // Tab, LF, FF, CR, Ctrl-Z (DOS end of file) and ESC (ANSI colours) are text.
+            '\t' | '\n' | '\x0C' | '\r' | '\x1A' | '\x1B' => {}
+            '\x01'..='\x1F' | '\x7F'..='\u{9F}' => self.controls += 1,
+            char::REPLACEMENT_CHARACTER => self.invalid += 1,
+            _ => {}
+        }
+    }
+
+    fn add_invalid(&mut self) {
+        self.chars += 1;
+        self.invalid += 1;
+    }
+
+    /// Binary when there is any NUL, more than 10 % control characters, or more than
+    /// 30 % undecodable sequences. A few invalid sequences are tolerated: they are what
+    /// a legacy 8-bit code page (Windows-1252 `©`, accented letters) looks like in UTF-8.
+    fn is_text(&self) -> bool {
+        self.nuls == 0 && self.controls * 10 <= self.chars && self.invalid * 10 <= self.chars * 3
+    }
+}
+
+fn judge_utf8(sample: &[u8]) -> bool {
+    let s = trim_trailing_nuls(sample);
+    if s.is_empty() {
+        // Empty is (trivially) text; all NUL is not.
+        return sample.is_empty();
+    }
+    let mut census = Census::default();
+    let mut rest = s;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                valid.chars().for_each(|c| census.add(c));
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                std::str::from_utf8(valid)
+                    .unwrap_or_default()
+                    .chars()
+                    .for_each(|c| census.add(c));
+                match e.error_len() {
+                    // A multi-byte sequence cut by the end of the sample: not an error.
+                    None => break,
+                    Some(n) => {
+                        census.add_invalid();
+                        rest = &after[n..];
+                    }
+                }
+            }
+        }
+    }
+    census.is_text()
+}
+
+fn judge_utf16(sample: &[u8], unit: fn([u8; 2]) -> u16) -> bool {
+    let mut units: Vec<u16> = sample.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+    let had_any = !units.is_empty();
+    while units.last() == Some(&0) {
+        units.pop();
+    }
+    if units.is_empty() {
+        return !had_any;
+    }
+    // A surrogate pair cut by the end of the sample: not an error.
+    if units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+        units.pop();
+    }
+    let mut census = Census::default();
+    for r in char::decode_utf16(units.iter().copied()) {
+        match r {
+            Ok(c) => census.add(c),
+            Err(_) => census.add_invalid(),
+        }
+    }
+    census.is_text()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    fn utf16be(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_be_bytes).collect()
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        assert_eq!(
+            decode_text(b"hello\r\nworld\n").as_deref(),
+            Some("hello\r\nworld\n")
+        );
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("© Akamai".as_bytes());
+        assert_eq!(decode_text(&bom).as_deref(), Some("© Akamai"));
+        assert!(is_text(&bom));
+        assert_eq!(decode_text(b"").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement() {
+        // Windows-1252 `©` and `é` in otherwise ASCII text.
+        let bytes = b"Copyright \xA9 2012 Akamai caf\xE9 config file";
+        assert_eq!(
+            decode_text(bytes).as_deref(),
+            Some("Copyright \u{FFFD} 2012 Akamai caf\u{FFFD} config file")
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(utf16le("[Settings]\r\nName=NetSession €\r\n"));
+        assert_eq!(
+            decode_text(&le).as_deref(),
+            Some("[Settings]\r\nName=NetSession €\r\n")
+        );
+        assert!(is_text(&le));
+
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(utf16be("Hello 𝄞 world"));
+        assert_eq!(decode_text(&be).as_deref(), Some("Hello 𝄞 world"));
+    }
+
+    #[test]
+    fn utf16le_without_bom() {
+        let le = utf16le("2012-02-14 09:30:00 started\r\n");
+        assert!(looks_utf16le(&le));
+        assert_eq!(
+            decode_text(&le).as_deref(),
+            Some("2012-02-14 09:30:00 started\r\n")
+        );
+        assert!(is_text(&le));
+        // A prefix cut in the middle of a code unit.
+        assert!(is_text(&le[..7]));
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        let pe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xFF\xFF\x00\x00\xB8\x00";
+        assert_eq!(decode_text(pe), None);
+        assert!(!is_text(pe));
+        // A NUL in UTF-8-looking data.
+        assert_eq!(decode_text(b"text\x00more text"), None);
+        // Control characters.
+        let controls: Vec<u8> = (0..200u8)
+            .map(|i| if i % 4 == 0 { 0x01 } else { b'a' })
+            .collect();
+        assert_eq!(decode_text(&controls), None);
+        // Few control characters are fine (ESC colour codes, form feed).
+        assert!(is_text(b"\x1b[31mred\x1b[0m\x0cpage"));
+        // Mostly undecodable.
+        assert_eq!(decode_text(&[0xFF; 64]), None);
+        // All NUL.
+        assert_eq!(decode_text(&[0u8; 64]), None);
+        // UTF-16 of nothing but control characters.
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(utf16le("\u{1}\u{2}\u{3}\u{4}"));
+        assert_eq!(decode_text(&le), None);
+    }
+
+    #[test]
+    fn trailing_nul_padding_is_tolerated_and_dropped() {
+        let mut bytes = b"log line\n".to_vec();
+        bytes.extend([0u8; 100]);
+        assert_eq!(decode_text(&bytes).as_deref(), Some("log line\n"));
+        let mut le = utf16le("log line\n");
+        le.extend([0u8; 100]);
+        assert_eq!(decode_text(&le).as_deref(), Some("log line\n"));
+    }
+
+    #[test]
+    fn prefix_cut_mid_utf8_is_still_text() {
+        let s = "Name=€€€".as_bytes();
+        // Cut inside the last `€` (3 bytes).
+        assert!(is_text(&s[..s.len() - 1]));
+        assert!(is_text(&s[..s.len() - 2]));
+        assert!(is_text(&"é".as_bytes()[..1]));
+        // But a prefix of genuinely invalid bytes is not.
+        assert!(!is_text(&[0xC3, 0x28, 0xFF, 0xFE, 0xFD][1..]));
+        // decode_text of a whole buffer shows a cut sequence as U+FFFD.
+        assert_eq!(
+            decode_text(&s[..s.len() - 1]).as_deref(),
+            Some("Name=€€\u{FFFD}")
+        );
+    }
+
+    #[test]
+    fn prefix_cut_mid_utf16_surrogate_pair_is_still_text() {
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(utf16le("a𝄞"));
+        // BOM, `a`, high surrogate: the low surrogate was cut off.
+        assert!(is_text(&le[..6]));
+        // An unpaired surrogate that is not at the end is invalid.
+        let mut bad = vec![0xFF, 0xFE];
+        bad.extend([0x34, 0xD8, b'a', 0x00]);
+        assert_eq!(decode_text(&bad), None);
+    }
+
+    #[test]
+    fn nul_after_the_sample_does_not_make_binary() {
+        let mut bytes = vec![b'a'; SAMPLE_LEN];
+        bytes.push(0);
+        bytes.extend_from_slice(b"tail");
+        let text = decode_text(&bytes).expect("text");
+        assert!(text.ends_with("\0tail"));
+    }
+}
