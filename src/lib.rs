@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod fs;
 pub mod input;
 pub mod output;
+pub mod registry;
 pub mod time;
 pub mod warning;
 

@@ -1,0 +1,1 @@
+//! AppCompatCache (placeholder: being written).

@@ -1,0 +1,3 @@
+//! Parsers of the artifact families, one module each.
+
+pub mod appcompatcache;

@@ -1,0 +1,1 @@
+//! Base block (placeholder: being written).

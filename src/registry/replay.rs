@@ -1,0 +1,1 @@
+//! Transaction-log replay (placeholder: being written).
