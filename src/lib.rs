@@ -16,6 +16,7 @@ pub mod time;
 pub mod warning;
 
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,7 @@ pub struct ScanStats {
     pub entries_seen: u64,
     pub candidates: usize,
     pub files_read: usize,
+    pub hives: usize,
     pub elapsed: Duration,
 }
 
@@ -59,7 +61,7 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     let mut inputs = Vec::with_capacity(paths.len());
     for path in paths {
         let input = input::detect(path)?;
-        if input.kind != InputKind::Directory {
+        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             return Err(InputError::Unsupported {
                 input: input.label,
                 kind: input.kind.describe(),
@@ -85,28 +87,61 @@ pub fn scan(
         ..ScanStats::default()
     };
     let mut rows = Vec::new();
+    // Hives are analysed per system: those of one volume together (SOFTWARE's
+    // ProfileList names the users of SYSTEM's BAM entries), and hives given directly on
+    // the command line together.
+    let mut hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>> = BTreeMap::new();
     for input in inputs {
         let view: Box<dyn FileSystem> = match input.kind {
             InputKind::Directory => Box::new(DirectoryFs::new(&input.path, &input.label)),
+            InputKind::RegistryHive => {
+                if let Some(hive) = registry::source::from_host_file(
+                    &input.path,
+                    &input.label,
+                    options.hash,
+                    warnings,
+                ) {
+                    hive_groups.entry(String::new()).or_default().push(hive);
+                }
+                continue;
+            }
             // detect_inputs refuses the other kinds until their readers exist.
             _ => continue,
         };
         let walk = view.walk(&matcher, warnings);
         stats.entries_seen += walk.entries_seen;
         stats.candidates += walk.candidates.len();
-        stats.files_read += walk
+        let (hive_files, others): (Vec<_>, Vec<_>) = walk
             .candidates
+            .into_iter()
+            .partition(|c| is_hive_candidate(catalog, c));
+        stats.files_read += others
             .iter()
             .filter(|c| c.kind == fs::EntryKind::File)
             .count();
         let view = view.as_ref();
-        let found: Vec<Vec<EvidenceRow>> = walk
-            .candidates
+        let found: Vec<Vec<EvidenceRow>> = others
             .par_iter()
             .map(|c| analysis::analyze(view, c, catalog, options, warnings))
             .collect();
         rows.extend(found.into_iter().flatten());
+        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+            if let Some(hive) = registry::source::from_view(view, candidate, options.hash, warnings)
+            {
+                hive_groups
+                    .entry(view.candidate_source(candidate))
+                    .or_default()
+                    .push(hive);
+            }
+        }
     }
+    let groups: Vec<Vec<registry::hive::HiveInput>> = hive_groups.into_values().collect();
+    stats.hives = groups.iter().map(Vec::len).sum();
+    let found: Vec<Vec<EvidenceRow>> = groups
+        .par_iter()
+        .map(|group| registry::analyze_hives(group, catalog, warnings))
+        .collect();
+    rows.extend(found.into_iter().flatten());
     evidence::sort_rows(&mut rows);
     stats.elapsed = started.elapsed();
     Report {
@@ -114,4 +149,9 @@ pub fn scan(
         warnings: warnings.snapshot(),
         stats,
     }
+}
+
+/// Hives matched by a catalog rule go to the registry analysis, not the file inventory.
+fn is_hive_candidate(catalog: &Catalog, candidate: &fs::Candidate) -> bool {
+    catalog.files[candidate.found.rule].content == Some(catalog::ContentKind::Hive)
 }

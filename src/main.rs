@@ -87,6 +87,14 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
+    // Damaged hives can make nt-hive assert; the registry analysis catches that and
+    // reports a warning, so the panic's own message would only be noise.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !netsession_scan::registry::guard::active() {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -139,6 +139,8 @@ pub enum ContentKind {
     Opaque,
     /// Not read at all (with `content` on a file rule).
     None,
+    /// A registry hive (`regf`): read by the registry analysis, with its logs.
+    Hive,
 }
 
 /// Classifies a file inside an install tree. Members are tried in order; the first whose

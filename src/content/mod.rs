@@ -20,6 +20,8 @@ const MAX_LINE_CHARS: usize = 4096;
 pub fn sniff(head: &[u8]) -> ContentKind {
     if head.starts_with(b"MZ") {
         ContentKind::Pe
+    } else if head.starts_with(b"regf") {
+        ContentKind::Hive
     } else if head.is_empty() || text::is_text(head) {
         ContentKind::Text
     } else {

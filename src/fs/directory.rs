@@ -262,6 +262,27 @@ impl FileSystem for DirectoryFs {
                 path: display_name(path.as_os_str()),
             });
         }
+        self.open_handle(&candidate.handle)
+    }
+
+    fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
+        let EntryHandle::Host(path) = &candidate.handle;
+        let Some(folder) = path.parent() else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            // file_type() does not follow links: a link beside a hive is not a log.
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| (display_name(&e.file_name()), EntryHandle::Host(e.path())))
+            .collect()
+    }
+
+    fn open_handle(&self, handle: &EntryHandle) -> Result<Box<dyn Read + Send + '_>, FsError> {
+        let EntryHandle::Host(path) = handle;
         open_evidence_file(path)
             .map(|f| Box::new(f) as Box<dyn Read + Send>)
             .map_err(|source| FsError::Open {
@@ -283,7 +304,7 @@ fn normal_components(path: &Path) -> Vec<String> {
 
 /// Open read-only, and on Linux without updating the access time when the kernel lets
 /// us (O_NOATIME needs ownership or CAP_FOWNER): reading evidence should not change it.
-fn open_evidence_file(path: &Path) -> io::Result<File> {
+pub fn open_evidence_file(path: &Path) -> io::Result<File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;

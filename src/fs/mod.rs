@@ -126,6 +126,13 @@ pub trait FileSystem: Sync {
     /// Open a candidate's data for reading.
     fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError>;
 
+    /// Regular files in the candidate's folder, as (name, handle): how a hive's
+    /// transaction logs are found beside it.
+    fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)>;
+
+    /// Open a file found by [`FileSystem::siblings`].
+    fn open_handle(&self, handle: &EntryHandle) -> Result<Box<dyn Read + Send + '_>, FsError>;
+
     /// The `source` of a candidate's rows: this view's, plus where the volume root lies
     /// when it is not the input's own folder: `root=C` below the input, or the absolute
     /// host path of the volume root when the examiner named a folder inside the volume.

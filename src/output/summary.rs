@@ -10,11 +10,12 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "netsession-scan: {} input(s), {} entries walked, {} matched, {} file(s) read, {} evidence row(s), {} warning(s), {:.2} s",
+        "netsession-scan: {} input(s), {} entries walked, {} matched, {} file(s) read, {} hive(s) analysed, {} evidence row(s), {} warning(s), {:.2} s",
         stats.inputs,
         stats.entries_seen,
         stats.candidates,
         stats.files_read,
+        stats.hives,
         report.rows.len(),
         report.warnings.len(),
         stats.elapsed.as_secs_f64()

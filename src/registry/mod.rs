@@ -2,7 +2,371 @@
 //!
 //! The same code serves exported hives given on the command line, hives found in a
 //! mounted directory and (later) hives inside disk images: it never opens files by path.
+//! What to look at is data (the catalog's `[[registry]]` rules: hives, key patterns and
+//! the parser family); how to read each family is code, one module each.
 
 pub mod artifacts;
 pub mod base_block;
+pub mod guard;
+pub mod hive;
+pub mod kind;
 pub mod replay;
+pub mod source;
+
+use crate::catalog::{Catalog, RegistryRuleDef, RuleInfo, wildcard_match};
+use crate::evidence::{EvidenceRow, RecordState};
+use crate::time::Timestamp;
+use crate::warning::Warnings;
+use hive::{HiveInput, OpenedHive, Problem, RegKey, RegValue};
+use kind::HiveKind;
+
+/// Facts one hive lends to the analysis of the others of the same system.
+#[derive(Debug, Default, Clone)]
+pub struct SystemContext {
+    /// From SOFTWARE's ProfileList: (SID, user name, profile path).
+    pub profiles: Vec<(String, String, String)>,
+    /// Services found to be NetSession's (lower-cased names).
+    pub netsession_services: Vec<String>,
+    /// svchost groups those services run in (lower-cased).
+    pub svchost_groups: Vec<String>,
+}
+
+impl SystemContext {
+    /// The user name of a SID, where ProfileList knows it.
+    pub fn user_of_sid(&self, sid: &str) -> Option<&str> {
+        self.profiles
+            .iter()
+            .find(|(s, _, _)| s.eq_ignore_ascii_case(sid))
+            .map(|(_, user, _)| user.as_str())
+    }
+
+    /// The profile folder named in a path (`...\Users\<u>\...`), spelled as ProfileList
+    /// spells it when it knows the profile.
+    pub fn user_in_path(&self, path: &str) -> Option<String> {
+        let lower = path.to_lowercase().replace('/', "\\");
+        for marker in ["\\users\\", "\\documents and settings\\"] {
+            if let Some(at) = lower.find(marker) {
+                let rest = &path[at + marker.len()..];
+                let name = rest.split(['\\', '/']).next().unwrap_or("");
+                if name.is_empty() {
+                    continue;
+                }
+                let known = self
+                    .profiles
+                    .iter()
+                    .find(|(_, user, _)| user.to_lowercase() == name.to_lowercase());
+                return Some(known.map(|(_, u, _)| u.clone()).unwrap_or(name.to_string()));
+            }
+        }
+        None
+    }
+}
+
+/// One hive under analysis: everything a family parser needs to make rows.
+pub struct HiveScan<'a, 'h> {
+    pub input: &'a HiveInput,
+    pub opened: &'a OpenedHive,
+    pub kind: HiveKind,
+    pub root: RegKey<'h>,
+    pub context: &'a mut SystemContext,
+    /// The hive's user (NTUSER, UsrClass), where known.
+    pub user: Option<String>,
+    /// Catalog terms, lower-cased.
+    terms: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub rows: Vec<EvidenceRow>,
+}
+
+impl HiveScan<'_, '_> {
+    /// Does the text name NetSession (catalog terms, case-insensitive)?
+    pub fn names_netsession(&self, text: &str) -> bool {
+        let lower = text.to_lowercase();
+        self.terms.iter().any(|t| lower.contains(t.as_str()))
+    }
+
+    /// Registry path for rows: `SYSTEM\ControlSet001\Services\Akamai`.
+    pub fn reg_path(&self, key: &RegKey<'_>) -> String {
+        if key.path.is_empty() {
+            self.kind.name().to_string()
+        } else {
+            format!("{}\\{}", self.kind.name(), key.path)
+        }
+    }
+
+    /// A row about `key` (and one of its values, when given), with provenance filled in.
+    pub fn row(
+        &self,
+        rule: &RuleInfo,
+        key: &RegKey<'_>,
+        value: Option<&RegValue>,
+        (time, desc): (Option<Timestamp>, &str),
+        message: String,
+        shown: String,
+    ) -> EvidenceRow {
+        let offset = value.and_then(|v| v.offset).or_else(|| key.offset());
+        let mut locator = format!("hive={}", self.input.evidence_path);
+        if let Some(o) = offset {
+            locator.push_str(&format!(" offset={o:#x}"));
+        }
+        let mut message = message;
+        if rule.confidence == crate::catalog::Confidence::G {
+            message.push_str(" [reasoned guess, not documented]");
+        }
+        EvidenceRow {
+            datetime: time,
+            timestamp_desc: desc.to_string(),
+            message,
+            artifact: rule.id.clone(),
+            user: self.user.clone().unwrap_or_default(),
+            path: self.reg_path(key),
+            value: shown,
+            size: None,
+            sha256: self.input.sha256.clone(),
+            state: self.state_of(key, value),
+            source: self.input.source.clone(),
+            locator,
+        }
+    }
+
+    fn state_of(&self, key: &RegKey<'_>, value: Option<&RegValue>) -> RecordState {
+        let key_state = self.opened.state_at(key.offset());
+        let value_state = self.opened.state_at(value.and_then(|v| v.offset));
+        if key_state == RecordState::FromLog || value_state == RecordState::FromLog {
+            RecordState::FromLog
+        } else {
+            RecordState::Live
+        }
+    }
+
+    /// The current control set (`Select\Current`), `ControlSet001` when it cannot be read.
+    pub fn control_set(&mut self) -> String {
+        let current = self
+            .root
+            .path_to("Select", &mut self.problems)
+            .and_then(|select| select.value("Current", &mut self.problems))
+            .and_then(|v| v.dword());
+        match current {
+            Some(n) if (1..=999).contains(&n) => format!("ControlSet{n:03}"),
+            _ => {
+                self.problems.push((
+                    "Select\\Current".into(),
+                    "cannot read the current control set; using ControlSet001".into(),
+                ));
+                "ControlSet001".into()
+            }
+        }
+    }
+}
+
+/// Resolve a key pattern from `root`.
+fn resolve_keys<'h>(
+    root: &RegKey<'h>,
+    pattern: &str,
+    control_set: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<RegKey<'h>> {
+    let mut current = vec![root.clone()];
+    for part in pattern.split('\\').filter(|p| !p.is_empty()) {
+        let part = if part.eq_ignore_ascii_case("<controlset>") {
+            control_set
+        } else {
+            part
+        };
+        let mut next = Vec::new();
+        for key in &current {
+            if part.contains(['*', '?']) {
+                let glob = part.to_lowercase();
+                next.extend(
+                    key.subkeys(problems)
+                        .into_iter()
+                        .filter(|k| wildcard_match(&glob, &k.name.to_lowercase())),
+                );
+            } else if let Some(k) = key.subkey(part, problems) {
+                next.push(k);
+            }
+        }
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    current
+}
+
+/// The order hives are analysed in: SYSTEM lends service names to SOFTWARE's svchost
+/// groups; everything else is independent.
+fn analysis_order(kind: HiveKind) -> u8 {
+    match kind {
+        HiveKind::System => 0,
+        HiveKind::Software => 1,
+        _ => 2,
+    }
+}
+
+/// Analyse the hives of one system (one volume, or the hives given together on the
+/// command line). Problems become warnings naming the hive file and the location.
+pub fn analyze_hives(
+    inputs: &[HiveInput],
+    catalog: &Catalog,
+    warnings: &Warnings,
+) -> Vec<EvidenceRow> {
+    let mut opened = Vec::new();
+    for input in inputs {
+        match OpenedHive::open(input) {
+            Ok(hive) => {
+                for (location, message) in &hive.problems {
+                    warnings.push(&input.source, where_in(input, location), message.clone());
+                }
+                opened.push((input, hive));
+            }
+            Err(err) => warnings.push(
+                &input.source,
+                &input.evidence_path,
+                format!("not a usable registry hive: {err}"),
+            ),
+        }
+    }
+    let mut context = SystemContext::default();
+    // Kinds first (cheap), ProfileList second: BAM and user names need it.
+    let mut kinds = Vec::new();
+    for (input, hive) in &opened {
+        let kind = with_root(input, hive, warnings, |root, problems| {
+            let kind = kind::detect(root, file_name(&input.evidence_path), problems);
+            if kind == HiveKind::Software {
+                context
+                    .profiles
+                    .extend(artifacts::profiles::read(root, problems));
+            }
+            kind
+        });
+        kinds.push(kind.unwrap_or(HiveKind::Other));
+    }
+    let mut order: Vec<usize> = (0..opened.len()).collect();
+    order.sort_by_key(|&i| (analysis_order(kinds[i]), i));
+
+    let mut rows = Vec::new();
+    for i in order {
+        let (input, hive) = &opened[i];
+        let kind = kinds[i];
+        if kind == HiveKind::Other {
+            continue;
+        }
+        let found = with_root(input, hive, warnings, |root, problems| {
+            let mut scan = HiveScan {
+                input,
+                opened: hive,
+                kind,
+                root: root.clone(),
+                context: &mut context,
+                user: None,
+                terms: catalog
+                    .registry_terms
+                    .iter()
+                    .map(|t| t.to_lowercase())
+                    .collect(),
+                problems: std::mem::take(problems),
+                rows: Vec::new(),
+            };
+            scan.user = match kind {
+                HiveKind::NtUser | HiveKind::UsrClass => input
+                    .user_hint
+                    .clone()
+                    .or_else(|| artifacts::profiles::user_of_user_hive(&mut scan)),
+                _ => None,
+            };
+            let control_set = if kind == HiveKind::System {
+                scan.control_set()
+            } else {
+                String::new()
+            };
+            for rule in &catalog.registry {
+                if !rule
+                    .hives
+                    .iter()
+                    .any(|h| HiveKind::from_rule_name(h) == Some(kind))
+                {
+                    continue;
+                }
+                for pattern in &rule.keys {
+                    let keys = resolve_keys(
+                        &scan.root.clone(),
+                        pattern,
+                        &control_set,
+                        &mut scan.problems,
+                    );
+                    for key in keys {
+                        artifacts::dispatch(&mut scan, rule, &key);
+                    }
+                }
+            }
+            *problems = std::mem::take(&mut scan.problems);
+            scan.rows
+        });
+        rows.extend(found.unwrap_or_default());
+    }
+    rows
+}
+
+/// Run `f` on the hive's root key; problems it reports become warnings.
+fn with_root<T>(
+    input: &HiveInput,
+    hive: &OpenedHive,
+    warnings: &Warnings,
+    f: impl FnOnce(&RegKey<'_>, &mut Vec<Problem>) -> T,
+) -> Option<T> {
+    let nt = match hive.nt_hive() {
+        Ok(nt) => nt,
+        Err(e) => {
+            warnings.push(
+                &input.source,
+                &input.evidence_path,
+                format!("cannot read hive: {e}"),
+            );
+            return None;
+        }
+    };
+    let root = match RegKey::root(&nt, &hive.bytes) {
+        Ok(root) => root,
+        Err(e) => {
+            warnings.push(
+                &input.source,
+                &input.evidence_path,
+                format!("cannot read root key: {e}"),
+            );
+            return None;
+        }
+    };
+    let mut problems = Vec::new();
+    let result = guard::call(|| f(&root, &mut problems));
+    for (location, message) in problems {
+        warnings.push(&input.source, where_in(input, &location), message);
+    }
+    match result {
+        Ok(v) => Some(v),
+        Err(panic) => {
+            warnings.push(
+                &input.source,
+                &input.evidence_path,
+                format!("hive analysis stopped on damaged data: {panic}"),
+            );
+            None
+        }
+    }
+}
+
+/// A location inside a hive, for warnings: the hive's path when it is not the input
+/// itself, then the place.
+fn where_in(input: &HiveInput, location: &str) -> String {
+    if input.evidence_path == input.source {
+        location.to_string()
+    } else {
+        format!("{}: {location}", input.evidence_path)
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+/// The rule definition type the families receive.
+pub type Rule = RegistryRuleDef;

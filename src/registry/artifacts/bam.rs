@@ -1,0 +1,39 @@
+//! Background Activity Moderator (Windows 10 1709+):
+//! `SYSTEM\<cs>\Services\bam\State\UserSettings\<SID>` (or `bam\UserSettings\<SID>`):
+//! value name = `\Device\HarddiskVolumeN\...\program.exe`, data starts with the FILETIME
+//! of the program's last execution by that user.
+
+use super::super::hive::RegKey;
+use super::super::{HiveScan, Rule};
+use crate::time::Timestamp;
+
+pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
+    let sid = key.name.clone();
+    let user = scan
+        .context
+        .user_of_sid(&sid)
+        .map(String::from)
+        .unwrap_or_else(|| sid.clone());
+    for value in key.values(&mut scan.problems) {
+        if !scan.names_netsession(&value.name) {
+            continue;
+        }
+        let filetime = value
+            .data
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes);
+        let (time, desc) = match filetime.and_then(Timestamp::from_filetime) {
+            Some(t) => (Some(t), "Last Executed"),
+            None => (key.last_written(), "Key Last Written"),
+        };
+        let message = format!(
+            "BAM: {user} last ran {} (Background Activity Moderator)",
+            value.name
+        );
+        let shown = format!("{} (SID {sid})", value.name);
+        let mut row = scan.row(&rule.info, key, Some(&value), (time, desc), message, shown);
+        row.user = user.clone();
+        scan.rows.push(row);
+    }
+}

@@ -1,0 +1,37 @@
+//! svchost groups (`SOFTWARE\Microsoft\Windows NT\CurrentVersion\SvcHost`): a group is
+//! NetSession's when it lists a NetSession service found in SYSTEM, is the group such a
+//! service's ImagePath names, or names NetSession itself.
+
+use super::super::hive::RegKey;
+use super::super::{HiveScan, Rule};
+
+pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
+    for value in key.values(&mut scan.problems) {
+        let members = value.multi_text().unwrap_or_else(|| vec![value.display()]);
+        let group = value.name.to_lowercase();
+        let ours = scan.context.svchost_groups.contains(&group)
+            || members
+                .iter()
+                .any(|m| scan.context.netsession_services.contains(&m.to_lowercase()))
+            || scan.names_netsession(&value.name)
+            || members.iter().any(|m| scan.names_netsession(m));
+        if !ours {
+            continue;
+        }
+        let message = format!(
+            "svchost group \"{}\" hosts {} (a NetSession service runs in it; key last written at this time)",
+            value.name,
+            members.join(", ")
+        );
+        let shown = format!("{} = {}", value.name, members.join("; "));
+        let row = scan.row(
+            &rule.info,
+            key,
+            Some(&value),
+            (key.last_written(), "Key Last Written"),
+            message,
+            shown,
+        );
+        scan.rows.push(row);
+    }
+}

@@ -1,0 +1,183 @@
+//! Gathering a hive and its transaction logs from wherever they are: a file system view
+//! (a mounted directory now, a volume inside an image later) or a file given directly.
+//! Bytes are read whole (hives are usually well under 200 MB), up to a cap.
+
+use std::io::Read;
+
+use super::hive::HiveInput;
+use crate::fs::{Candidate, FileSystem};
+use crate::warning::Warnings;
+
+/// Largest hive or log read; a larger one is skipped with a warning.
+pub const MAX_HIVE_BYTES: u64 = 1 << 30;
+
+/// Is `candidate_name` a transaction log of the hive file `hive_name`? Windows names
+/// them `<hive>.LOG`, `.LOG1`, `.LOG2`; collectors change the case
+/// (`transactions_ntuser.dat.log1` beside `transactions_NTUSER.DAT`).
+pub fn is_log_of(hive_name: &str, candidate_name: &str) -> bool {
+    let hive = hive_name.to_lowercase();
+    let other = candidate_name.to_lowercase();
+    [".log", ".log1", ".log2"]
+        .iter()
+        .any(|ext| other == format!("{hive}{ext}"))
+}
+
+fn read_capped(mut reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    (&mut reader)
+        .take(MAX_HIVE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_HIVE_BYTES).then_some(bytes))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    crate::content::stream::hex(&Sha256::digest(bytes))
+}
+
+/// A hive the file system view matched, with its logs.
+pub fn from_view(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    hash: bool,
+    warnings: &Warnings,
+) -> Option<HiveInput> {
+    let source = fs.candidate_source(candidate);
+    let evidence_path = candidate.evidence_path();
+    let read =
+        |reader: Result<Box<dyn Read + Send + '_>, crate::fs::FsError>, what: &str| match reader
+            .map_err(|e| e.to_string())
+            .and_then(|r| read_capped(r).map_err(|e| e.to_string()))
+        {
+            Ok(Some(bytes)) => Some(bytes),
+            Ok(None) => {
+                warnings.push(
+                    &source,
+                    format!("{evidence_path}{what}"),
+                    format!("larger than {MAX_HIVE_BYTES} bytes; not read"),
+                );
+                None
+            }
+            Err(e) => {
+                warnings.push(
+                    &source,
+                    format!("{evidence_path}{what}"),
+                    format!("cannot read: {e}"),
+                );
+                None
+            }
+        };
+    let bytes = read(fs.open(candidate), "")?;
+    let mut logs = Vec::new();
+    let mut siblings = fs.siblings(candidate);
+    siblings.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, handle) in siblings {
+        if is_log_of(candidate.name(), &name)
+            && let Some(log) = read(fs.open_handle(&handle), &format!(" (log {name})"))
+        {
+            logs.push((name, log));
+        }
+    }
+    Some(HiveInput {
+        sha256: if hash {
+            sha256_hex(&bytes)
+        } else {
+            String::new()
+        },
+        bytes,
+        logs,
+        evidence_path,
+        source,
+        user_hint: candidate.found.user.as_deref().map(String::from),
+    })
+}
+
+/// A hive file given on the command line, with the logs beside it on the host.
+pub fn from_host_file(
+    path: &std::path::Path,
+    label: &str,
+    hash: bool,
+    warnings: &Warnings,
+) -> Option<HiveInput> {
+    let open = |p: &std::path::Path| crate::fs::directory::open_evidence_file(p);
+    let bytes = match open(path).and_then(read_capped) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            warnings.push(
+                label,
+                label,
+                format!("larger than {MAX_HIVE_BYTES} bytes; not read"),
+            );
+            return None;
+        }
+        Err(e) => {
+            warnings.push(label, label, format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    // A transaction log starts with `regf` too; given on its own it is no hive.
+    if super::base_block::BaseBlock::parse_header(&bytes).is_ok_and(|b| b.file_type != 0) {
+        warnings.push(
+            label,
+            "base block",
+            "a registry transaction log, not a hive: it is used beside its primary hive",
+        );
+        return None;
+    }
+    let name = path
+        .file_name()
+        .map(crate::fs::display_name)
+        .unwrap_or_default();
+    let mut logs = Vec::new();
+    if let Some(Ok(entries)) = path.parent().map(|p| {
+        let p = if p.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            p
+        };
+        std::fs::read_dir(p)
+    }) {
+        let mut found: Vec<_> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| (crate::fs::display_name(&e.file_name()), e.path()))
+            .filter(|(n, _)| is_log_of(&name, n))
+            .collect();
+        found.sort();
+        for (log_name, log_path) in found {
+            match open(&log_path).and_then(read_capped) {
+                Ok(Some(log)) => logs.push((log_name, log)),
+                Ok(None) => warnings.push(label, log_name, "log larger than the cap; not read"),
+                Err(e) => warnings.push(label, log_name, format!("cannot read log: {e}")),
+            }
+        }
+    }
+    Some(HiveInput {
+        sha256: if hash {
+            sha256_hex(&bytes)
+        } else {
+            String::new()
+        },
+        bytes,
+        logs,
+        evidence_path: label.to_string(),
+        source: label.to_string(),
+        user_hint: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_names_in_any_case() {
+        use super::is_log_of;
+        assert!(is_log_of("NTUSER.DAT", "ntuser.dat.LOG1"));
+        assert!(is_log_of(
+            "transactions_NTUSER.DAT",
+            "transactions_ntuser.dat.log2"
+        ));
+        assert!(is_log_of("SYSTEM", "SYSTEM.LOG"));
+        assert!(!is_log_of("SYSTEM", "SYSTEM.sav"));
+        assert!(!is_log_of("SYSTEM", "SOFTWARE.LOG1"));
+    }
+}
