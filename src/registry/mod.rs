@@ -27,8 +27,6 @@ pub struct SystemContext {
     pub profiles: Vec<(String, String, String)>,
     /// Services found to be NetSession's (lower-cased names).
     pub netsession_services: Vec<String>,
-    /// svchost groups those services run in (lower-cased).
-    pub svchost_groups: Vec<String>,
 }
 
 impl SystemContext {

@@ -52,11 +52,11 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     scan.context
         .netsession_services
         .push(key.name.to_lowercase());
-    if let Some(group) = image_path.as_deref().and_then(svchost_group) {
-        scan.context.svchost_groups.push(group.to_lowercase());
-    }
 
     let mut fields = Vec::new();
+    if let Some(group) = image_path.as_deref().and_then(svchost_group) {
+        fields.push(format!("SvchostGroup={group}"));
+    }
     if let Some(d) = &display_name {
         fields.push(format!("DisplayName={d}"));
     }
