@@ -394,3 +394,69 @@ fn hives_inside_a_mounted_directory_are_found_with_their_logs() {
     // The hive files themselves are not evidence rows.
     assert!(rows.iter().all(|r| r["artifact"] != "registry.hive"));
 }
+
+#[test]
+fn damaged_hives_are_warnings_and_nothing_else_is_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A truncated SYSTEM, a garbage hive with a valid-looking header, a dirty hive whose
+    // log lies (one flipped byte in the entry), beside good SOFTWARE and NTUSER hives.
+    let system = std::fs::read(fixture("SYSTEM")).unwrap();
+    std::fs::write(dir.join("SYSTEM"), &system[..system.len() / 2 + 100]).unwrap();
+    let mut garbage = system[..4096].to_vec();
+    let mut x: u32 = 7;
+    for _ in 0..8192 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        garbage.push(x as u8);
+    }
+    std::fs::write(dir.join("garbage.hiv"), &garbage).unwrap();
+    std::fs::create_dir(dir.join("dirty")).unwrap();
+    std::fs::copy(fixture("dirty/NTUSER.DAT"), dir.join("dirty/NTUSER.DAT")).unwrap();
+    let mut log = std::fs::read(fixture("dirty/NTUSER.DAT.LOG1")).unwrap();
+    log[512 + 0x100] ^= 0xFF;
+    std::fs::write(dir.join("dirty/NTUSER.DAT.LOG1"), &log).unwrap();
+    std::fs::copy(fixture("SOFTWARE"), dir.join("SOFTWARE")).unwrap();
+    std::fs::copy(fixture("NTUSER.DAT"), dir.join("NTUSER.DAT")).unwrap();
+
+    let args: Vec<PathBuf> = [
+        "SYSTEM",
+        "garbage.hiv",
+        "dirty/NTUSER.DAT",
+        "SOFTWARE",
+        "NTUSER.DAT",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|p| p.as_os_str()).collect();
+    let out = run(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("NTUSER.DAT.LOG1") && w.contains("offset 0x")),
+        "{err}"
+    );
+    assert!(warnings.iter().any(|w| w.contains("SYSTEM")), "{err}");
+    let rows = parse_csv(&out.stdout);
+    // The good hives' findings are all there (the dirty hive, read as it was before the
+    // log, holds the per-user uninstall entry too).
+    assert_eq!(of(&rows, "registry.uninstall").len(), 3);
+    assert!(
+        of(&rows, "registry.run")
+            .iter()
+            .any(|r| r["path"].starts_with("SOFTWARE\\"))
+    );
+    assert_eq!(of(&rows, "execution.userassist").len(), 2);
+    // The lying log was not applied: the dirty hive adds no Run row of its own.
+    assert!(
+        of(&rows, "registry.run")
+            .iter()
+            .all(|r| r["state"] == "live")
+    );
+}

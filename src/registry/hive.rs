@@ -69,7 +69,9 @@ impl OpenedHive {
         // A dirty hive without usable logs is read as it is (the replay said so in a
         // warning); nt-hive refuses unequal sequence numbers, so our copy is marked clean.
         base_block::mark_clean(&mut bytes);
-        let base = BaseBlock::parse(&bytes)?;
+        // A truncated hive is still read as far as it goes (replay warned about it); only
+        // the header must hold.
+        let base = BaseBlock::parse_header(&bytes)?;
         Ok(OpenedHive {
             bytes,
             recovered: outcome.recovered,

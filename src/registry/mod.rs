@@ -219,7 +219,7 @@ pub fn analyze_hives(
             }
             Err(err) => warnings.push(
                 &input.source,
-                &input.evidence_path,
+                where_in(input, "base block"),
                 format!("not a usable registry hive: {err}"),
             ),
         }
@@ -317,7 +317,7 @@ fn with_root<T>(
         Err(e) => {
             warnings.push(
                 &input.source,
-                &input.evidence_path,
+                where_in(input, "hive"),
                 format!("cannot read hive: {e}"),
             );
             return None;
@@ -328,7 +328,7 @@ fn with_root<T>(
         Err(e) => {
             warnings.push(
                 &input.source,
-                &input.evidence_path,
+                where_in(input, "root key"),
                 format!("cannot read root key: {e}"),
             );
             return None;
@@ -336,15 +336,19 @@ fn with_root<T>(
     };
     let mut problems = Vec::new();
     let result = guard::call(|| f(&root, &mut problems));
+    // Several rules may walk the same damaged list: say it once.
+    let mut seen = std::collections::HashSet::new();
     for (location, message) in problems {
-        warnings.push(&input.source, where_in(input, &location), message);
+        if seen.insert((location.clone(), message.clone())) {
+            warnings.push(&input.source, where_in(input, &location), message);
+        }
     }
     match result {
         Ok(v) => Some(v),
         Err(panic) => {
             warnings.push(
                 &input.source,
-                &input.evidence_path,
+                where_in(input, "hive"),
                 format!("hive analysis stopped on damaged data: {panic}"),
             );
             None
