@@ -19,6 +19,8 @@ Examples:
       scan a triage collection holding C/Users/..., mnt/c/Windows/... or similar
   netsession-scan --catalog case-rules.toml --no-hash /mnt/c
       add rules of your own, skip hashing
+  netsession-scan SYSTEM SOFTWARE NTUSER.DAT UsrClass.dat Amcache.hve
+      analyse exported hives of one machine together (logs beside them are replayed)
 
 Exit status: 0 when the scan completed (warnings allowed), 2 when an input
 cannot be opened or recognised or the command line is wrong, 1 on other errors.";
@@ -39,8 +41,9 @@ impl From<FormatArg> for Format {
 
 /// Find the traces of the Akamai NetSession Client in evidence, offline.
 ///
-/// INPUT may be a mounted disk image or triage collection (a directory). Registry hives
-/// and disk images are recognised and will be supported by later versions.
+/// INPUT may be a mounted disk image or triage collection (a directory), or a registry
+/// hive file (any name; its transaction logs beside it are used). Disk images are
+/// recognised and will be supported by a later version.
 #[derive(Debug, Parser)]
 #[command(name = "netsession-scan", version, after_help = EXAMPLES)]
 struct Cli {

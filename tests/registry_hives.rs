@@ -460,3 +460,52 @@ fn damaged_hives_are_warnings_and_nothing_else_is_lost() {
             .all(|r| r["state"] == "live")
     );
 }
+
+/// Bit flips and truncations of every fixture hive, analysed in-process: no panic may
+/// escape (nt-hive's asserts are caught and become warnings), whatever the damage.
+#[test]
+fn random_damage_never_panics() {
+    use netsession_scan::registry::{analyze_hives, hive::HiveInput};
+    let catalog = netsession_scan::Catalog::embedded().unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for name in [
+        "SYSTEM",
+        "SOFTWARE",
+        "NTUSER.DAT",
+        "NTUSER_Bob.DAT",
+        "UsrClass.dat",
+        "Amcache.hve",
+        "SYSTEM_win7",
+    ] {
+        let original = std::fs::read(fixture(name)).unwrap();
+        for round in 0..60 {
+            let mut bytes = original.clone();
+            if round % 5 == 4 {
+                let cut = (next() as usize) % bytes.len();
+                bytes.truncate(cut);
+            } else {
+                for _ in 0..(1 + round % 8) {
+                    // Damage the hive bins more often than the header.
+                    let at = 4096 + (next() as usize) % (bytes.len() - 4096);
+                    bytes[at] ^= 1 << (next() % 8);
+                }
+            }
+            let input = HiveInput {
+                bytes,
+                logs: Vec::new(),
+                evidence_path: format!("{name} round {round}"),
+                source: "fuzz".into(),
+                user_hint: None,
+                sha256: String::new(),
+            };
+            let warnings = netsession_scan::Warnings::new();
+            let _ = analyze_hives(&[input], &catalog, &warnings);
+        }
+    }
+}
