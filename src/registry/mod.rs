@@ -60,6 +60,19 @@ impl SystemContext {
     }
 }
 
+/// One fact a family found, before it becomes a row.
+pub struct Fact<'v> {
+    /// The value the fact is about (its offset and state), if any.
+    pub value: Option<&'v RegValue>,
+    pub time: Option<Timestamp>,
+    pub desc: &'static str,
+    pub message: String,
+    /// The `value` column.
+    pub shown: String,
+    /// The user, when the fact says whose it is; else the hive's user.
+    pub user: Option<String>,
+}
+
 /// One hive under analysis: everything a family parser needs to make rows.
 pub struct HiveScan<'a, 'h> {
     pub input: &'a HiveInput,
@@ -124,6 +137,34 @@ impl HiveScan<'_, '_> {
             source: self.input.source.clone(),
             locator,
         }
+    }
+
+    /// Make the row for a fact and add it. The row's user is the fact's, else the hive's.
+    pub fn report(&mut self, rule: &RuleInfo, key: &RegKey<'_>, fact: Fact<'_>) {
+        let mut row = self.row(
+            rule,
+            key,
+            fact.value,
+            (fact.time, fact.desc),
+            fact.message,
+            fact.shown,
+        );
+        if let Some(user) = fact.user {
+            row.user = user;
+        }
+        self.rows.push(row);
+    }
+
+    /// The values of `key` whose name or data names NetSession, with the data as text.
+    pub fn netsession_values(&mut self, key: &RegKey<'_>) -> Vec<(RegValue, String)> {
+        key.values(&mut self.problems)
+            .into_iter()
+            .map(|v| {
+                let data = v.display();
+                (v, data)
+            })
+            .filter(|(v, data)| self.names_netsession(&v.name) || self.names_netsession(data))
+            .collect()
     }
 
     fn state_of(&self, key: &RegKey<'_>, value: Option<&RegValue>) -> RecordState {

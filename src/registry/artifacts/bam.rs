@@ -4,7 +4,7 @@
 //! of the program's last execution by that user.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 use crate::time::Timestamp;
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
@@ -32,8 +32,17 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             value.name
         );
         let shown = format!("{} (SID {sid})", value.name);
-        let mut row = scan.row(&rule.info, key, Some(&value), (time, desc), message, shown);
-        row.user = user.clone();
-        scan.rows.push(row);
+        scan.report(
+            &rule.info,
+            key,
+            Fact {
+                value: Some(&value),
+                time,
+                desc,
+                message,
+                shown,
+                user: Some(user.clone()),
+            },
+        );
     }
 }

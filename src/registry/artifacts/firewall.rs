@@ -5,7 +5,7 @@
 //! decision. Rules usually survive uninstallation.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 
 /// The fields of one rule, in the order they were written (a field may repeat, e.g.
 /// `Profile=Private|Profile=Public`).
@@ -76,28 +76,27 @@ pub fn is_query_user(value_name: &str) -> bool {
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let time = key.last_written();
-    for value in key.values(&mut scan.problems) {
-        let data = value.display();
-        if !(scan.names_netsession(&value.name) || scan.names_netsession(&data)) {
-            continue;
-        }
+    for (value, data) in scan.netsession_values(key) {
         let Some(parsed) = FirewallRule::parse(&data) else {
             scan.problems.push((
                 format!("{} value {:?}", key.location(), value.name),
                 "firewall rule names NetSession but is not in the v2.x format; reported raw".into(),
             ));
-            let row = scan.row(
+            scan.report(
                 &rule.info,
                 key,
-                Some(&value),
-                (time, "Key Last Written"),
-                format!(
-                    "Firewall rule \"{}\" naming NetSession (unparsed)",
-                    value.name
-                ),
-                format!("{} = {data}", value.name),
+                Fact {
+                    value: Some(&value),
+                    time,
+                    desc: "Key Last Written",
+                    message: format!(
+                        "Firewall rule \"{}\" naming NetSession (unparsed)",
+                        value.name
+                    ),
+                    shown: format!("{} = {data}", value.name),
+                    user: None,
+                },
             );
-            scan.rows.push(row);
             continue;
         };
         let action = parsed.get("Action").unwrap_or("?");
@@ -130,16 +129,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             shown.push_str(&format!("; Name={name}"));
         }
         let user = scan.context.user_in_path(app);
-        let mut row = scan.row(
+        scan.report(
             &rule.info,
             key,
-            Some(&value),
-            (time, "Key Last Written"),
-            message,
-            shown,
+            Fact {
+                value: Some(&value),
+                time,
+                desc: "Key Last Written",
+                message,
+                shown,
+                user,
+            },
         );
-        row.user = user.unwrap_or_default();
-        scan.rows.push(row);
     }
 }
 

@@ -3,7 +3,7 @@
 //! name = program path, data = `<path>:<scope>:<Enabled|Disabled>:<name>`.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 
 /// (scope, enabled-or-disabled, name) from the data; the path itself holds a colon.
 fn parse(data: &str) -> Option<(&str, &str, &str)> {
@@ -22,11 +22,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         "Standard"
     };
     let time = key.last_written();
-    for value in key.values(&mut scan.problems) {
-        let data = value.display();
-        if !(scan.names_netsession(&value.name) || scan.names_netsession(&data)) {
-            continue;
-        }
+    for (value, data) in scan.netsession_values(key) {
         let message = match parse(&data) {
             Some((scope, state, name)) => format!(
                 "XP firewall exception \"{name}\" for {}: {state}, scope {scope}, {profile} profile (key last written at this time)",
@@ -39,16 +35,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         };
         let user = scan.context.user_in_path(&value.name);
         let shown = format!("{} = {data}", value.name);
-        let mut row = scan.row(
+        scan.report(
             &rule.info,
             key,
-            Some(&value),
-            (time, "Key Last Written"),
-            message,
-            shown,
+            Fact {
+                value: Some(&value),
+                time,
+                desc: "Key Last Written",
+                message,
+                shown,
+                user,
+            },
         );
-        row.user = user.unwrap_or_default();
-        scan.rows.push(row);
     }
 }
 

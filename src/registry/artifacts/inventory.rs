@@ -4,7 +4,7 @@
 //! (15 = path, 101 = SHA-1, 17 = last modified, 12 = created, 0 = product, 1 = company).
 
 use super::super::hive::{RegKey, RegValue};
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 use crate::time::Timestamp;
 
 fn find<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
@@ -80,16 +80,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let message = format!(
         "Amcache inventoried {path}{sha_note} (key last written at this time: the program was present or ran)"
     );
-    let mut row = scan.row(
+    scan.report(
         &rule.info,
         key,
-        None,
-        (key.last_written(), "Key Last Written"),
-        message,
-        shown.clone(),
+        Fact {
+            value: None,
+            time: key.last_written(),
+            desc: "Key Last Written",
+            message,
+            shown: shown.clone(),
+            user: user.clone(),
+        },
     );
-    row.user = user.clone().unwrap_or_default();
-    scan.rows.push(row);
 
     if !new_format {
         for (name, desc) in [("17", "Modified (Amcache)"), ("12", "Created (Amcache)")] {
@@ -105,16 +107,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             });
             if let Some(time) = filetime.and_then(Timestamp::from_filetime) {
                 let message = format!("Amcache: {path} file time as recorded ({desc})");
-                let mut row = scan.row(
+                scan.report(
                     &rule.info,
                     key,
-                    Some(value),
-                    (Some(time), desc),
-                    message,
-                    shown.clone(),
+                    Fact {
+                        value: Some(value),
+                        time: Some(time),
+                        desc,
+                        message,
+                        shown: shown.clone(),
+                        user: user.clone(),
+                    },
                 );
-                row.user = user.clone().unwrap_or_default();
-                scan.rows.push(row);
             }
         }
     }

@@ -4,7 +4,7 @@
 //! only time these keys keep.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -14,13 +14,8 @@ pub enum Kind {
 }
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>, kind: Kind) {
-    let values = key.values(&mut scan.problems);
     let time = key.last_written();
-    for value in values {
-        let data = value.display();
-        if !(scan.names_netsession(&value.name) || scan.names_netsession(&data)) {
-            continue;
-        }
+    for (value, data) in scan.netsession_values(key) {
         let message = match kind {
             Kind::Run => format!(
                 "Autostart value \"{}\" in {} starts {data} at logon (key last written at this time)",
@@ -41,15 +36,17 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>, kind:
             .user
             .clone()
             .or_else(|| scan.context.user_in_path(&format!("{} {data}", value.name)));
-        let mut row = scan.row(
+        scan.report(
             &rule.info,
             key,
-            Some(&value),
-            (time, "Key Last Written"),
-            message,
-            shown,
+            Fact {
+                value: Some(&value),
+                time,
+                desc: "Key Last Written",
+                message,
+                shown,
+                user,
+            },
         );
-        row.user = user.unwrap_or_default();
-        scan.rows.push(row);
     }
 }

@@ -4,7 +4,7 @@
 //! for the SvcHost family.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 
 fn start_type(n: u32) -> &'static str {
     match n {
@@ -93,16 +93,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         .or(image_path.as_deref())
         .and_then(|p| scan.context.user_in_path(p));
     let shown = fields.join("; ");
-    let mut row = scan.row(
+    scan.report(
         &rule.info,
         key,
-        None,
-        (key.last_written(), "Key Last Written"),
-        message,
-        shown.clone(),
+        Fact {
+            value: None,
+            time: key.last_written(),
+            desc: "Key Last Written",
+            message,
+            shown: shown.clone(),
+            user: user.clone(),
+        },
     );
-    row.user = user.clone().unwrap_or_default();
-    scan.rows.push(row);
 
     // The Parameters key has its own last-write time: when ServiceDll was set.
     if let Some(params) = &parameters
@@ -112,16 +114,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             "Parameters of service \"{}\" last written (ServiceDll set or changed)",
             key.name
         );
-        let mut row = scan.row(
+        scan.report(
             &rule.info,
             params,
-            None,
-            (params.last_written(), "Key Last Written"),
-            message,
-            shown,
+            Fact {
+                value: None,
+                time: params.last_written(),
+                desc: "Key Last Written",
+                message,
+                shown,
+                user,
+            },
         );
-        row.user = user.unwrap_or_default();
-        scan.rows.push(row);
     }
 }
 

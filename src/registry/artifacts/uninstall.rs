@@ -2,7 +2,7 @@
 //! machine-wide (SOFTWARE, WOW6432Node): what Programs and Features listed.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 
 const FIELDS: [&str; 7] = [
     "DisplayName",
@@ -62,14 +62,16 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             .or(get("UninstallString"))
             .and_then(|p| scan.context.user_in_path(p))
     });
-    let mut row = scan.row(
+    scan.report(
         &rule.info,
         key,
-        None,
-        (key.last_written(), "Key Last Written"),
-        message,
-        shown,
+        Fact {
+            value: None,
+            time: key.last_written(),
+            desc: "Key Last Written",
+            message,
+            shown,
+            user,
+        },
     );
-    row.user = user.unwrap_or_default();
-    scan.rows.push(row);
 }

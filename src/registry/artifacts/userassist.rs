@@ -6,7 +6,7 @@
 //! FILETIME at 8).
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule};
 use crate::time::Timestamp;
 
 /// Known folders that UserAssist names by GUID.
@@ -131,8 +131,18 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             value.name,
             runs.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
         );
-        let row = scan.row(&rule.info, key, Some(&value), (time, desc), message, shown);
-        scan.rows.push(row);
+        scan.report(
+            &rule.info,
+            key,
+            Fact {
+                value: Some(&value),
+                time,
+                desc,
+                message,
+                shown,
+                user: None,
+            },
+        );
     }
 }
 
