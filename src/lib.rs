@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod content;
 pub mod evidence;
 pub mod fs;
+pub mod image;
 pub mod input;
 pub mod output;
 pub mod registry;

@@ -1,0 +1,7 @@
+//! Disk images read directly: raw/dd (one file or split `.001`, `.002`, ...) and E01,
+//! all as read-only random-access byte sources under a block cache, and the partition
+//! tables (MBR, GPT) inside them.
+
+pub mod cache;
+pub mod partitions;
+pub mod source;
