@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod content;
 pub mod evidence;
 pub mod fs;
+pub mod guard;
 pub mod image;
 pub mod input;
 pub mod output;

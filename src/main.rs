@@ -94,7 +94,7 @@ fn main() -> ExitCode {
     // reports a warning, so the panic's own message would only be noise.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !netsession_scan::registry::guard::active() {
+        if !netsession_scan::guard::active() {
             default_hook(info);
         }
     }));

@@ -7,9 +7,9 @@ use std::ops::Range;
 use nt_hive::{Hive, KeyNode, KeyValue, NtHiveNameString};
 
 use super::base_block::{self, BaseBlock, HBIN_START};
-use super::guard;
 use super::replay::{self, LogFile};
 use crate::evidence::RecordState;
+use crate::guard;
 use crate::time::Timestamp;
 
 /// Offsets inside an `nk` record (from the `nk` signature).

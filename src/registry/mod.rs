@@ -7,7 +7,6 @@
 
 pub mod artifacts;
 pub mod base_block;
-pub mod guard;
 pub mod hive;
 pub mod kind;
 pub mod replay;
@@ -376,7 +375,7 @@ fn with_root<T>(
         }
     };
     let mut problems = Vec::new();
-    let result = guard::call(|| f(&root, &mut problems));
+    let result = crate::guard::call(|| f(&root, &mut problems));
     // Several rules may walk the same damaged list: say it once.
     let mut seen = std::collections::HashSet::new();
     for (location, message) in problems {

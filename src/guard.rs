@@ -1,9 +1,10 @@
-//! A safety net around nt-hive.
+//! A safety net around third-party parsers that panic on malformed data.
 //!
 //! nt-hive 0.3.0 asserts instead of returning an error on some damaged structures (a
-//! cell offset of 0xFFFFFFFF inside a subkey or value list, for example). Evidence must
-//! never crash the scan, so calls into it run under `catch_unwind`; a caught panic
-//! becomes a warning and the rest of the hive is still read. While a guarded call runs,
+//! cell offset of 0xFFFFFFFF inside a subkey or value list, for example), and the ewf
+//! crate indexes out of bounds on a forged chunk table. Evidence must never crash the
+//! scan, so calls into them run under `catch_unwind`; a caught panic becomes a warning
+//! and the rest of the input is still read. While a guarded call runs,
 //! [`active`] is true, so the binary's panic hook can stay silent about panics that are
 //! handled.
 
