@@ -12,6 +12,7 @@ pub mod fs;
 pub mod guard;
 pub mod image;
 pub mod input;
+pub mod ntfs;
 pub mod output;
 pub mod registry;
 pub mod time;

@@ -1,0 +1,13 @@
+//! Our own NTFS layer: pure functions over bytes, written from the on-disk format.
+//!
+//! The `ntfs` crate re-walks $MFT's data runs for every record, fails on records that
+//! straddle a data-run boundary and does not support an $MFT with an attribute list
+//! (see `../shared/corpus/SOURCES.md`). The scanner reads $MFT sequentially in large
+//! chunks instead and parses each record with [`record::parse_record`].
+
+pub mod record;
+
+pub use record::{
+    AttrBody, Attribute, AttributeListEntry, BootSector, FileName, MftRecord, NtfsError,
+    RecordHeader, Run, StandardInformation, apply_fixups, decode_runs, parse_record,
+};
