@@ -64,10 +64,12 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     let mut inputs = Vec::with_capacity(paths.len());
     for path in paths {
         let input = input::detect(path)?;
-        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
-            return Err(InputError::Unsupported {
+        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive)
+            && let Err(e) = image::volumes::open(&input.path)
+        {
+            return Err(InputError::Image {
                 input: input.label,
-                kind: input.kind.describe(),
+                reason: e.to_string(),
             }
             .into());
         }
@@ -95,8 +97,8 @@ pub fn scan(
     // the command line together.
     let mut hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>> = BTreeMap::new();
     for input in inputs {
-        let view: Box<dyn FileSystem> = match input.kind {
-            InputKind::Directory => Box::new(DirectoryFs::new(&input.path, &input.label)),
+        let views: Vec<Box<dyn FileSystem>> = match input.kind {
+            InputKind::Directory => vec![Box::new(DirectoryFs::new(&input.path, &input.label))],
             InputKind::RegistryHive => {
                 if let Some(hive) = registry::source::from_host_file(
                     &input.path,
@@ -108,33 +110,41 @@ pub fn scan(
                 }
                 continue;
             }
-            // detect_inputs refuses the other kinds until their readers exist.
-            _ => continue,
+            _ => match image::volumes::open(&input.path) {
+                Ok(image) => image::volumes::ntfs_views(image, &input.label, warnings),
+                Err(e) => {
+                    warnings.push(&input.label, "image", format!("cannot open: {e}"));
+                    continue;
+                }
+            },
         };
-        let walk = view.walk(&matcher, warnings);
-        stats.entries_seen += walk.entries_seen;
-        stats.candidates += walk.candidates.len();
-        let (hive_files, others): (Vec<_>, Vec<_>) = walk
-            .candidates
-            .into_iter()
-            .partition(|c| is_hive_candidate(catalog, c));
-        stats.files_read += others
-            .iter()
-            .filter(|c| c.kind == fs::EntryKind::File)
-            .count();
-        let view = view.as_ref();
-        let found: Vec<Vec<EvidenceRow>> = others
-            .par_iter()
-            .map(|c| analysis::analyze(view, c, catalog, options, warnings))
-            .collect();
-        rows.extend(found.into_iter().flatten());
-        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
-            if let Some(hive) = registry::source::from_view(view, candidate, options.hash, warnings)
-            {
-                hive_groups
-                    .entry(view.candidate_source(candidate))
-                    .or_default()
-                    .push(hive);
+        for view in views {
+            let walk = view.walk(&matcher, warnings);
+            stats.entries_seen += walk.entries_seen;
+            stats.candidates += walk.candidates.len();
+            let (hive_files, others): (Vec<_>, Vec<_>) = walk
+                .candidates
+                .into_iter()
+                .partition(|c| is_hive_candidate(catalog, c));
+            stats.files_read += others
+                .iter()
+                .filter(|c| c.kind == fs::EntryKind::File)
+                .count();
+            let view = view.as_ref();
+            let found: Vec<Vec<EvidenceRow>> = others
+                .par_iter()
+                .map(|c| analysis::analyze(view, c, catalog, options, warnings))
+                .collect();
+            rows.extend(found.into_iter().flatten());
+            for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+                if let Some(hive) =
+                    registry::source::from_view(view, candidate, options.hash, warnings)
+                {
+                    hive_groups
+                        .entry(view.candidate_source(candidate))
+                        .or_default()
+                        .push(hive);
+                }
             }
         }
     }

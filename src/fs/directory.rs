@@ -256,17 +256,18 @@ impl FileSystem for DirectoryFs {
     }
 
     fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
-        let EntryHandle::Host(path) = &candidate.handle;
         if candidate.kind != EntryKind::File {
             return Err(FsError::NotAFile {
-                path: display_name(path.as_os_str()),
+                path: candidate.evidence_path(),
             });
         }
         self.open_handle(&candidate.handle)
     }
 
     fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
-        let EntryHandle::Host(path) = &candidate.handle;
+        let EntryHandle::Host(path) = &candidate.handle else {
+            return Vec::new();
+        };
         let Some(folder) = path.parent() else {
             return Vec::new();
         };
@@ -282,7 +283,11 @@ impl FileSystem for DirectoryFs {
     }
 
     fn open_handle(&self, handle: &EntryHandle) -> Result<Box<dyn Read + Send + '_>, FsError> {
-        let EntryHandle::Host(path) = handle;
+        let EntryHandle::Host(path) = handle else {
+            return Err(FsError::NotAFile {
+                path: format!("{handle:?}"),
+            });
+        };
         open_evidence_file(path)
             .map(|f| Box::new(f) as Box<dyn Read + Send>)
             .map_err(|source| FsError::Open {

@@ -7,6 +7,7 @@
 
 pub mod directory;
 mod names;
+pub mod ntfs;
 
 pub use names::display_name;
 
@@ -46,6 +47,8 @@ pub enum EntryKind {
 pub enum EntryHandle {
     /// A path on the host, exactly as the walk met it (not necessarily UTF-8).
     Host(PathBuf),
+    /// An MFT record of an NTFS volume (its unnamed $DATA stream).
+    Mft { record: u64 },
 }
 
 /// An entry that matched the catalog, with all the file system knows about it.
@@ -112,6 +115,8 @@ pub enum FsError {
     },
     #[error("{path} is not a regular file")]
     NotAFile { path: String },
+    #[error("{path}: {reason}")]
+    Unreadable { path: String, reason: String },
 }
 
 /// A file system to scan.

@@ -5,3 +5,4 @@
 pub mod cache;
 pub mod partitions;
 pub mod source;
+pub mod volumes;

@@ -723,6 +723,16 @@ fn guarded<T>(call: impl FnOnce() -> ewf::Result<T>) -> Result<T, String> {
     }
 }
 
+/// Does the file start with an EWF segment signature?
+fn is_ewf_segment(path: &Path) -> bool {
+    read_head(path).is_ok_and(|head| {
+        let sig = head.get(..8).unwrap_or_default();
+        [EVF_SIGNATURE, EVF2_SIGNATURE]
+            .iter()
+            .any(|s| s[..] == *sig)
+    })
+}
+
 /// An Expert Witness image (E01, or EWF2 Ex01) with all its segments, read through the
 /// `ewf` crate.
 ///
@@ -812,6 +822,9 @@ impl EwfImage {
                 .extension()
                 .and_then(OsStr::to_str)
                 .and_then(|e| naming.number(e))
+                // `disk.raw` beside `disk.E01` parses as a letter-form segment name:
+                // only files that are EWF segments themselves count.
+                && is_ewf_segment(&file)
             {
                 found.insert(n, file);
             }

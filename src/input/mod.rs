@@ -46,6 +46,8 @@ pub enum InputError {
     Unrecognised { input: String },
     #[error("{input}: {kind} inputs are not supported by this version yet")]
     Unsupported { input: String, kind: &'static str },
+    #[error("{input}: cannot open the image: {reason}")]
+    Image { input: String, reason: String },
 }
 
 /// An input as the examiner gave it, with its detected kind.

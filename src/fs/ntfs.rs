@@ -1,0 +1,332 @@
+//! An NTFS volume inside an image as a file system view.
+//!
+//! $MFT is read sequentially in chunks; each record's best `$FILE_NAME` gives its name and
+//! parent. Records not in use are kept too: deleted files are evidence. The tree is then
+//! walked from the root (record 5) with the catalog's matcher, exactly as the directory
+//! view walks folders; entries whose parent is gone (or was reused: sequence numbers
+//! disagree) hang under a virtual `$Orphan` folder.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+use std::sync::Mutex;
+
+use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, Walk};
+use crate::catalog::{DirState, Matcher};
+use crate::evidence::RecordState;
+use crate::image::source::ImageSource;
+use crate::ntfs::record::{
+    ATTR_ATTRIBUTE_LIST, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, MftRecord,
+};
+use crate::ntfs::volume::{Extent, NtfsVolume, StreamReader};
+use crate::time::Timestamp;
+use crate::warning::Warnings;
+
+const ROOT: u64 = 5;
+/// Deeper than any real path: a loop in damaged parent references stops here.
+const MAX_DEPTH: usize = 512;
+
+#[derive(Debug, Clone)]
+struct Node {
+    name: String,
+    parent: u64,
+    parent_sequence: u16,
+    sequence: u16,
+    in_use: bool,
+    is_dir: bool,
+}
+
+#[derive(Default)]
+struct Tree {
+    nodes: HashMap<u64, Node>,
+    children: HashMap<u64, Vec<u64>>,
+}
+
+pub struct NtfsFs<S: ImageSource> {
+    volume: NtfsVolume<S>,
+    label: String,
+    tree: Mutex<Tree>,
+}
+
+impl<S: ImageSource> NtfsFs<S> {
+    pub fn new(volume: NtfsVolume<S>, label: impl Into<String>) -> Self {
+        NtfsFs {
+            volume,
+            label: label.into(),
+            tree: Mutex::new(Tree::default()),
+        }
+    }
+
+    fn read_tree(&self, warnings: &Warnings) -> Tree {
+        let mut tree = Tree::default();
+        let result = self.volume.for_each_record(|number, record| match record {
+            Ok(Some(record)) => {
+                if record.header.base_record != 0 || !record.header.signature_ok {
+                    return;
+                }
+                let Some(name) = record.best_file_name() else {
+                    return;
+                };
+                tree.nodes.insert(
+                    number,
+                    Node {
+                        name: name.name,
+                        parent: name.parent_record,
+                        parent_sequence: name.parent_sequence,
+                        sequence: record.header.sequence,
+                        in_use: record.header.in_use,
+                        is_dir: record.header.is_dir,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(reason) => warnings.push(&self.label, format!("MFT record {number}"), reason),
+        });
+        if let Err(e) = result {
+            warnings.push(&self.label, "$MFT", format!("read stopped: {e}"));
+        }
+        let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
+        for (&number, node) in &tree.nodes {
+            if number == ROOT {
+                continue;
+            }
+            children
+                .entry(self.parent_of(&tree, number, node))
+                .or_default()
+                .push(number);
+        }
+        for list in children.values_mut() {
+            list.sort_unstable();
+        }
+        tree.children = children;
+        tree
+    }
+
+    /// The folder a record hangs under: its parent when the parent still is the folder it
+    /// named (same sequence number), else the `$Orphan` folder (u64::MAX).
+    fn parent_of(&self, tree: &Tree, number: u64, node: &Node) -> u64 {
+        match tree.nodes.get(&node.parent) {
+            Some(p) if p.is_dir && p.sequence == node.parent_sequence && node.parent != number => {
+                node.parent
+            }
+            // A deleted folder's record may be reused with sequence+1; the entry is
+            // still placed under it when the parent itself is not in use.
+            Some(p) if p.is_dir && !p.in_use && node.parent != number => node.parent,
+            _ => u64::MAX,
+        }
+    }
+
+    fn candidate(
+        &self,
+        number: u64,
+        node: &Node,
+        components: Vec<String>,
+        orphan: bool,
+        found: crate::catalog::EntryMatch,
+        warnings: &Warnings,
+    ) -> Candidate {
+        let record = match self.volume.read_record(number) {
+            Ok(r) => r,
+            Err(e) => {
+                warnings.push(&self.label, format!("MFT record {number}"), e);
+                None
+            }
+        };
+        let mut times = Vec::new();
+        let mut size = None;
+        if let Some(record) = &record {
+            add_times(record, &mut times);
+            size = record.data_attributes("").next().map(|a| a.data_size());
+        }
+        let state = if !node.in_use {
+            RecordState::Deleted
+        } else if orphan {
+            RecordState::Orphan
+        } else {
+            RecordState::Allocated
+        };
+        Candidate {
+            components,
+            input_depth: 0,
+            volume_depth: 0,
+            kind: if node.is_dir {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            },
+            size: if node.is_dir { None } else { size },
+            times,
+            state,
+            locator: format!("mft={number} seq={}", node.sequence),
+            handle: EntryHandle::Mft { record: number },
+            found,
+        }
+    }
+}
+
+fn add_times(record: &MftRecord, times: &mut Vec<FileTime>) {
+    let mut push = |label: &'static str, attribute: &'static str, ft: u64| {
+        if let Some(time) = Timestamp::from_filetime(ft) {
+            times.push(FileTime {
+                label,
+                attribute,
+                time,
+            });
+        }
+    };
+    if let Some(si) = record
+        .attributes
+        .iter()
+        .find_map(|a| a.standard_information())
+    {
+        push("Created", "$SI", si.created);
+        push("Modified", "$SI", si.modified);
+        push("Accessed", "$SI", si.accessed);
+        push("MFT Entry Changed", "$SI", si.mft_changed);
+    }
+    if let Some(fname) = record.best_file_name() {
+        push("Created", "$FN", fname.created);
+        push("Modified", "$FN", fname.modified);
+        push("Accessed", "$FN", fname.accessed);
+        push("MFT Entry Changed", "$FN", fname.mft_changed);
+    }
+}
+
+impl<S: ImageSource> FileSystem for NtfsFs<S> {
+    fn source(&self) -> &str {
+        &self.label
+    }
+
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
+        let tree = self.read_tree(warnings);
+        let mut walk = Walk {
+            entries_seen: tree.nodes.len() as u64,
+            ..Walk::default()
+        };
+        // Depth-first from the root, then the orphans under `$Orphan`.
+        let mut stack: Vec<(u64, DirState, Vec<String>, bool)> = Vec::new();
+        let push_children = |stack: &mut Vec<_>,
+                             parent: u64,
+                             state: &DirState,
+                             path: &Vec<String>,
+                             orphan: bool| {
+            if let Some(kids) = tree.children.get(&parent) {
+                for &kid in kids.iter().rev() {
+                    stack.push((kid, state.clone(), path.clone(), orphan));
+                }
+            }
+        };
+        push_children(&mut stack, ROOT, &matcher.root(), &Vec::new(), false);
+        let (_, orphan_state) = matcher.step(&matcher.root(), 0, "$Orphan", true);
+        push_children(
+            &mut stack,
+            u64::MAX,
+            &orphan_state,
+            &vec!["$Orphan".to_string()],
+            true,
+        );
+        let mut visited = std::collections::HashSet::new();
+        while let Some((number, parent_state, parent_path, orphan)) = stack.pop() {
+            if !visited.insert(number) || parent_path.len() >= MAX_DEPTH {
+                continue;
+            }
+            let Some(node) = tree.nodes.get(&number) else {
+                continue;
+            };
+            if !node.is_dir && !matcher.files_may_match(&parent_state) {
+                continue;
+            }
+            let depth = parent_path.len();
+            let (found, child_state) = matcher.step(&parent_state, depth, &node.name, node.is_dir);
+            let mut path = parent_path;
+            path.push(node.name.clone());
+            if let Some(found) = found {
+                walk.candidates.push(self.candidate(
+                    number,
+                    node,
+                    path.clone(),
+                    orphan,
+                    found,
+                    warnings,
+                ));
+            }
+            if node.is_dir {
+                push_children(&mut stack, number, &child_state, &path, orphan);
+            }
+        }
+        *self.tree.lock().unwrap_or_else(|e| e.into_inner()) = tree;
+        walk
+    }
+
+    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
+        if candidate.kind != EntryKind::File {
+            return Err(FsError::NotAFile {
+                path: candidate.evidence_path(),
+            });
+        }
+        self.open_handle(&candidate.handle)
+    }
+
+    fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
+        let EntryHandle::Mft { record } = candidate.handle else {
+            return Vec::new();
+        };
+        let tree = self.tree.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(node) = tree.nodes.get(&record) else {
+            return Vec::new();
+        };
+        let parent = self.parent_of(&tree, record, node);
+        tree.children
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| tree.nodes.get(n).map(|node| (n, node)))
+            .filter(|(_, node)| !node.is_dir && node.in_use)
+            .map(|(n, node)| (node.name.clone(), EntryHandle::Mft { record: *n }))
+            .collect()
+    }
+
+    fn open_handle(&self, handle: &EntryHandle) -> Result<Box<dyn Read + Send + '_>, FsError> {
+        let EntryHandle::Mft { record: number } = *handle else {
+            return Err(FsError::NotAFile {
+                path: format!("{handle:?}"),
+            });
+        };
+        let path = format!("MFT record {number}");
+        let unreadable = |reason: &str| FsError::Unreadable {
+            path: path.clone(),
+            reason: reason.to_string(),
+        };
+        let record = self
+            .volume
+            .read_record(number)
+            .map_err(|e| unreadable(&e))?
+            .ok_or_else(|| unreadable("record is empty"))?;
+        let Some(data) = record.data_attributes("").next() else {
+            if record
+                .attributes
+                .iter()
+                .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+            {
+                return Err(unreadable(
+                    "$DATA lives in extension records (attribute list): not read yet",
+                ));
+            }
+            return Err(unreadable("no unnamed $DATA stream"));
+        };
+        if data.flags & ATTR_FLAG_COMPRESSED != 0 {
+            // Hashing raw LZNT1 bytes would give a hash no other tool can reproduce.
+            return Err(unreadable(
+                "compressed stream: decompression not implemented yet",
+            ));
+        }
+        if data.flags & ATTR_FLAG_ENCRYPTED != 0 {
+            return Err(unreadable("EFS-encrypted stream"));
+        }
+        if let Some(bytes) = data.resident_data() {
+            return Ok(Box::new(Cursor::new(bytes.to_vec())));
+        }
+        let extent = Extent::of(&data.body)
+            .ok_or_else(|| unreadable("$DATA does not start at VCN 0 in this record"))?;
+        Ok(Box::new(StreamReader::new(&self.volume, extent)))
+    }
+}

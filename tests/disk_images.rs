@@ -1,0 +1,174 @@
+//! End-to-end: disk images read directly (raw GPT and MBR disks, split raw, E01), built
+//! by `fixtures/images/make_images.sh`. The raw images are stored gzip-compressed and
+//! unpacked with `gzip -dc` (the tests skip, saying so, without gzip).
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+const EXE_SHA256: &str = "bba9a69eacac8f88c9924cd7c1fc8f88b3462df019941bfebbaf1e6042fc3a07";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/images")
+        .join(name)
+}
+
+fn gunzip(name: &str, into: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(fixture(name))
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: gzip not installed");
+        return None;
+    };
+    assert!(out.status.success());
+    let target = into.join(name.trim_end_matches(".gz"));
+    std::fs::write(&target, out.stdout).unwrap();
+    Some(target)
+}
+
+fn sha256_file(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap();
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Rows without `source`, for comparing the same evidence in two containers.
+fn without_source(rows: &[Row]) -> Vec<Vec<(String, String)>> {
+    rows.iter()
+        .map(|r| {
+            let mut v: Vec<(String, String)> = r
+                .iter()
+                .filter(|(k, _)| *k != "source")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+fn scan_ok(path: &Path) -> Vec<Row> {
+    let out = run_on(path, &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    parse_csv(&out.stdout)
+}
+
+#[test]
+fn gpt_disk_raw_and_e01_give_the_same_rows_and_the_image_is_never_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw) = gunzip("gpt.raw.gz", tmp.path()) else {
+        return;
+    };
+    let before = sha256_file(&raw);
+    let raw_rows = scan_ok(&raw);
+    assert_eq!(sha256_file(&raw), before, "the image was modified");
+
+    let client: Vec<_> = raw_rows
+        .iter()
+        .filter(|r| r["artifact"] == "install.client")
+        .collect();
+    assert!(!client.is_empty(), "{raw_rows:?}");
+    for r in &client {
+        assert_eq!(
+            r["path"],
+            "Users\\José Müller\\AppData\\Local\\Akamai\\netsession_win.exe"
+        );
+        assert_eq!(r["user"], "José Müller");
+        assert_eq!(
+            r["sha256"], EXE_SHA256,
+            "hash of the data read through the MFT runs"
+        );
+        assert_eq!(r["size"], "20000");
+        assert_eq!(r["state"], "allocated");
+        assert_eq!(r["locator"], "mft=75 seq=1", "fls says 75-128-2");
+        assert!(r["source"].ends_with(" p1@1048576"), "{}", r["source"]);
+    }
+    let descs: Vec<&str> = client
+        .iter()
+        .map(|r| r["timestamp_desc"].as_str())
+        .collect();
+    assert!(
+        descs.iter().any(|d| d.ends_with("($SI)")) && descs.iter().any(|d| d.ends_with("($FN)")),
+        "{descs:?}"
+    );
+
+    // The same disk as a three-segment E01 (given by its first segment, beside a raw
+    // image of the same name that must not be taken for a segment).
+    let e01_dir = tmp.path().join("e01");
+    std::fs::create_dir(&e01_dir).unwrap();
+    for seg in ["gpt.E01", "gpt.E02", "gpt.E03"] {
+        std::fs::copy(fixture(seg), e01_dir.join(seg)).unwrap();
+    }
+    std::fs::copy(&raw, e01_dir.join("gpt.raw")).unwrap();
+    let e01_rows = scan_ok(&e01_dir.join("gpt.E01"));
+    assert_eq!(without_source(&e01_rows), without_source(&raw_rows));
+    assert!(
+        e01_rows
+            .iter()
+            .all(|r| r["source"].contains("gpt.E01 p1@1048576"))
+    );
+
+    // A missing middle segment: a clear error naming it, exit 2.
+    std::fs::remove_file(e01_dir.join("gpt.E02")).unwrap();
+    let out = run_on(&e01_dir.join("gpt.E01"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("gpt.E02"), "{}", stderr(&out));
+}
+
+#[test]
+fn mbr_disk_at_sector_63_and_its_split_raw_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw) = gunzip("mbr63.raw.gz", tmp.path()) else {
+        return;
+    };
+    let rows = scan_ok(&raw);
+    let client: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "install.client")
+        .collect();
+    assert!(!client.is_empty());
+    assert!(
+        client
+            .iter()
+            .all(|r| r["source"].ends_with(" p1@32256") && r["sha256"] == EXE_SHA256)
+    );
+    for part in ["mbr63.raw.001.gz", "mbr63.raw.002.gz", "mbr63.raw.003.gz"] {
+        gunzip(part, tmp.path());
+    }
+    let split_rows = scan_ok(&tmp.path().join("mbr63.raw.001"));
+    assert_eq!(without_source(&split_rows), without_source(&rows));
+}
+
+#[test]
+fn corpus_ntfs_images_scan_cleanly() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ntfs/dfir_ntfs");
+    if !corpus.is_dir() {
+        eprintln!("skipped: no corpus at {}", corpus.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["ntfs3.raw.gz", "ntfs_index.raw.gz", "ntfs3_attrlist.raw.gz"] {
+        let out = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(corpus.join(name))
+            .output();
+        let Ok(out) = out else { return };
+        let target = tmp.path().join(name.trim_end_matches(".gz"));
+        std::fs::write(&target, out.stdout).unwrap();
+        let result = run_on(&target, &["-q"]);
+        let err = stderr(&result);
+        assert_eq!(result.status.code(), Some(0), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(
+            parse_csv(&result.stdout).is_empty(),
+            "{name}: NetSession rows in a clean volume"
+        );
+    }
+}
