@@ -21,6 +21,8 @@ Examples:
       add rules of your own, skip hashing
   netsession-scan SYSTEM SOFTWARE NTUSER.DAT UsrClass.dat Amcache.hve
       analyse exported hives of one machine together (logs beside them are replayed)
+  netsession-scan case/disk.E01
+      read an E01 (all segments) directly: partitions, NTFS, hives inside
 
 Exit status: 0 when the scan completed (warnings allowed), 2 when an input
 cannot be opened or recognised or the command line is wrong, 1 on other errors.";
@@ -42,8 +44,9 @@ impl From<FormatArg> for Format {
 /// Find the traces of the Akamai NetSession Client in evidence, offline.
 ///
 /// INPUT may be a mounted disk image or triage collection (a directory), or a registry
-/// hive file (any name; its transaction logs beside it are used). Disk images are
-/// recognised and will be supported by a later version.
+/// hive file (any name; its transaction logs beside it are used), or a disk image
+/// (raw/dd of a disk or volume, split raw .001..., E01 with its segments): every NTFS
+/// volume in it is scanned.
 #[derive(Debug, Parser)]
 #[command(name = "netsession-scan", version, after_help = EXAMPLES)]
 struct Cli {
