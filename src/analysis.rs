@@ -4,7 +4,7 @@
 use crate::catalog::{Catalog, Confidence, ContentKind, FileClass, MatchKind, RuleInfo, fold_case};
 use crate::content::stream::FileStream;
 use crate::content::{self, FileContext};
-use crate::evidence::EvidenceRow;
+use crate::evidence::{EvidenceRow, RecordState};
 use crate::fs::{Candidate, EntryKind, FileSystem, FileTime};
 use crate::warning::Warnings;
 
@@ -111,6 +111,14 @@ fn entry_rows(
     }
     if let Some(note) = &read.note {
         message.push_str(&format!("; {note}"));
+    }
+    match candidate.state {
+        RecordState::Deleted if candidate.kind == EntryKind::File => message.push_str(
+            "; DELETED: the data its runs still point to was hashed and may have been overwritten since",
+        ),
+        RecordState::Deleted => message.push_str("; DELETED"),
+        RecordState::Orphan => message.push_str("; orphan: its parent folder is gone"),
+        _ => {}
     }
     if rule.confidence == Confidence::G {
         message.push_str(&format!(" [{}]", Confidence::G.describe()));
