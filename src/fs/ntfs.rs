@@ -15,7 +15,7 @@ use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
 use crate::image::source::ImageSource;
 use crate::ntfs::record::{
-    ATTR_ATTRIBUTE_LIST, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, MftRecord,
+    ATTR_ATTRIBUTE_LIST, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, AttrBody, MftRecord,
 };
 use crate::ntfs::volume::{Extent, NtfsVolume, StreamReader};
 use crate::time::Timestamp;
@@ -313,12 +313,6 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             }
             return Err(unreadable("no unnamed $DATA stream"));
         };
-        if data.flags & ATTR_FLAG_COMPRESSED != 0 {
-            // Hashing raw LZNT1 bytes would give a hash no other tool can reproduce.
-            return Err(unreadable(
-                "compressed stream: decompression not implemented yet",
-            ));
-        }
         if data.flags & ATTR_FLAG_ENCRYPTED != 0 {
             return Err(unreadable("EFS-encrypted stream"));
         }
@@ -327,6 +321,28 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
         }
         let extent = Extent::of(&data.body)
             .ok_or_else(|| unreadable("$DATA does not start at VCN 0 in this record"))?;
+        if data.flags & ATTR_FLAG_COMPRESSED != 0 {
+            // Decompressed: hashing raw LZNT1 bytes would give a hash nobody can check.
+            let AttrBody::NonResident {
+                compression_unit, ..
+            } = data.body
+            else {
+                return Err(unreadable("compressed $DATA without a compression unit"));
+            };
+            // Windows compresses only with clusters up to 4 KiB (units of 16 clusters);
+            // anything larger is damage, and would make a unit absurdly big.
+            if compression_unit == 0 || compression_unit > 8 || self.volume.boot.cluster_size > 4096
+            {
+                return Err(unreadable(
+                    "compressed $DATA with an invalid compression unit",
+                ));
+            }
+            return Ok(Box::new(StreamReader::compressed(
+                &self.volume,
+                extent,
+                compression_unit,
+            )));
+        }
         Ok(Box::new(StreamReader::new(&self.volume, extent)))
     }
 }

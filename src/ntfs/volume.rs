@@ -104,8 +104,8 @@ impl<S: ImageSource> NtfsVolume<S> {
             // Advance to the run holding `vcn`.
             let run = loop {
                 match current {
-                    Some(r) if vcn >= run_start_vcn + r.length => {
-                        run_start_vcn += r.length;
+                    Some(r) if vcn >= run_start_vcn.saturating_add(r.length) => {
+                        run_start_vcn = run_start_vcn.saturating_add(r.length);
                         current = runs.next();
                     }
                     other => break other,
@@ -116,7 +116,7 @@ impl<S: ImageSource> NtfsVolume<S> {
                 buf[done..want].fill(0);
                 return Ok(want);
             };
-            let run_end = (run_start_vcn + run.length).saturating_mul(cs);
+            let run_end = run_start_vcn.saturating_add(run.length).saturating_mul(cs);
             let mut take = ((run_end - pos) as usize).min(want - done);
             if pos < extent.initialized_size {
                 take = take.min((extent.initialized_size - pos) as usize);
@@ -189,10 +189,117 @@ impl<S: ImageSource> NtfsVolume<S> {
     }
 }
 
+impl<S: ImageSource> NtfsVolume<S> {
+    /// Read the raw bytes of clusters `first_vcn..first_vcn + count` of a stream, with
+    /// the allocated/sparse state of each cluster (no initialized-size handling: for a
+    /// compressed stream the sizes speak of the uncompressed data).
+    fn raw_clusters(
+        &self,
+        extent: &Extent,
+        first_vcn: u64,
+        count: u64,
+    ) -> Result<(Vec<u8>, u64), ImageError> {
+        let cs = self.boot.cluster_size;
+        let mut out = Vec::with_capacity((count * cs) as usize);
+        let mut allocated = 0;
+        let mut run_start = 0u64;
+        for run in &extent.runs {
+            let run_end = run_start.saturating_add(run.length);
+            let lo = first_vcn.max(run_start);
+            let hi = (first_vcn + count).min(run_end);
+            if lo < hi
+                && let Some(lcn) = run.lcn
+            {
+                let mut buf = vec![0u8; ((hi - lo) * cs) as usize];
+                let at = lcn.saturating_add(lo - run_start).saturating_mul(cs);
+                let n = self.source.read_at(at, &mut buf)?;
+                buf[n..].fill(0);
+                out.extend_from_slice(&buf);
+                allocated += hi - lo;
+            }
+            run_start = run_end;
+            if run_start >= first_vcn + count {
+                break;
+            }
+        }
+        Ok((out, allocated))
+    }
+
+    /// Read bytes of an LZNT1-compressed stream: in units of `unit_clusters` clusters, a
+    /// unit with every cluster allocated is stored plain, one with some sparse clusters
+    /// holds compressed data, one entirely sparse is zeros.
+    pub fn read_compressed(
+        &self,
+        extent: &Extent,
+        unit_clusters: u64,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, ImageError> {
+        if offset >= extent.data_size || unit_clusters == 0 {
+            return Ok(0);
+        }
+        let cs = self.boot.cluster_size;
+        let unit_bytes = unit_clusters * cs;
+        let want = buf.len().min((extent.data_size - offset) as usize);
+        let mut done = 0;
+        while done < want {
+            let pos = offset + done as u64;
+            let unit = pos / unit_bytes;
+            let (raw, allocated) =
+                self.raw_clusters(extent, unit * unit_clusters, unit_clusters)?;
+            let plain = if allocated == unit_clusters || allocated == 0 {
+                let mut v = raw;
+                v.resize(unit_bytes as usize, 0);
+                v
+            } else {
+                decompress_unit(&raw, unit_bytes as usize)
+            };
+            let within = (pos - unit * unit_bytes) as usize;
+            let take = (want - done).min(plain.len().saturating_sub(within));
+            if take == 0 {
+                break;
+            }
+            buf[done..done + take].copy_from_slice(&plain[within..within + take]);
+            done += take;
+        }
+        Ok(done)
+    }
+}
+
+/// Decompress one compression unit, chunk by chunk, never producing more than the
+/// unit's size (a decompression bomb stops there); what cannot be decompressed reads as
+/// zeros.
+fn decompress_unit(raw: &[u8], unit_bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(unit_bytes);
+    let mut at = 0;
+    while at + 2 <= raw.len() && out.len() < unit_bytes {
+        let header = u16::from_le_bytes([raw[at], raw[at + 1]]);
+        if header == 0 {
+            break;
+        }
+        let size = usize::from(header & 0x0FFF) + 1;
+        let Some(chunk) = raw.get(at..at + 2 + size) else {
+            break;
+        };
+        let mut piece = Vec::with_capacity(4096);
+        if lznt1::decompress(chunk, &mut piece).is_err() {
+            break;
+        }
+        // An LZNT1 chunk holds at most 4 KiB of data; more is damage or a bomb.
+        piece.truncate(4096);
+        out.extend_from_slice(&piece);
+        at += 2 + size;
+    }
+    out.resize(unit_bytes, 0);
+    out
+}
+
 /// A stream of a file as `Read`.
 pub struct StreamReader<'v, S: ImageSource> {
     volume: &'v NtfsVolume<S>,
     extent: Extent,
+    /// Clusters per compression unit, for an LZNT1-compressed stream.
+    compression_unit: Option<u64>,
     pos: u64,
 }
 
@@ -201,6 +308,18 @@ impl<'v, S: ImageSource> StreamReader<'v, S> {
         StreamReader {
             volume,
             extent,
+            compression_unit: None,
+            pos: 0,
+        }
+    }
+
+    /// A compressed stream with units of `2^exponent` clusters.
+    pub fn compressed(volume: &'v NtfsVolume<S>, extent: Extent, exponent: u8) -> Self {
+        let unit = 1u64.checked_shl(u32::from(exponent)).unwrap_or(16);
+        StreamReader {
+            volume,
+            extent,
+            compression_unit: Some(unit),
             pos: 0,
         }
     }
@@ -208,10 +327,13 @@ impl<'v, S: ImageSource> StreamReader<'v, S> {
 
 impl<S: ImageSource> Read for StreamReader<'_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self
-            .volume
-            .read_stream(&self.extent, self.pos, buf)
-            .map_err(io::Error::from)?;
+        let n = match self.compression_unit {
+            Some(unit) => self
+                .volume
+                .read_compressed(&self.extent, unit, self.pos, buf),
+            None => self.volume.read_stream(&self.extent, self.pos, buf),
+        }
+        .map_err(io::Error::from)?;
         self.pos += n as u64;
         Ok(n)
     }
