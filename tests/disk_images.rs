@@ -25,7 +25,8 @@ fn gunzip(name: &str, into: &Path) -> Option<PathBuf> {
         return None;
     };
     assert!(out.status.success());
-    let target = into.join(name.trim_end_matches(".gz"));
+    let file_name = Path::new(name).file_name().unwrap().to_string_lossy().to_string();
+    let target = into.join(file_name.trim_end_matches(".gz"));
     std::fs::write(&target, out.stdout).unwrap();
     Some(target)
 }
@@ -171,4 +172,96 @@ fn corpus_ntfs_images_scan_cleanly() {
             "{name}: NetSession rows in a clean volume"
         );
     }
+}
+
+/// The case image (fixtures/images/case/make_case.sh; ground truth from fls/istat/icat in
+/// its README): a compressed and a sparse file, a deleted DLL, a downloaded installer
+/// and hives inside, as raw and as E01.
+#[test]
+fn case_image_compressed_sparse_deleted_and_hives_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw) = gunzip("case/case.raw.gz", tmp.path()) else {
+        return;
+    };
+    let rows = scan_ok(&raw);
+    let file = |suffix: &str| -> Vec<&Row> {
+        rows.iter()
+            .filter(|r| r["path"].ends_with(suffix))
+            .collect()
+    };
+    let expect_hash = [
+        (
+            "Akamai\\netsession_win.exe",
+            "163caf390d81cefbebceca9a5ba2e7b2295eecf8c3c74e8ecbd79467df355ad0",
+            "mft=76 seq=1",
+        ),
+        // Compressed: the hash is of the decompressed data, as icat gives it.
+        (
+            "cache\\blob.dat",
+            "595f1b8ed256fa1b0132938cb89c96254f09daa4e6b50e101d5f3c5f3ecbf128",
+            "mft=80 seq=1",
+        ),
+        // Sparse: holes and the part past the initialized size read as zeros.
+        (
+            "cache\\sparse.bin",
+            "d5e0761532599927f08c415f750a83ac5dcdb9c59920c4e52438a8c33d2ab261",
+            "mft=79 seq=1",
+        ),
+    ];
+    for (suffix, sha, locator) in expect_hash {
+        let found = file(suffix);
+        assert!(!found.is_empty(), "{suffix} not reported");
+        assert!(
+            found
+                .iter()
+                .all(|r| r["sha256"] == sha && r["locator"] == locator),
+            "{suffix}: {found:?}"
+        );
+        assert!(found.iter().all(|r| r["state"] == "allocated"));
+    }
+    let dll = file("netsession_win_a1b2c3d.dll");
+    assert!(!dll.is_empty(), "deleted DLL not reported");
+    for r in &dll {
+        assert_eq!(r["state"], "deleted");
+        assert_eq!(r["artifact"], "install.core_dll");
+        assert_eq!(r["locator"], "mft=75 seq=2");
+        assert_eq!(
+            r["sha256"],
+            "320b4c4c5242c591a7b61ce8b1f258aa29e56c7795ced58723447b0224943639"
+        );
+        assert!(r["message"].contains("may have been overwritten"));
+    }
+    assert!(
+        dll.iter()
+            .any(|r| r["datetime"] == "2012-02-14T09:30:02.0000000Z"
+                && r["timestamp_desc"] == "Created, Modified, MFT Entry Changed ($SI)")
+    );
+    let log: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "content.log_entry")
+        .collect();
+    assert_eq!(log.len(), 3);
+    assert!(!file("Downloads\\NetSessionSetup.exe").is_empty());
+    // Hives inside the image go through the registry analysis.
+    let fw: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "registry.firewall_rule")
+        .collect();
+    assert_eq!(fw.len(), 3);
+    assert!(
+        fw.iter()
+            .all(|r| r["locator"].starts_with("hive=Windows\\System32\\config\\SYSTEM offset=0x"))
+    );
+    assert!(
+        fw.iter()
+            .all(|r| r["source"].ends_with("case.raw p1@1048576"))
+    );
+    let run = rows
+        .iter()
+        .find(|r| r["artifact"] == "registry.run" && r["path"].starts_with("NTUSER\\"))
+        .unwrap();
+    assert_eq!(run["user"], "José Müller");
+
+    let e01 = scan_ok(&fixture("case/case.E01"));
+    assert_eq!(without_source(&e01), without_source(&rows));
 }
