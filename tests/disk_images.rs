@@ -25,7 +25,11 @@ fn gunzip(name: &str, into: &Path) -> Option<PathBuf> {
         return None;
     };
     assert!(out.status.success());
-    let file_name = Path::new(name).file_name().unwrap().to_string_lossy().to_string();
+    let file_name = Path::new(name)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
     let target = into.join(file_name.trim_end_matches(".gz"));
     std::fs::write(&target, out.stdout).unwrap();
     Some(target)
