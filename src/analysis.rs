@@ -56,6 +56,12 @@ pub fn analyze(
             what = format!("folder inside the {}", file_rule.info.what);
         }
         (EntryKind::Dir, _) => {}
+        (EntryKind::File, _) if is_zone_identifier(candidate.name()) => {
+            // The stream names where its file came from: read it whatever the file is.
+            read = read_file(fs, candidate, catalog, options, warnings, false, true);
+            rule = zone_identifier_rule(&file_rule.info);
+            what = rule.what.clone();
+        }
         (EntryKind::File, kind) => {
             let member = *kind == MatchKind::TreeMember;
             let text_wanted = !member && file_rule.content == Some(ContentKind::Text);
@@ -275,6 +281,23 @@ fn classify_member(
         read.rule = Some(m.info.clone());
     }
     rule.is_some()
+}
+
+/// `name:Zone.Identifier`, the stream Windows writes on downloaded files.
+fn is_zone_identifier(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(":zone.identifier")
+}
+
+/// The Zone.Identifier of a matched file: evidence of its own (zone, HostUrl,
+/// ReferrerUrl), so it gets an id of its own, with the matched file's rule behind it.
+fn zone_identifier_rule(of: &RuleInfo) -> RuleInfo {
+    RuleInfo {
+        id: "download.zone_identifier".into(),
+        what: format!("Zone.Identifier stream of a {}", of.what),
+        proves: "the file was downloaded (zone and source URL as Windows recorded them)".into(),
+        confidence: of.confidence,
+        source: "Windows Attachment Manager (Zone.Identifier alternate data stream)".into(),
+    }
 }
 
 fn candidate_user(candidate: &Candidate) -> String {

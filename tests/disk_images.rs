@@ -246,6 +246,18 @@ fn case_image_compressed_sparse_deleted_and_hives_inside() {
         .collect();
     assert_eq!(log.len(), 3);
     assert!(!file("Downloads\\NetSessionSetup.exe").is_empty());
+    // The installer's Zone.Identifier stream: its own rows, and the URL it names.
+    let zone = file("NetSessionSetup.exe:Zone.Identifier");
+    assert!(!zone.is_empty(), "Zone.Identifier not reported");
+    assert!(
+        zone.iter()
+            .any(|r| r["artifact"] == "download.zone_identifier"
+                && r["locator"] == "mft=81 seq=1 attr=128:Zone.Identifier"
+                && r["sha256"]
+                    == "49e3c15ec94cad27def8a90e73932a031568ce0d46744c1152c300c302499bac")
+    );
+    assert!(zone.iter().any(|r| r["artifact"] == "content.url"
+        && r["value"] == "http://dl.netsession.example.com/NetSessionSetup.exe"));
     // Hives inside the image go through the registry analysis.
     let fw: Vec<_> = rows
         .iter()

@@ -47,8 +47,9 @@ pub enum EntryKind {
 pub enum EntryHandle {
     /// A path on the host, exactly as the walk met it (not necessarily UTF-8).
     Host(PathBuf),
-    /// An MFT record of an NTFS volume (its unnamed $DATA stream).
-    Mft { record: u64 },
+    /// A $DATA stream of an MFT record: `stream` is "" for the file's data, else the
+    /// name of an alternate data stream (`Zone.Identifier`).
+    Mft { record: u64, stream: String },
 }
 
 /// An entry that matched the catalog, with all the file system knows about it.

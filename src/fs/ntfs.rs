@@ -15,7 +15,7 @@ use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
 use crate::image::source::ImageSource;
 use crate::ntfs::record::{
-    ATTR_ATTRIBUTE_LIST, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, AttrBody, MftRecord,
+    ATTR_ATTRIBUTE_LIST, ATTR_DATA, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, AttrBody, MftRecord,
 };
 use crate::ntfs::volume::{Extent, NtfsVolume, StreamReader};
 use crate::time::Timestamp;
@@ -123,7 +123,7 @@ impl<S: ImageSource> NtfsFs<S> {
         orphan: bool,
         found: crate::catalog::EntryMatch,
         warnings: &Warnings,
-    ) -> Candidate {
+    ) -> Vec<Candidate> {
         let record = match self.volume.read_record(number) {
             Ok(r) => r,
             Err(e) => {
@@ -144,7 +144,7 @@ impl<S: ImageSource> NtfsFs<S> {
         } else {
             RecordState::Allocated
         };
-        Candidate {
+        let main = Candidate {
             components,
             input_depth: 0,
             volume_depth: 0,
@@ -157,9 +157,37 @@ impl<S: ImageSource> NtfsFs<S> {
             times,
             state,
             locator: format!("mft={number} seq={}", node.sequence),
-            handle: EntryHandle::Mft { record: number },
+            handle: EntryHandle::Mft {
+                record: number,
+                stream: String::new(),
+            },
             found,
+        };
+        // Alternate data streams of a matched file are entries of their own
+        // (`setup.exe:Zone.Identifier`: where the file was downloaded from).
+        let mut out = Vec::new();
+        if let (Some(record), false) = (&record, node.is_dir) {
+            for ads in record
+                .attributes
+                .iter()
+                .filter(|a| a.type_code == ATTR_DATA && !a.name.is_empty())
+            {
+                let mut stream = main.clone();
+                if let Some(last) = stream.components.last_mut() {
+                    last.push(':');
+                    last.push_str(&ads.name);
+                }
+                stream.size = Some(ads.data_size());
+                stream.locator = format!("{} attr=128:{}", main.locator, ads.name);
+                stream.handle = EntryHandle::Mft {
+                    record: number,
+                    stream: ads.name.clone(),
+                };
+                out.push(stream);
+            }
         }
+        out.insert(0, main);
+        out
     }
 }
 
@@ -240,7 +268,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             let mut path = parent_path;
             path.push(node.name.clone());
             if let Some(found) = found {
-                walk.candidates.push(self.candidate(
+                walk.candidates.extend(self.candidate(
                     number,
                     node,
                     path.clone(),
@@ -267,7 +295,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
     }
 
     fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
-        let EntryHandle::Mft { record } = candidate.handle else {
+        let EntryHandle::Mft { record, .. } = candidate.handle else {
             return Vec::new();
         };
         let tree = self.tree.lock().unwrap_or_else(|e| e.into_inner());
@@ -281,16 +309,27 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             .flatten()
             .filter_map(|n| tree.nodes.get(n).map(|node| (n, node)))
             .filter(|(_, node)| !node.is_dir && node.in_use)
-            .map(|(n, node)| (node.name.clone(), EntryHandle::Mft { record: *n }))
+            .map(|(n, node)| {
+                let handle = EntryHandle::Mft {
+                    record: *n,
+                    stream: String::new(),
+                };
+                (node.name.clone(), handle)
+            })
             .collect()
     }
 
     fn open_handle(&self, handle: &EntryHandle) -> Result<Box<dyn Read + Send + '_>, FsError> {
-        let EntryHandle::Mft { record: number } = *handle else {
+        let EntryHandle::Mft {
+            record: number,
+            stream,
+        } = handle
+        else {
             return Err(FsError::NotAFile {
                 path: format!("{handle:?}"),
             });
         };
+        let number = *number;
         let path = format!("MFT record {number}");
         let unreadable = |reason: &str| FsError::Unreadable {
             path: path.clone(),
@@ -301,7 +340,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             .read_record(number)
             .map_err(|e| unreadable(&e))?
             .ok_or_else(|| unreadable("record is empty"))?;
-        let Some(data) = record.data_attributes("").next() else {
+        let Some(data) = record.data_attributes(stream).next() else {
             if record
                 .attributes
                 .iter()
