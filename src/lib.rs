@@ -64,14 +64,25 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     let mut inputs = Vec::with_capacity(paths.len());
     for path in paths {
         let input = input::detect(path)?;
-        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive)
-            && let Err(e) = image::volumes::open(&input.path)
-        {
-            return Err(InputError::Image {
-                input: input.label,
+        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
+            // An image counts as opened when at least one volume in it can be read.
+            let image = image::volumes::open(&input.path).map_err(|e| InputError::Image {
+                input: input.label.clone(),
                 reason: e.to_string(),
+            })?;
+            let probe = Warnings::new();
+            if image::volumes::ntfs_views(image, &input.label, &probe).is_empty() {
+                let why: Vec<String> = probe
+                    .snapshot()
+                    .into_iter()
+                    .map(|w| format!("{}: {}", w.location, w.message))
+                    .collect();
+                return Err(InputError::Image {
+                    input: input.label,
+                    reason: format!("no readable NTFS volume ({})", why.join("; ")),
+                }
+                .into());
             }
-            .into());
         }
         inputs.push(input);
     }

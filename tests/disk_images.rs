@@ -281,3 +281,54 @@ fn case_image_compressed_sparse_deleted_and_hives_inside() {
     let e01 = scan_ok(&fixture("case/case.E01"));
     assert_eq!(without_source(&e01), without_source(&rows));
 }
+
+#[test]
+fn damaged_images_give_clear_errors_or_warnings_never_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw) = gunzip("gpt.raw.gz", tmp.path()) else {
+        return;
+    };
+    let good = std::fs::read(&raw).unwrap();
+
+    // Corrupt NTFS boot sector: nothing can be read, exit 2 naming the input and why.
+    let mut no_boot = good.clone();
+    no_boot[1_048_576..1_048_576 + 512].fill(0xAB);
+    let path = tmp.path().join("noboot.raw");
+    std::fs::write(&path, &no_boot).unwrap();
+    let out = run_on(&path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("noboot.raw") && err.contains("NTFS"), "{err}");
+
+    // Damage inside $MFT (a torn record) and a truncated image: warnings, exit 0, the
+    // rest still found; flips at random places never panic.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for round in 0..12 {
+        let mut bytes = good.clone();
+        if round % 4 == 3 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            bytes.truncate(1_048_576 + (x as usize) % (bytes.len() - 1_048_576));
+        } else {
+            for _ in 0..64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // The first MiB of the volume holds $MFT on this small disk.
+                let at = 1_048_576 + (x as usize) % (1 << 20);
+                bytes[at] ^= 0x5A;
+            }
+        }
+        let path = tmp.path().join(format!("damaged{round}.raw"));
+        std::fs::write(&path, &bytes).unwrap();
+        let out = run_on(&path, &["-q"]);
+        let err = stderr(&out);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "round {round}: {err}"
+        );
+        assert!(!err.contains("panicked"), "round {round}: {err}");
+    }
+}
