@@ -58,32 +58,31 @@ impl<S: ImageSource> NtfsFs<S> {
 
     fn read_tree(&self, warnings: &Warnings) -> Tree {
         let mut tree = Tree::default();
-        let result = self.volume.for_each_record(|number, record| match record {
+        let (nodes, stopped) = self.volume.map_records(|number, record| match record {
             Ok(Some(record)) => {
                 if record.header.base_record != 0 || !record.header.signature_ok {
-                    return;
+                    return None;
                 }
-                let Some(name) = record.best_file_name() else {
-                    return;
-                };
-                tree.nodes.insert(
-                    number,
-                    Node {
-                        name: name.name,
-                        parent: name.parent_record,
-                        parent_sequence: name.parent_sequence,
-                        sequence: record.header.sequence,
-                        in_use: record.header.in_use,
-                        is_dir: record.header.is_dir,
-                    },
-                );
+                let name = record.best_file_name()?;
+                Some(Node {
+                    name: name.name,
+                    parent: name.parent_record,
+                    parent_sequence: name.parent_sequence,
+                    sequence: record.header.sequence,
+                    in_use: record.header.in_use,
+                    is_dir: record.header.is_dir,
+                })
             }
-            Ok(None) => {}
-            Err(reason) => warnings.push(&self.label, format!("MFT record {number}"), reason),
+            Ok(None) => None,
+            Err(reason) => {
+                warnings.push(&self.label, format!("MFT record {number}"), reason);
+                None
+            }
         });
-        if let Err(e) = result {
+        if let Some(e) = stopped {
             warnings.push(&self.label, "$MFT", format!("read stopped: {e}"));
         }
+        tree.nodes = nodes.into_iter().collect();
         let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
         for (&number, node) in &tree.nodes {
             if number == ROOT {

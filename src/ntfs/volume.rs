@@ -181,6 +181,49 @@ impl<S: ImageSource> NtfsVolume<S> {
         Ok(())
     }
 
+    /// Walk every record, parsing and mapping in parallel, chunk after chunk (the read
+    /// stays sequential). Returns what `f` kept, in record order, and the read error
+    /// that stopped the walk early, if any.
+    pub fn map_records<T: Send>(
+        &self,
+        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+    ) -> (Vec<(u64, T)>, Option<ImageError>) {
+        use rayon::prelude::*;
+        const CHUNK: u64 = 4096;
+        let rs = self.boot.record_size as usize;
+        let sector = self.boot.bytes_per_sector as usize;
+        let total = self.record_count();
+        let mut out = Vec::new();
+        let mut next = 0;
+        while next < total {
+            let count = CHUNK.min(total - next);
+            let mut buf = vec![0u8; count as usize * rs];
+            let n = match self.read_stream(&self.mft, next * rs as u64, &mut buf) {
+                Ok(n) => n,
+                Err(e) => return (out, Some(e)),
+            };
+            let first = next;
+            let mapped: Vec<(u64, T)> = buf[..n - n % rs]
+                .par_chunks_mut(rs)
+                .enumerate()
+                .filter_map(|(i, chunk)| {
+                    let number = first + i as u64;
+                    let read = if chunk[..4] == [0, 0, 0, 0] {
+                        Ok(None)
+                    } else {
+                        parse_record(chunk, number, sector)
+                            .map(|(r, _)| Some(r))
+                            .map_err(|e| e.to_string())
+                    };
+                    f(number, read).map(|t| (number, t))
+                })
+                .collect();
+            out.extend(mapped);
+            next += count;
+        }
+        (out, None)
+    }
+
     pub fn read_record(&self, number: u64) -> RecordRead {
         match self.read_records(number, 1) {
             Ok(mut v) => v.pop().map(|(_, r)| r).unwrap_or(Ok(None)),

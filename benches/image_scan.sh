@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Disk-image benchmark (issue: disk images).
+#
+# Builds (once; kept in TREE_DIR) a bare NTFS volume image with 200,000 files and one
+# NetSession install with its hives (the demo fixture's C volume copied in), then times,
+# best of N runs with a warm cache:
+#   fls -r -p IMAGE > /dev/null                 (The Sleuth Kit listing every path)
+#   netsession-scan -q IMAGE > /dev/null        (full scan: all records, paths, findings
+#                                                hashed, hives analysed)
+# and prints both times, the ratio (goal: ours at least 3x faster) and our peak memory
+# (goal: under 300 MB).
+#
+#   benches/image_scan.sh [WORK_DIR] [RUNS]
+#
+# Needs mkntfs and ntfs-3g (FUSE) to build the image, fls (sleuthkit) and /usr/bin/time.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-${TMPDIR:-/tmp}/netsession-bench-image}
+runs=${2:-3}
+files=200000
+
+cargo build --release --quiet --manifest-path "$here/Cargo.toml"
+bin="$here/target/release/netsession-scan"
+img="$work/volume.ntfs"
+
+if [ ! -f "$work/.complete" ]; then
+  echo "building a $files-file NTFS image in $work (a few minutes) ..." >&2
+  rm -rf "$work"
+  mkdir -p "$work/mnt"
+  truncate -s 3G "$img"
+  mkntfs -F -Q -q -L Windows "$img" 2>/dev/null
+  ntfs-3g "$img" "$work/mnt"
+  trap 'umount "$work/mnt" 2>/dev/null || true' EXIT
+  python3 - "$work/mnt" "$files" <<'PY'
+import os, sys
+root, total = sys.argv[1], int(sys.argv[2])
+tops = ["Windows/WinSxS", "Windows/System32/DriverStore", "Program Files",
+        "Program Files (x86)", "ProgramData/Package Cache"]
+tops += [f"Users/user{u}/AppData/Local/Vendor{u}" for u in range(8)]
+made, d = 0, 0
+while made < total:
+    folder = os.path.join(root, tops[d % len(tops)], f"pkg{d:05d}")
+    os.makedirs(folder, exist_ok=True)
+    for i in range(min(100, total - made)):
+        with open(os.path.join(folder, f"file{i:03d}.dat"), "wb") as f:
+            f.write(b"x" * (i % 5))
+        made += 1
+    d += 1
+PY
+  cp -r "$here/fixtures/demo-mounted/C/." "$work/mnt/"
+  umount "$work/mnt"
+  trap - EXIT
+  touch "$work/.complete"
+fi
+ls -l "$img"
+
+best() {
+  local best_ns= t0 t1 ns
+  for _ in $(seq "$runs"); do
+    t0=$(date +%s%N)
+    "$@" > /dev/null 2>&1
+    t1=$(date +%s%N)
+    ns=$((t1 - t0))
+    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
+  done
+  awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
+
+"$bin" -q "$img" > /dev/null
+fls -r -p "$img" > /dev/null
+t_fls=$(best fls -r -p "$img")
+t_scan=$(best "$bin" -q "$img")
+rows=$("$bin" -q "$img" | tail -n +2 | wc -l)
+peak_kb=$(/usr/bin/time -v "$bin" -q "$img" 2>&1 >/dev/null | awk -F: '/Maximum resident/ { gsub(/ /, "", $2); print $2 }')
+ratio=$(awk -v a="$t_fls" -v b="$t_scan" 'BEGIN { printf "%.2f", a / b }')
+echo "fls -r -p:        ${t_fls} s"
+echo "netsession-scan:  ${t_scan} s  ($rows evidence rows)"
+echo "speed-up:         ${ratio}x (goal >= 3)"
+echo "peak memory:      $((peak_kb / 1024)) MB (goal < 300)"
+awk -v r="$ratio" 'BEGIN { exit !(r >= 3) }' || { echo "SLOWER THAN THE GOAL" >&2; exit 1; }
+[ "$peak_kb" -lt 307200 ] || { echo "MORE MEMORY THAN THE GOAL" >&2; exit 1; }
