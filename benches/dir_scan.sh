@@ -13,6 +13,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/common.sh
+. "$here/benches/common.sh"
 tree=${1:-${TMPDIR:-/tmp}/netsession-bench-tree}
 runs=${2:-5}
 files=200000
@@ -51,17 +53,6 @@ fi
 count=$(find "$tree" -type f | wc -l)
 echo "tree: $tree ($count files)"
 
-best() { # best wall time in seconds of "$@", over $runs runs
-  local best_ns= t0 t1 ns
-  for _ in $(seq "$runs"); do
-    t0=$(date +%s%N)
-    "$@" > /dev/null 2>&1
-    t1=$(date +%s%N)
-    ns=$((t1 - t0))
-    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
-  done
-  awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
 
 # Warm the cache.
 find "$tree" -type f > /dev/null

@@ -16,6 +16,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/common.sh
+. "$here/benches/common.sh"
 work=${1:-${TMPDIR:-/tmp}/netsession-bench-image}
 runs=${2:-3}
 files=200000
@@ -55,17 +57,6 @@ PY
 fi
 ls -l "$img"
 
-best() {
-  local best_ns= t0 t1 ns
-  for _ in $(seq "$runs"); do
-    t0=$(date +%s%N)
-    "$@" > /dev/null 2>&1
-    t1=$(date +%s%N)
-    ns=$((t1 - t0))
-    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
-  done
-  awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
 
 "$bin" -q "$img" > /dev/null
 fls -r -p "$img" > /dev/null

@@ -12,6 +12,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/common.sh
+. "$here/benches/common.sh"
 corpus=${1:-${NETSESSION_CORPUS:-$here/../shared/corpus}}
 runs=${2:-5}
 command -v hivexregedit > /dev/null || { echo "hivexregedit missing (apt-get install libhivex-bin)" >&2; exit 1; }
@@ -31,17 +33,6 @@ done
 [ ${#hives[@]} -gt 0 ] || { echo "no SYSTEM hives under $corpus/hives/regipy" >&2; exit 1; }
 ls -l "${hives[@]}"
 
-best() {
-  local best_ns= t0 t1 ns
-  for _ in $(seq "$runs"); do
-    t0=$(date +%s%N)
-    "$@" > /dev/null 2>&1 || true
-    t1=$(date +%s%N)
-    ns=$((t1 - t0))
-    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
-  done
-  awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
 
 export_all() { for h in "${hives[@]}"; do hivexregedit --export "$h" '\' > /dev/null; done; }
 scan_all() { for h in "${hives[@]}"; do "$bin" -q "$h" > /dev/null; done; }

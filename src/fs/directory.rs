@@ -255,15 +255,6 @@ impl FileSystem for DirectoryFs {
         walk
     }
 
-    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
-        if candidate.kind != EntryKind::File {
-            return Err(FsError::NotAFile {
-                path: candidate.evidence_path(),
-            });
-        }
-        self.open_handle(&candidate.handle)
-    }
-
     fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
         let EntryHandle::Host(path) = &candidate.handle else {
             return Vec::new();

@@ -129,8 +129,15 @@ pub trait FileSystem: Sync {
     /// Damage met on the way is a warning; the walk goes on.
     fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk;
 
-    /// Open a candidate's data for reading.
-    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError>;
+    /// Open a candidate's data for reading (regular files only: a FIFO would block).
+    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
+        if candidate.kind != EntryKind::File {
+            return Err(FsError::NotAFile {
+                path: candidate.evidence_path(),
+            });
+        }
+        self.open_handle(&candidate.handle)
+    }
 
     /// Regular files in the candidate's folder, as (name, handle): how a hive's
     /// transaction logs are found beside it.

@@ -284,15 +284,6 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
         walk
     }
 
-    fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {
-        if candidate.kind != EntryKind::File {
-            return Err(FsError::NotAFile {
-                path: candidate.evidence_path(),
-            });
-        }
-        self.open_handle(&candidate.handle)
-    }
-
     fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {
         let EntryHandle::Mft { record, .. } = candidate.handle else {
             return Vec::new();
