@@ -446,3 +446,50 @@ fn corpus_volumes_agree_with_fls_and_icat() {
         assert!(compared >= 4, "{name}: only {compared} entries compared");
     }
 }
+
+/// A file whose $DATA sits in an extension record (attribute list; the corpus volume
+/// ntfs3_attrlist, a file with 100 hard links) is read through the ntfs crate: its hash
+/// equals `icat`'s (181210f8..., taken with icat 4.12).
+#[test]
+fn data_in_extension_records_is_read_through_the_attribute_list() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ntfs/dfir_ntfs");
+    if !corpus.is_dir() {
+        eprintln!("skipped: no corpus");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Ok(out) = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(corpus.join("ntfs3_attrlist.raw.gz"))
+        .output()
+    else {
+        return;
+    };
+    let image = tmp.path().join("attrlist.raw");
+    std::fs::write(&image, out.stdout).unwrap();
+    let catalog = tmp.path().join("txt.toml");
+    std::fs::write(
+        &catalog,
+        "[[file]]\nid = \"test.txt\"\npaths = [\"*.txt\"]\nwhat = \"x\"\nproves = \"x\"\nconfidence = \"S\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let scan = run_on(&image, &["-q", "--catalog", catalog.to_str().unwrap()]);
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    assert!(
+        !stderr(&scan).contains("extension records"),
+        "{}",
+        stderr(&scan)
+    );
+    let rows = parse_csv(&scan.stdout);
+    let listed: Vec<_> = rows
+        .iter()
+        .filter(|r| r["locator"] == "mft=27 seq=1")
+        .collect();
+    assert!(!listed.is_empty(), "record 27 not reported");
+    assert!(
+        listed
+            .iter()
+            .all(|r| r["sha256"]
+                == "181210f8f9c779c26da1d9b2075bde0127302ee0e3fca38c9a83f5b1dd8e5d3b")
+    );
+}

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, Walk};
 use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
-use crate::image::source::ImageSource;
+use crate::image::source::{ImageReader, ImageSource};
 use crate::ntfs::record::{
     ATTR_ATTRIBUTE_LIST, ATTR_DATA, ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, AttrBody, MftRecord,
 };
@@ -190,6 +190,50 @@ impl<S: ImageSource> NtfsFs<S> {
     }
 }
 
+/// Largest stream read whole through the ntfs crate (attribute-list files are rare and
+/// small in practice; a larger one is refused rather than held in memory).
+const MAX_LISTED_STREAM: u64 = 256 << 20;
+
+impl<S: ImageSource> NtfsFs<S> {
+    /// A $DATA stream whose attribute sits in extension records, read through the
+    /// `ntfs` crate (which follows attribute lists). Compressed streams are refused: the
+    /// crate would return raw LZNT1 bytes.
+    fn read_listed_stream(&self, number: u64, stream: &str) -> Result<Vec<u8>, String> {
+        use ntfs::NtfsAttributeFlags;
+        let source: &dyn ImageSource = self.volume.source();
+        let mut reader = ImageReader::new(source);
+        let mut ntfs = ntfs::Ntfs::new(&mut reader).map_err(|e| e.to_string())?;
+        if !stream.is_empty() {
+            // Named-stream lookup needs the upcase table (the crate panics without it).
+            ntfs.read_upcase_table(&mut reader)
+                .map_err(|e| e.to_string())?;
+        }
+        let file = ntfs.file(&mut reader, number).map_err(|e| e.to_string())?;
+        let item = file
+            .data(&mut reader, stream)
+            .ok_or("no such $DATA stream")?
+            .map_err(|e| e.to_string())?;
+        let attribute = item.to_attribute().map_err(|e| e.to_string())?;
+        if attribute.flags().contains(NtfsAttributeFlags::COMPRESSED) {
+            return Err("compressed stream in extension records: not read yet".into());
+        }
+        let value = attribute.value(&mut reader).map_err(|e| e.to_string())?;
+        let len = value.len();
+        if len > MAX_LISTED_STREAM {
+            return Err(format!(
+                "stream of {len} bytes in extension records: too large to read here"
+            ));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        value
+            .attach(&mut reader)
+            .take(len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+}
+
 fn add_times(record: &MftRecord, times: &mut Vec<FileTime>) {
     let mut push = |label: &'static str, attribute: &'static str, ft: u64| {
         if let Some(time) = Timestamp::from_filetime(ft) {
@@ -336,11 +380,14 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
                 .iter()
                 .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
             {
-                return Err(unreadable(
-                    "$DATA lives in extension records (attribute list): not read yet",
-                ));
+                // The stream lives in extension records: the ntfs crate follows
+                // attribute lists (for files; not for $MFT itself, which we read).
+                let bytes = crate::guard::call(|| self.read_listed_stream(number, stream))
+                    .map_err(|panic| unreadable(&format!("ntfs crate failed: {panic}")))?
+                    .map_err(|e| unreadable(&e))?;
+                return Ok(Box::new(Cursor::new(bytes)));
             }
-            return Err(unreadable("no unnamed $DATA stream"));
+            return Err(unreadable("no such $DATA stream"));
         };
         if data.flags & ATTR_FLAG_ENCRYPTED != 0 {
             return Err(unreadable("EFS-encrypted stream"));

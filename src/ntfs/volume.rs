@@ -76,6 +76,11 @@ impl<S: ImageSource> NtfsVolume<S> {
         Ok(NtfsVolume { source, boot, mft })
     }
 
+    /// The volume's bytes.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
     /// Records in $MFT (by its data size).
     pub fn record_count(&self) -> u64 {
         self.mft.data_size / u64::from(self.boot.record_size)
