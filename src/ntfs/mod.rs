@@ -6,6 +6,7 @@
 //! chunks instead and parses each record with [`record::parse_record`].
 
 pub mod record;
+pub mod usn;
 pub mod volume;
 
 pub use record::{
