@@ -131,6 +131,11 @@ pub fn scan(
         };
         for view in views {
             let walk = view.walk(&matcher, warnings);
+            rows.extend(analysis::journal_rows(
+                view.as_ref(),
+                &walk.journal,
+                catalog,
+            ));
             stats.entries_seen += walk.entries_seen;
             stats.candidates += walk.candidates.len();
             let (hive_files, others): (Vec<_>, Vec<_>) = walk

@@ -105,6 +105,21 @@ pub struct Walk {
     pub candidates: Vec<Candidate>,
     /// Entries of every kind the walk went through.
     pub entries_seen: u64,
+    /// Change-journal records whose path matched the catalog (NTFS `$UsnJrnl:$J`).
+    pub journal: Vec<JournalHit>,
+}
+
+/// A change-journal record naming something the catalog matches: it dates creation,
+/// renaming and deletion even after the file's MFT record was reused.
+#[derive(Debug, Clone)]
+pub struct JournalHit {
+    /// Path as reconstructed from the record's parent reference (from the volume root).
+    pub path: String,
+    pub record: crate::ntfs::usn::UsnRecord,
+    pub found: EntryMatch,
+    /// `false` when the parent reference no longer names the same folder (the folder's
+    /// record was reused): the path is then `$Orphan\name`.
+    pub parent_known: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::Mutex;
 
-use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, Walk};
+use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalHit, Walk};
 use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
 use crate::image::source::{ImageReader, ImageSource};
@@ -190,6 +190,152 @@ impl<S: ImageSource> NtfsFs<S> {
     }
 }
 
+/// `$Extend` is record 11 on every NTFS volume.
+const EXTEND: u64 = 11;
+/// Bytes of `$J` read at a time.
+const JOURNAL_CHUNK: u64 = 1 << 20;
+
+impl<S: ImageSource> NtfsFs<S> {
+    /// Read `$Extend\$UsnJrnl:$J` (its allocated runs only: the stream is mostly
+    /// sparse) and keep the records whose reconstructed path the catalog matches.
+    fn journal_hits(&self, tree: &Tree, matcher: &Matcher, warnings: &Warnings) -> Vec<JournalHit> {
+        let Some(&journal) = tree.children.get(&EXTEND).and_then(|kids| {
+            kids.iter().find(|k| {
+                tree.nodes
+                    .get(k)
+                    .is_some_and(|n| n.name.eq_ignore_ascii_case("$UsnJrnl") && n.in_use)
+            })
+        }) else {
+            return Vec::new();
+        };
+        let record = match self.volume.read_record(journal) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Vec::new(),
+            Err(e) => {
+                warnings.push(&self.label, "$UsnJrnl", e);
+                return Vec::new();
+            }
+        };
+        let Some(extent) = record
+            .data_attributes("$J")
+            .find_map(|a| Extent::of(&a.body))
+        else {
+            return Vec::new();
+        };
+        let cs = self.volume.boot.cluster_size;
+        let mut hits = Vec::new();
+        let mut problems = 0usize;
+        let mut vcn = 0u64;
+        for run in &extent.runs {
+            let start = vcn.saturating_mul(cs);
+            vcn = vcn.saturating_add(run.length);
+            if run.lcn.is_none() {
+                continue;
+            }
+            let end = vcn.saturating_mul(cs).min(extent.data_size);
+            let mut at = start;
+            while at < end {
+                let len = (end - at).min(JOURNAL_CHUNK) as usize;
+                let mut buf = vec![0u8; len];
+                let n = match self.volume.read_stream(&extent, at, &mut buf) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        warnings.push(
+                            &self.label,
+                            format!("$UsnJrnl:$J offset {at}"),
+                            e.to_string(),
+                        );
+                        break;
+                    }
+                };
+                let (records, damage) = crate::ntfs::usn::parse_records(&buf[..n], at);
+                problems += damage.len();
+                hits.extend(journal_matches(tree, &records, matcher));
+                at += len as u64;
+            }
+        }
+        if problems > 0 {
+            warnings.push(
+                &self.label,
+                "$UsnJrnl:$J",
+                format!("{problems} damaged or unknown journal record(s) skipped"),
+            );
+        }
+        hits
+    }
+}
+
+/// The journal records whose path, rebuilt from their parent reference, the catalog
+/// matches. A parent whose record was reused since (sequence numbers disagree) gives
+/// `$Orphan\name`.
+fn journal_matches(
+    tree: &Tree,
+    records: &[crate::ntfs::usn::UsnRecord],
+    matcher: &Matcher,
+) -> Vec<JournalHit> {
+    let mut hits = Vec::new();
+    let mut folders: HashMap<(u64, u16), Option<Vec<String>>> = HashMap::new();
+    for record in records {
+        let parent = folders
+            .entry((record.parent_record, record.parent_sequence))
+            .or_insert_with(|| folder_path(tree, record.parent_record, record.parent_sequence))
+            .clone();
+        let parent_known = parent.is_some();
+        let mut components = parent.unwrap_or_else(|| vec!["$Orphan".to_string()]);
+        components.push(record.name.clone());
+        let mut state = matcher.root();
+        let mut found = None;
+        for (depth, name) in components.iter().enumerate() {
+            let last = depth + 1 == components.len();
+            let (hit, next) = matcher.step(
+                &state,
+                depth,
+                name,
+                !last || record.file_attributes & 0x10 != 0,
+            );
+            if last {
+                found = hit;
+            }
+            state = next;
+        }
+        if let Some(found) = found {
+            hits.push(JournalHit {
+                path: components.join("\\"),
+                record: record.clone(),
+                found,
+                parent_known,
+            });
+        }
+    }
+    hits
+}
+
+/// The path of folder `number` when it still is the folder with `sequence`.
+fn folder_path(tree: &Tree, number: u64, sequence: u16) -> Option<Vec<String>> {
+    if number == ROOT {
+        return Some(Vec::new());
+    }
+    let node = tree.nodes.get(&number)?;
+    if node.sequence != sequence || !node.is_dir {
+        return None;
+    }
+    let mut names = vec![node.name.clone()];
+    let mut current = node;
+    for _ in 0..MAX_DEPTH {
+        if current.parent == ROOT {
+            names.reverse();
+            return Some(names);
+        }
+        let parent = tree.nodes.get(&current.parent)?;
+        if parent.sequence != current.parent_sequence {
+            return None;
+        }
+        names.push(parent.name.clone());
+        current = parent;
+    }
+    None
+}
+
 /// Largest stream read whole through the ntfs crate (attribute-list files are rare and
 /// small in practice; a larger one is refused rather than held in memory).
 const MAX_LISTED_STREAM: u64 = 256 << 20;
@@ -324,6 +470,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
                 push_children(&mut stack, number, &child_state, &path, orphan);
             }
         }
+        walk.journal = self.journal_hits(&tree, matcher, warnings);
         *self.tree.lock().unwrap_or_else(|e| e.into_inner()) = tree;
         walk
     }
@@ -420,5 +567,70 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             )));
         }
         Ok(Box::new(StreamReader::new(&self.volume, extent)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::ntfs::usn::UsnRecord;
+
+    fn node(name: &str, parent: u64, sequence: u16, is_dir: bool) -> Node {
+        Node {
+            name: name.into(),
+            parent,
+            parent_sequence: 1,
+            sequence,
+            in_use: true,
+            is_dir,
+        }
+    }
+
+    fn usn(name: &str, parent: u64, parent_sequence: u16, reason: u32) -> UsnRecord {
+        UsnRecord {
+            offset: 0x40,
+            major: 2,
+            minor: 0,
+            file_record: 300,
+            file_sequence: 4,
+            parent_record: parent,
+            parent_sequence,
+            usn: 64,
+            timestamp: 129_736_854_000_000_000,
+            reason,
+            source_info: 0,
+            file_attributes: 0x20,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn journal_records_are_matched_by_their_rebuilt_path() {
+        let mut tree = Tree::default();
+        tree.nodes.insert(100, node("Users", ROOT, 1, true));
+        tree.nodes.insert(101, node("José", 100, 1, true));
+        tree.nodes.insert(102, node("AppData", 101, 1, true));
+        tree.nodes.insert(103, node("Local", 102, 1, true));
+        tree.nodes.insert(104, node("Akamai", 103, 1, true));
+        tree.nodes.insert(105, node("Documents", 101, 1, true));
+        let catalog = Catalog::embedded().unwrap();
+        let matcher = Matcher::new(&catalog);
+        let records = vec![
+            usn("netsession_win_a1b2c3d.dll", 104, 1, 0x8000_0200),
+            usn("akamai_invoice.pdf", 105, 1, 0x100),
+            // The Akamai folder's record was reused (sequence 2 now): path unknown.
+            usn("netsession_win.exe", 104, 7, 0x100),
+        ];
+        let hits = journal_matches(&tree, &records, &matcher);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(
+            hits[0].path,
+            "Users\\José\\AppData\\Local\\Akamai\\netsession_win_a1b2c3d.dll"
+        );
+        assert!(hits[0].parent_known);
+        assert_eq!(hits[0].found.user.as_deref(), Some("José"));
+        assert_eq!(folder_path(&tree, 104, 7), None);
+        assert_eq!(folder_path(&tree, ROOT, 5), Some(Vec::new()));
     }
 }
