@@ -7,9 +7,6 @@ use std::io::{self, Read};
 use super::record::{AttrBody, BootSector, MftRecord, NtfsError, Run, parse_record};
 use crate::image::source::{ImageError, ImageSource};
 
-/// Most records read in one go while walking $MFT.
-const RECORDS_PER_CHUNK: u64 = 256;
-
 #[derive(Debug, thiserror::Error)]
 pub enum VolumeError {
     #[error("boot sector: {0}")]
@@ -171,19 +168,6 @@ impl<S: ImageSource> NtfsVolume<S> {
             out.push((number, parsed));
         }
         Ok(out)
-    }
-
-    /// Walk every record in order, in chunks.
-    pub fn for_each_record(&self, mut f: impl FnMut(u64, RecordRead)) -> Result<(), ImageError> {
-        let total = self.record_count();
-        let mut next = 0;
-        while next < total {
-            for (n, r) in self.read_records(next, RECORDS_PER_CHUNK)? {
-                f(n, r);
-            }
-            next += RECORDS_PER_CHUNK;
-        }
-        Ok(())
     }
 
     /// Walk every record, parsing and mapping in parallel, chunk after chunk (the read
