@@ -33,6 +33,8 @@ struct FileRead {
     class: Option<FileClass>,
     rule: Option<RuleInfo>,
     note: Option<String>,
+    /// What the file says in one line, when that is its point (a Zone.Identifier).
+    summary: Option<String>,
 }
 
 /// Every row for one candidate.
@@ -59,6 +61,7 @@ pub fn analyze(
         (EntryKind::File, _) if is_zone_identifier(candidate.name()) => {
             // The stream names where its file came from: read it whatever the file is.
             read = read_file(fs, candidate, catalog, options, warnings, false, true);
+            read.summary = zone_fields(fs, candidate);
             rule = zone_identifier_rule(&file_rule.info);
             what = rule.what.clone();
         }
@@ -136,10 +139,11 @@ fn entry_rows(
         artifact: rule.id.clone(),
         user: ctx.user.clone(),
         path: ctx.path.clone(),
-        value: read
-            .class
-            .map(|c| format!("class={}", c.describe()))
-            .unwrap_or_default(),
+        value: read.summary.clone().unwrap_or_else(|| {
+            read.class
+                .map(|c| format!("class={}", c.describe()))
+                .unwrap_or_default()
+        }),
         size: candidate.size.filter(|_| candidate.kind != EntryKind::Dir),
         sha256: ctx.sha256.clone(),
         state: candidate.state,
@@ -286,6 +290,26 @@ fn classify_member(
 /// `name:Zone.Identifier`, the stream Windows writes on downloaded files.
 fn is_zone_identifier(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(":zone.identifier")
+}
+
+/// `ZoneId=3; HostUrl=...; ReferrerUrl=...` from a Zone.Identifier stream (a few
+/// hundred bytes; at most 64 KiB are read).
+fn zone_fields(fs: &dyn FileSystem, candidate: &Candidate) -> Option<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs.open(candidate)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let text = content::text::decode_text(&bytes)?;
+    let fields: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains('=') && !l.starts_with('['))
+        .map(String::from)
+        .collect();
+    (!fields.is_empty()).then(|| fields.join("; "))
 }
 
 /// The Zone.Identifier of a matched file: evidence of its own (zone, HostUrl,
