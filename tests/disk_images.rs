@@ -254,7 +254,9 @@ fn case_image_compressed_sparse_deleted_and_hives_inside() {
             .any(|r| r["artifact"] == "download.zone_identifier"
                 && r["locator"] == "mft=81 seq=1 attr=128:Zone.Identifier"
                 && r["sha256"]
-                    == "49e3c15ec94cad27def8a90e73932a031568ce0d46744c1152c300c302499bac")
+                    == "49e3c15ec94cad27def8a90e73932a031568ce0d46744c1152c300c302499bac"
+                && r["value"]
+                    == "ZoneId=3; HostUrl=http://dl.netsession.example.com/NetSessionSetup.exe")
     );
     assert!(zone.iter().any(|r| r["artifact"] == "content.url"
         && r["value"] == "http://dl.netsession.example.com/NetSessionSetup.exe"));
