@@ -33,41 +33,25 @@ pub trait ImageSource: Send + Sync {
     fn describe(&self) -> String;
 }
 
-impl<S: ImageSource + ?Sized> ImageSource for &S {
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
-        (**self).read_at(offset, buf)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
+/// A reference, box or shared pointer to a source is a source: the cache, slices and
+/// volumes hold whichever the caller has.
+macro_rules! forward_image_source {
+    ($($wrapper:ty),*) => {$(
+        impl<S: ImageSource + ?Sized> ImageSource for $wrapper {
+            fn size(&self) -> u64 {
+                (**self).size()
+            }
+            fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+                (**self).read_at(offset, buf)
+            }
+            fn describe(&self) -> String {
+                (**self).describe()
+            }
+        }
+    )*};
 }
 
-impl<S: ImageSource + ?Sized> ImageSource for Box<S> {
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
-        (**self).read_at(offset, buf)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
-
-impl<S: ImageSource + ?Sized> ImageSource for Arc<S> {
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
-        (**self).read_at(offset, buf)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
+forward_image_source!(&S, Box<S>, Arc<S>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
