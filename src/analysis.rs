@@ -348,6 +348,7 @@ pub fn journal_rows(
     hits: &[crate::fs::JournalHit],
     catalog: &Catalog,
 ) -> Vec<EvidenceRow> {
+    use crate::fs::journal::PathOrigin;
     use crate::ntfs::usn::reason_names;
     hits.iter()
         .map(|hit| {
@@ -360,8 +361,14 @@ pub fn journal_rows(
                 describe_reasons(r.reason),
                 rule_what = rule.what
             );
-            if !hit.parent_known {
-                message.push_str("; its folder's MFT record was reused since, path unknown");
+            match hit.origin {
+                PathOrigin::Mft => {}
+                PathOrigin::Journal => message.push_str(
+                    "; folder named by the journal's own records (its MFT record was reused since)",
+                ),
+                PathOrigin::Unknown => message.push_str(
+                    "; its folder's MFT record was reused since and the journal no longer names it: folder unknown",
+                ),
             }
             EvidenceRow {
                 datetime: crate::time::Timestamp::from_filetime(r.timestamp),

@@ -5,44 +5,9 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const EXE_SHA256: &str = "bba9a69eacac8f88c9924cd7c1fc8f88b3462df019941bfebbaf1e6042fc3a07";
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/images")
-        .join(name)
-}
-
-fn gunzip(name: &str, into: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(fixture(name))
-        .output();
-    let Ok(out) = out else {
-        eprintln!("skipped: gzip not installed");
-        return None;
-    };
-    assert!(out.status.success());
-    let file_name = Path::new(name)
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .to_string();
-    let target = into.join(file_name.trim_end_matches(".gz"));
-    std::fs::write(&target, out.stdout).unwrap();
-    Some(target)
-}
-
-fn sha256_file(path: &Path) -> String {
-    use sha2::Digest;
-    let bytes = std::fs::read(path).unwrap();
-    sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Rows without `source`, for comparing the same evidence in two containers.
 fn without_source(rows: &[Row]) -> Vec<Vec<(String, String)>> {
@@ -57,12 +22,6 @@ fn without_source(rows: &[Row]) -> Vec<Vec<(String, String)>> {
             v
         })
         .collect()
-}
-
-fn scan_ok(path: &Path) -> Vec<Row> {
-    let out = run_on(path, &["-q"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    parse_csv(&out.stdout)
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! opens a candidate's data as a reader. Nothing downstream knows which view it got.
 
 pub mod directory;
+pub mod journal;
 mod names;
 pub mod ntfs;
 
@@ -117,9 +118,9 @@ pub struct JournalHit {
     pub path: String,
     pub record: crate::ntfs::usn::UsnRecord,
     pub found: EntryMatch,
-    /// `false` when the parent reference no longer names the same folder (the folder's
-    /// record was reused): the path is then `$Orphan\name`.
-    pub parent_known: bool,
+    /// Where the folders of `path` came from (MFT, the journal's own folder records,
+    /// or nowhere: `$Orphan\name`).
+    pub origin: journal::PathOrigin,
 }
 
 #[derive(Debug, thiserror::Error)]

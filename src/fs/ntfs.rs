@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::Mutex;
 
+use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalHit, Walk};
 use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
@@ -25,15 +26,8 @@ const ROOT: u64 = 5;
 /// Deeper than any real path: a loop in damaged parent references stops here.
 const MAX_DEPTH: usize = 512;
 
-#[derive(Debug, Clone)]
-struct Node {
-    name: String,
-    parent: u64,
-    parent_sequence: u16,
-    sequence: u16,
-    in_use: bool,
-    is_dir: bool,
-}
+/// A record as the tree needs it (shared with the journal's path rebuilding).
+type Node = FolderNode;
 
 #[derive(Default)]
 struct Tree {
@@ -197,33 +191,70 @@ const JOURNAL_CHUNK: u64 = 1 << 20;
 
 impl<S: ImageSource> NtfsFs<S> {
     /// Read `$Extend\$UsnJrnl:$J` (its allocated runs only: the stream is mostly
-    /// sparse) and keep the records whose reconstructed path the catalog matches.
+    /// sparse) and keep the records whose rebuilt path the catalog matches. Two passes,
+    /// so memory stays bounded by the journal's folders, not its size: the first keeps
+    /// the folders the journal names (to place files whose folder's MFT record was
+    /// reused), the second matches.
     fn journal_hits(&self, tree: &Tree, matcher: &Matcher, warnings: &Warnings) -> Vec<JournalHit> {
-        let Some(&journal) = tree.children.get(&EXTEND).and_then(|kids| {
-            kids.iter().find(|k| {
-                tree.nodes
-                    .get(k)
-                    .is_some_and(|n| n.name.eq_ignore_ascii_case("$UsnJrnl") && n.in_use)
-            })
-        }) else {
+        let Some(extent) = self.journal_extent(tree, warnings) else {
             return Vec::new();
         };
+        let mut folders = JournalFolders::default();
+        let problems = self.each_journal_chunk(&extent, warnings, |records| folders.add(records));
+        if problems > 0 {
+            warnings.push(
+                &self.label,
+                "$UsnJrnl:$J",
+                format!("{problems} damaged or unknown journal record(s) skipped"),
+            );
+        }
+        if folders.dropped > 0 {
+            warnings.push(
+                &self.label,
+                "$UsnJrnl:$J",
+                format!(
+                    "more than {MAX_JOURNAL_FOLDERS} folders named in the journal: {} folder \
+                     record(s) not used to rebuild paths",
+                    folders.dropped
+                ),
+            );
+        }
+        let mut journal = JournalMatcher::new(&tree.nodes, &folders, matcher);
+        let mut hits = Vec::new();
+        self.each_journal_chunk(&extent, &Warnings::default(), |records| {
+            hits.extend(journal.matches(records))
+        });
+        hits
+    }
+
+    /// The extent of `$J` in `$Extend\$UsnJrnl`, when the volume has a journal.
+    fn journal_extent(&self, tree: &Tree, warnings: &Warnings) -> Option<Extent> {
+        let &journal = tree.children.get(&EXTEND)?.iter().find(|k| {
+            tree.nodes
+                .get(k)
+                .is_some_and(|n| n.name.eq_ignore_ascii_case("$UsnJrnl") && n.in_use)
+        })?;
         let record = match self.volume.read_record(journal) {
-            Ok(Some(r)) => r,
-            Ok(None) => return Vec::new(),
+            Ok(r) => r?,
             Err(e) => {
                 warnings.push(&self.label, "$UsnJrnl", e);
-                return Vec::new();
+                return None;
             }
         };
-        let Some(extent) = record
+        record
             .data_attributes("$J")
             .find_map(|a| Extent::of(&a.body))
-        else {
-            return Vec::new();
-        };
+    }
+
+    /// Parses the allocated part of `$J` chunk by chunk, handing each chunk's records to
+    /// `each`; returns how many damaged or unknown records were skipped.
+    fn each_journal_chunk(
+        &self,
+        extent: &Extent,
+        warnings: &Warnings,
+        mut each: impl FnMut(&[crate::ntfs::usn::UsnRecord]),
+    ) -> usize {
         let cs = self.volume.boot.cluster_size;
-        let mut hits = Vec::new();
         let mut problems = 0usize;
         let mut vcn = 0u64;
         for run in &extent.runs {
@@ -237,7 +268,7 @@ impl<S: ImageSource> NtfsFs<S> {
             while at < end {
                 let len = (end - at).min(JOURNAL_CHUNK) as usize;
                 let mut buf = vec![0u8; len];
-                let n = match self.volume.read_stream(&extent, at, &mut buf) {
+                let n = match self.volume.read_stream(extent, at, &mut buf) {
                     Ok(n) => n,
                     Err(e) => {
                         warnings.push(
@@ -250,90 +281,12 @@ impl<S: ImageSource> NtfsFs<S> {
                 };
                 let (records, damage) = crate::ntfs::usn::parse_records(&buf[..n], at);
                 problems += damage.len();
-                hits.extend(journal_matches(tree, &records, matcher));
+                each(&records);
                 at += len as u64;
             }
         }
-        if problems > 0 {
-            warnings.push(
-                &self.label,
-                "$UsnJrnl:$J",
-                format!("{problems} damaged or unknown journal record(s) skipped"),
-            );
-        }
-        hits
+        problems
     }
-}
-
-/// The journal records whose path, rebuilt from their parent reference, the catalog
-/// matches. A parent whose record was reused since (sequence numbers disagree) gives
-/// `$Orphan\name`.
-fn journal_matches(
-    tree: &Tree,
-    records: &[crate::ntfs::usn::UsnRecord],
-    matcher: &Matcher,
-) -> Vec<JournalHit> {
-    let mut hits = Vec::new();
-    let mut folders: HashMap<(u64, u16), Option<Vec<String>>> = HashMap::new();
-    for record in records {
-        let parent = folders
-            .entry((record.parent_record, record.parent_sequence))
-            .or_insert_with(|| folder_path(tree, record.parent_record, record.parent_sequence))
-            .clone();
-        let parent_known = parent.is_some();
-        let mut components = parent.unwrap_or_else(|| vec!["$Orphan".to_string()]);
-        components.push(record.name.clone());
-        let mut state = matcher.root();
-        let mut found = None;
-        for (depth, name) in components.iter().enumerate() {
-            let last = depth + 1 == components.len();
-            let (hit, next) = matcher.step(
-                &state,
-                depth,
-                name,
-                !last || record.file_attributes & 0x10 != 0,
-            );
-            if last {
-                found = hit;
-            }
-            state = next;
-        }
-        if let Some(found) = found {
-            hits.push(JournalHit {
-                path: components.join("\\"),
-                record: record.clone(),
-                found,
-                parent_known,
-            });
-        }
-    }
-    hits
-}
-
-/// The path of folder `number` when it still is the folder with `sequence`.
-fn folder_path(tree: &Tree, number: u64, sequence: u16) -> Option<Vec<String>> {
-    if number == ROOT {
-        return Some(Vec::new());
-    }
-    let node = tree.nodes.get(&number)?;
-    if node.sequence != sequence || !node.is_dir {
-        return None;
-    }
-    let mut names = vec![node.name.clone()];
-    let mut current = node;
-    for _ in 0..MAX_DEPTH {
-        if current.parent == ROOT {
-            names.reverse();
-            return Some(names);
-        }
-        let parent = tree.nodes.get(&current.parent)?;
-        if parent.sequence != current.parent_sequence {
-            return None;
-        }
-        names.push(parent.name.clone());
-        current = parent;
-    }
-    None
 }
 
 /// Largest stream read whole through the ntfs crate (attribute-list files are rare and
@@ -567,70 +520,5 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             )));
         }
         Ok(Box::new(StreamReader::new(&self.volume, extent)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::Catalog;
-    use crate::ntfs::usn::UsnRecord;
-
-    fn node(name: &str, parent: u64, sequence: u16, is_dir: bool) -> Node {
-        Node {
-            name: name.into(),
-            parent,
-            parent_sequence: 1,
-            sequence,
-            in_use: true,
-            is_dir,
-        }
-    }
-
-    fn usn(name: &str, parent: u64, parent_sequence: u16, reason: u32) -> UsnRecord {
-        UsnRecord {
-            offset: 0x40,
-            major: 2,
-            minor: 0,
-            file_record: 300,
-            file_sequence: 4,
-            parent_record: parent,
-            parent_sequence,
-            usn: 64,
-            timestamp: 129_736_854_000_000_000,
-            reason,
-            source_info: 0,
-            file_attributes: 0x20,
-            name: name.into(),
-        }
-    }
-
-    #[test]
-    fn journal_records_are_matched_by_their_rebuilt_path() {
-        let mut tree = Tree::default();
-        tree.nodes.insert(100, node("Users", ROOT, 1, true));
-        tree.nodes.insert(101, node("José", 100, 1, true));
-        tree.nodes.insert(102, node("AppData", 101, 1, true));
-        tree.nodes.insert(103, node("Local", 102, 1, true));
-        tree.nodes.insert(104, node("Akamai", 103, 1, true));
-        tree.nodes.insert(105, node("Documents", 101, 1, true));
-        let catalog = Catalog::embedded().unwrap();
-        let matcher = Matcher::new(&catalog);
-        let records = vec![
-            usn("netsession_win_a1b2c3d.dll", 104, 1, 0x8000_0200),
-            usn("akamai_invoice.pdf", 105, 1, 0x100),
-            // The Akamai folder's record was reused (sequence 2 now): path unknown.
-            usn("netsession_win.exe", 104, 7, 0x100),
-        ];
-        let hits = journal_matches(&tree, &records, &matcher);
-        assert_eq!(hits.len(), 1, "{hits:?}");
-        assert_eq!(
-            hits[0].path,
-            "Users\\José\\AppData\\Local\\Akamai\\netsession_win_a1b2c3d.dll"
-        );
-        assert!(hits[0].parent_known);
-        assert_eq!(hits[0].found.user.as_deref(), Some("José"));
-        assert_eq!(folder_path(&tree, 104, 7), None);
-        assert_eq!(folder_path(&tree, ROOT, 5), Some(Vec::new()));
     }
 }

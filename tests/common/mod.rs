@@ -105,3 +105,47 @@ pub fn rows_for<'a>(rows: &'a [Row], suffix: &str) -> Vec<&'a Row> {
         .filter(|r| r["path"].ends_with(suffix))
         .collect()
 }
+
+/// A file under `fixtures/images`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/images")
+        .join(name)
+}
+
+/// Unpacks `fixtures/images/<name>` (gzip) into `into`; `None` (saying so) without gzip.
+pub fn gunzip(name: &str, into: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(fixture(name))
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: gzip not installed");
+        return None;
+    };
+    assert!(out.status.success());
+    let file_name = Path::new(name)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let target = into.join(file_name.trim_end_matches(".gz"));
+    std::fs::write(&target, out.stdout).unwrap();
+    Some(target)
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap();
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Scans `path` quietly, expecting exit 0, and returns its rows.
+pub fn scan_ok(path: &Path) -> Vec<Row> {
+    let out = run_on(path, &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    parse_csv(&out.stdout)
+}
