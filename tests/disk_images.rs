@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use std::path::Path;
 
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const EXE_SHA256: &str = "bba9a69eacac8f88c9924cd7c1fc8f88b3462df019941bfebbaf1e6042fc3a07";
 
 /// Rows without `source`, for comparing the same evidence in two containers.
@@ -310,20 +311,31 @@ fn corpus_volumes_agree_with_fls_and_icat() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let catalog = tmp.path().join("all.toml");
-    std::fs::write(
-        &catalog,
-        "[[file]]\nid = \"test.tree\"\nscope = \"tree\"\npaths = [\"*\"]\nwhat = \"x\"\nproves = \"x\"\nconfidence = \"S\"\nsource = \"test\"\n\n[[file]]\nid = \"test.file\"\npaths = [\"*\"]\nwhat = \"x\"\nproves = \"x\"\nconfidence = \"S\"\nsource = \"test\"\n",
-    )
-    .unwrap();
+    let catalog = catalog_matching_everything(tmp.path());
     // testfs1 (from the ntfs crate's tests) has MFT record 255 straddling two data runs
     // of $MFT, which ntfs 0.4.0 cannot read.
     for (name, sector) in [
         ("ntfs3.raw.gz", 0u64),
         ("ntfs_index.raw.gz", 128),
+        // One file with 100 hard links, its names spread over extension records.
+        ("ntfs3_attrlist.raw.gz", 0),
         ("../ntfs-crate/testfs1", 0),
+        // A 5 GiB sparse GPT disk made by Windows, with a volume shadow copy.
+        ("vss_1_vol.tar.gz", 67_584),
     ] {
-        let image = if let Some(stem) = name.strip_suffix(".gz") {
+        let image = if let Some(stem) = name.strip_suffix(".tar.gz") {
+            let unpacked = std::process::Command::new("tar")
+                .arg("-xzf")
+                .arg(corpus.join(name))
+                .arg("-C")
+                .arg(tmp.path())
+                .status();
+            if !unpacked.is_ok_and(|s| s.success()) {
+                eprintln!("skipped {name}: tar could not unpack it");
+                continue;
+            }
+            tmp.path().join(format!("{stem}.raw"))
+        } else if let Some(stem) = name.strip_suffix(".gz") {
             let out = std::process::Command::new("gzip")
                 .arg("-dc")
                 .arg(corpus.join(name))
@@ -335,74 +347,7 @@ fn corpus_volumes_agree_with_fls_and_icat() {
         } else {
             corpus.join(name)
         };
-        let scan = run_on(&image, &["-q", "--catalog", catalog.to_str().unwrap()]);
-        assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
-        let rows = parse_csv(&scan.stdout);
-        let mut ours: std::collections::BTreeMap<String, (String, String, String)> =
-            Default::default();
-        // File rows only (content rows of text files carry `line=` locators).
-        for r in rows.iter().filter(|r| r["locator"].starts_with("mft=")) {
-            ours.entry(r["path"].replace('\\', "/")).or_insert((
-                r["state"].clone(),
-                r["sha256"].clone(),
-                r["locator"].clone(),
-            ));
-        }
-        let fls = std::process::Command::new("fls")
-            .args(["-r", "-p", "-o", &sector.to_string()])
-            .arg(&image)
-            .output()
-            .unwrap();
-        let listing = String::from_utf8_lossy(&fls.stdout);
-        let mut compared = 0;
-        for line in listing.lines() {
-            let Some((meta, path)) = line.split_once('\t') else {
-                continue;
-            };
-            // NTFS metadata files and named streams are not listed by our catalog.
-            if path.starts_with('$') || path.contains(':') {
-                continue;
-            }
-            let inode = meta
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_end_matches(':');
-            // A name fls recovers from directory-index slack with no MFT record behind it
-            // (`r/- * 0:`): the MFT walk does not read $I30 slack (yet).
-            if inode == "0" {
-                continue;
-            }
-            let (state, sha, locator) = ours
-                .get(path)
-                .unwrap_or_else(|| panic!("{name}: {path} listed by fls, not by us"));
-            assert_eq!(state == "deleted", meta.contains('*'), "{name}: {path}");
-            let inode = meta
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_end_matches(':');
-            let record = inode.split('-').next().unwrap();
-            assert!(
-                locator.starts_with(&format!("mft={record} ")),
-                "{name}: {path}: {locator} vs {inode}"
-            );
-            if meta.starts_with("r/r") && !meta.contains('*') && !sha.is_empty() {
-                let icat = std::process::Command::new("icat")
-                    .args(["-o", &sector.to_string()])
-                    .arg(&image)
-                    .arg(inode)
-                    .output()
-                    .unwrap();
-                use sha2::Digest;
-                let expect: String = sha2::Sha256::digest(&icat.stdout)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                assert_eq!(sha, &expect, "{name}: {path}: hash differs from icat's");
-            }
-            compared += 1;
-        }
+        let compared = agree_with_fls(name, &image, sector, &catalog);
         eprintln!("{name}: {compared} entries agree with fls/icat");
         assert!(compared >= 4, "{name}: only {compared} entries compared");
     }
@@ -453,4 +398,173 @@ fn data_in_extension_records_is_read_through_the_attribute_list() {
             .all(|r| r["sha256"]
                 == "181210f8f9c779c26da1d9b2075bde0127302ee0e3fca38c9a83f5b1dd8e5d3b")
     );
+}
+
+/// Scans `image` with `catalog` (which must match everything) and checks every name
+/// `fls -r -p` lists (metadata files and streams aside) against our rows: same MFT entry,
+/// same deletion state, and for allocated non-empty files the hash of `icat`'s output.
+/// Returns how many names were compared.
+fn agree_with_fls(name: &str, image: &Path, sector: u64, catalog: &Path) -> usize {
+    let scan = run_on(image, &["-q", "--catalog", catalog.to_str().unwrap()]);
+    assert_eq!(scan.status.code(), Some(0), "{}", stderr(&scan));
+    let rows = parse_csv(&scan.stdout);
+    // Path -> (state, hash, locator) of each record with that path (a deleted record
+    // may share its path with an allocated one). File rows only: content rows of text
+    // files carry `line=` locators.
+    let mut ours: std::collections::BTreeMap<String, Vec<(String, String, String)>> =
+        Default::default();
+    for r in rows.iter().filter(|r| r["locator"].starts_with("mft=")) {
+        let entry = (
+            r["state"].clone(),
+            r["sha256"].clone(),
+            r["locator"].clone(),
+        );
+        let records = ours.entry(r["path"].replace('\\', "/")).or_default();
+        if !records.contains(&entry) {
+            records.push(entry);
+        }
+    }
+    let fls = std::process::Command::new("fls")
+        .args(["-r", "-p", "-o", &sector.to_string()])
+        .arg(image)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&fls.stdout);
+    let mut compared = 0;
+    let mut empty_seen = 0;
+    for line in listing.lines() {
+        let Some((meta, path)) = line.split_once('\t') else {
+            continue;
+        };
+        // NTFS metadata files and named streams are not listed by our catalog.
+        if path.starts_with('$') || path.contains(':') {
+            continue;
+        }
+        let inode = meta
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .trim_end_matches(':');
+        // A name fls recovers from directory-index slack with no MFT record behind it
+        // (`r/- * 0:`): the MFT walk does not read $I30 slack (yet).
+        if inode == "0" {
+            continue;
+        }
+        let record = inode.split('-').next().unwrap();
+        let (state, sha, _) = ours
+            .get(path)
+            .into_iter()
+            .flatten()
+            .find(|(_, _, locator)| locator.starts_with(&format!("mft={record} ")))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: {path} (MFT {inode}) listed by fls, not by us: {:?}",
+                    ours.get(path)
+                )
+            });
+        assert_eq!(state == "deleted", meta.contains('*'), "{name}: {path}");
+        // Empty files: a sample is enough (the fragmented fixture has thousands).
+        let empty = sha == EMPTY_SHA256;
+        if empty {
+            empty_seen += 1;
+        }
+        if meta.starts_with("r/r")
+            && !meta.contains('*')
+            && !sha.is_empty()
+            && (!empty || empty_seen <= 50)
+        {
+            let icat = std::process::Command::new("icat")
+                .args(["-o", &sector.to_string()])
+                .arg(image)
+                .arg(inode)
+                .output()
+                .unwrap();
+            use sha2::Digest;
+            let expect: String = sha2::Sha256::digest(&icat.stdout)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(sha, &expect, "{name}: {path}: hash differs from icat's");
+        }
+        compared += 1;
+    }
+    compared
+}
+
+/// A user catalog whose rules match every file and folder.
+fn catalog_matching_everything(dir: &Path) -> std::path::PathBuf {
+    let catalog = dir.join("all.toml");
+    let rule = |id: &str, scope: &str| {
+        format!(
+            "[[file]]\nid = \"{id}\"\n{scope}paths = [\"*\"]\nwhat = \"x\"\nproves = \"x\"\n\
+             confidence = \"S\"\nsource = \"test\"\n\n"
+        )
+    };
+    let text = rule("test.tree", "scope = \"tree\"\n") + &rule("test.file", "");
+    std::fs::write(&catalog, text).unwrap();
+    catalog
+}
+
+#[test]
+fn mft_whose_run_list_continues_in_extension_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(vol) = gunzip("fragmented/fragmented.ntfs.gz", tmp.path()) else {
+        return;
+    };
+    // Ground truth from the fixture's README: `| entry | `path` | `sha256` |`.
+    let readme = std::fs::read_to_string(fixture("fragmented/README.md")).unwrap();
+    let truth: Vec<(String, String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("Akamai"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (
+                cells[0].to_string(),
+                cells[1].trim_matches('`').replace('/', "\\"),
+                cells[2].trim_matches('`').to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(truth.len(), 3, "README table");
+    let out = run_on(&vol, &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "no warnings expected");
+    let rows = parse_csv(&out.stdout);
+    for (entry, path, sha) in &truth {
+        let row = rows.iter().find(|r| &r["path"] == path).unwrap_or_else(|| {
+            panic!("{path} (MFT {entry}, mapped by an extension record) not found")
+        });
+        assert_eq!(&row["sha256"], sha, "{path}");
+        assert!(
+            row["locator"].starts_with(&format!("mft={entry} ")),
+            "{row:?}"
+        );
+        assert_eq!(row["state"], "allocated");
+    }
+    // The cache folder's name is in an extension record: its entries have their path.
+    let cache: std::collections::BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r["path"].contains("\\Akamai\\cache\\c") && r["locator"].starts_with("mft="))
+        .map(|r| r["path"].as_str())
+        .collect();
+    let listed: usize = readme
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_suffix(" empty entries; its $FILE_NAME lives in extension record")
+        })
+        .map(|n| n.trim().parse().unwrap())
+        .expect("README cache count");
+    assert_eq!(cache.len(), listed);
+    if std::process::Command::new("fls")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped the fls comparison: sleuthkit not installed");
+        return;
+    }
+    let catalog = catalog_matching_everything(tmp.path());
+    let compared = agree_with_fls("fragmented.ntfs", &vol, 0, &catalog);
+    assert!(compared > 7000, "{compared}");
 }

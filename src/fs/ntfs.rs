@@ -29,10 +29,56 @@ const MAX_DEPTH: usize = 512;
 /// A record as the tree needs it (shared with the journal's path rebuilding).
 type Node = FolderNode;
 
+/// A further name of a record: NTFS hard links are extra `$FILE_NAME` attributes, each
+/// with its own parent folder and name.
+#[derive(Debug, Clone)]
+struct Link {
+    name: String,
+    parent: u64,
+    parent_sequence: u16,
+}
+
 #[derive(Default)]
 struct Tree {
     nodes: HashMap<u64, Node>,
-    children: HashMap<u64, Vec<u64>>,
+    /// Names beyond the node's own, for records with hard links.
+    links: HashMap<u64, Vec<Link>>,
+    /// Folder -> (record, name index): 0 is the node's own name, i > 0 is `links[i - 1]`.
+    children: HashMap<u64, Vec<(u64, usize)>>,
+}
+
+impl Tree {
+    /// Name and parent of name `index` of record `number`.
+    fn name_of(&self, number: u64, index: usize) -> Option<(&str, u64, u16)> {
+        if index == 0 {
+            let node = self.nodes.get(&number)?;
+            return Some((&node.name, node.parent, node.parent_sequence));
+        }
+        let link = self.links.get(&number)?.get(index - 1)?;
+        Some((&link.name, link.parent, link.parent_sequence))
+    }
+}
+
+/// The record's names: the best `$FILE_NAME` first, then every other (folder, name)
+/// pair, DOS 8.3 aliases left out (they shadow a long name in the same folder).
+fn names_of(record: &MftRecord) -> Option<(crate::ntfs::FileName, Vec<Link>)> {
+    let best = record.best_file_name()?;
+    let mut seen = vec![(best.parent_record, best.name.clone())];
+    let mut links = Vec::new();
+    for name in record.file_names() {
+        if name.namespace == crate::ntfs::record::NAMESPACE_DOS
+            || seen.contains(&(name.parent_record, name.name.clone()))
+        {
+            continue;
+        }
+        seen.push((name.parent_record, name.name.clone()));
+        links.push(Link {
+            name: name.name,
+            parent: name.parent_record,
+            parent_sequence: name.parent_sequence,
+        });
+    }
+    Some((best, links))
 }
 
 pub struct NtfsFs<S: ImageSource> {
@@ -52,20 +98,35 @@ impl<S: ImageSource> NtfsFs<S> {
 
     fn read_tree(&self, warnings: &Warnings) -> Tree {
         let mut tree = Tree::default();
+        for problem in self.volume.mft_problems() {
+            warnings.push(&self.label, "$MFT", problem);
+        }
         let (nodes, stopped) = self.volume.map_records(|number, record| match record {
             Ok(Some(record)) => {
                 if record.header.base_record != 0 || !record.header.signature_ok {
                     return None;
                 }
-                let name = record.best_file_name()?;
-                Some(Node {
+                // A record with extension records (a big folder, a file with many
+                // links) may keep some or all of its names there.
+                let record = if record
+                    .attributes
+                    .iter()
+                    .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+                {
+                    self.full_record(record, warnings)
+                } else {
+                    record
+                };
+                let (name, links) = names_of(&record)?;
+                let node = Node {
                     name: name.name,
                     parent: name.parent_record,
                     parent_sequence: name.parent_sequence,
                     sequence: record.header.sequence,
                     in_use: record.header.in_use,
                     is_dir: record.header.is_dir,
-                })
+                };
+                Some((node, links))
             }
             Ok(None) => None,
             Err(reason) => {
@@ -76,16 +137,26 @@ impl<S: ImageSource> NtfsFs<S> {
         if let Some(e) = stopped {
             warnings.push(&self.label, "$MFT", format!("read stopped: {e}"));
         }
-        tree.nodes = nodes.into_iter().collect();
-        let mut children: HashMap<u64, Vec<u64>> = HashMap::new();
-        for (&number, node) in &tree.nodes {
+        for (number, (node, links)) in nodes {
+            tree.nodes.insert(number, node);
+            if !links.is_empty() {
+                tree.links.insert(number, links);
+            }
+        }
+        let mut children: HashMap<u64, Vec<(u64, usize)>> = HashMap::new();
+        for &number in tree.nodes.keys() {
             if number == ROOT {
                 continue;
             }
-            children
-                .entry(self.parent_of(&tree, number, node))
-                .or_default()
-                .push(number);
+            let names = 1 + tree.links.get(&number).map_or(0, Vec::len);
+            for index in 0..names {
+                if let Some((_, parent, parent_sequence)) = tree.name_of(number, index) {
+                    children
+                        .entry(self.parent_folder(&tree, number, parent, parent_sequence))
+                        .or_default()
+                        .push((number, index));
+                }
+            }
         }
         for list in children.values_mut() {
             list.sort_unstable();
@@ -96,16 +167,25 @@ impl<S: ImageSource> NtfsFs<S> {
 
     /// The folder a record hangs under: its parent when the parent still is the folder it
     /// named (same sequence number), else the `$Orphan` folder (u64::MAX).
-    fn parent_of(&self, tree: &Tree, number: u64, node: &Node) -> u64 {
-        match tree.nodes.get(&node.parent) {
-            Some(p) if p.is_dir && p.sequence == node.parent_sequence && node.parent != number => {
-                node.parent
-            }
+    fn parent_folder(&self, tree: &Tree, number: u64, parent: u64, parent_sequence: u16) -> u64 {
+        match tree.nodes.get(&parent) {
+            Some(p) if p.is_dir && p.sequence == parent_sequence && parent != number => parent,
             // A deleted folder's record may be reused with sequence+1; the entry is
             // still placed under it when the parent itself is not in use.
-            Some(p) if p.is_dir && !p.in_use && node.parent != number => node.parent,
+            Some(p) if p.is_dir && !p.in_use && parent != number => parent,
             _ => u64::MAX,
         }
+    }
+
+    /// `record` with its extension records merged in; what could not be merged is a
+    /// warning naming the record.
+    fn full_record(&self, record: MftRecord, warnings: &Warnings) -> MftRecord {
+        let number = record.number;
+        let (record, problems) = self.volume.with_extensions(record);
+        for problem in problems {
+            warnings.push(&self.label, format!("MFT record {number}"), problem);
+        }
+        record
     }
 
     fn candidate(
@@ -118,7 +198,7 @@ impl<S: ImageSource> NtfsFs<S> {
         warnings: &Warnings,
     ) -> Vec<Candidate> {
         let record = match self.volume.read_record(number) {
-            Ok(r) => r,
+            Ok(r) => r.map(|r| self.full_record(r, warnings)),
             Err(e) => {
                 warnings.push(&self.label, format!("MFT record {number}"), e);
                 None
@@ -229,7 +309,7 @@ impl<S: ImageSource> NtfsFs<S> {
 
     /// The extent of `$J` in `$Extend\$UsnJrnl`, when the volume has a journal.
     fn journal_extent(&self, tree: &Tree, warnings: &Warnings) -> Option<Extent> {
-        let &journal = tree.children.get(&EXTEND)?.iter().find(|k| {
+        let &(journal, _) = tree.children.get(&EXTEND)?.iter().find(|(k, _)| {
             tree.nodes
                 .get(k)
                 .is_some_and(|n| n.name.eq_ignore_ascii_case("$UsnJrnl") && n.in_use)
@@ -373,7 +453,9 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             ..Walk::default()
         };
         // Depth-first from the root, then the orphans under `$Orphan`.
-        let mut stack: Vec<(u64, DirState, Vec<String>, bool)> = Vec::new();
+        // (record, name index), the parent's match state and path, under `$Orphan`?
+        type Pending = ((u64, usize), DirState, Vec<String>, bool);
+        let mut stack: Vec<Pending> = Vec::new();
         let push_children = |stack: &mut Vec<_>,
                              parent: u64,
                              state: &DirState,
@@ -395,20 +477,22 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             true,
         );
         let mut visited = std::collections::HashSet::new();
-        while let Some((number, parent_state, parent_path, orphan)) = stack.pop() {
-            if !visited.insert(number) || parent_path.len() >= MAX_DEPTH {
+        while let Some(((number, index), parent_state, parent_path, orphan)) = stack.pop() {
+            if !visited.insert((number, index)) || parent_path.len() >= MAX_DEPTH {
                 continue;
             }
-            let Some(node) = tree.nodes.get(&number) else {
+            let (Some(node), Some((name, _, _))) =
+                (tree.nodes.get(&number), tree.name_of(number, index))
+            else {
                 continue;
             };
             if !node.is_dir && !matcher.files_may_match(&parent_state) {
                 continue;
             }
             let depth = parent_path.len();
-            let (found, child_state) = matcher.step(&parent_state, depth, &node.name, node.is_dir);
+            let (found, child_state) = matcher.step(&parent_state, depth, name, node.is_dir);
             let mut path = parent_path;
-            path.push(node.name.clone());
+            path.push(name.to_string());
             if let Some(found) = found {
                 walk.candidates.extend(self.candidate(
                     number,
@@ -436,19 +520,23 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
         let Some(node) = tree.nodes.get(&record) else {
             return Vec::new();
         };
-        let parent = self.parent_of(&tree, record, node);
+        let parent = self.parent_folder(&tree, record, node.parent, node.parent_sequence);
         tree.children
             .get(&parent)
             .into_iter()
             .flatten()
-            .filter_map(|n| tree.nodes.get(n).map(|node| (n, node)))
-            .filter(|(_, node)| !node.is_dir && node.in_use)
-            .map(|(n, node)| {
+            .filter(|(n, _)| {
+                tree.nodes
+                    .get(n)
+                    .is_some_and(|node| !node.is_dir && node.in_use)
+            })
+            .filter_map(|&(n, index)| {
+                let (name, _, _) = tree.name_of(n, index)?;
                 let handle = EntryHandle::Mft {
-                    record: *n,
+                    record: n,
                     stream: String::new(),
                 };
-                (node.name.clone(), handle)
+                Some((name.to_string(), handle))
             })
             .collect()
     }
@@ -474,17 +562,20 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             .read_record(number)
             .map_err(|e| unreadable(&e))?
             .ok_or_else(|| unreadable("record is empty"))?;
+        let (record, problems) = self.volume.with_extensions(record);
         let Some(data) = record.data_attributes(stream).next() else {
-            if record
-                .attributes
-                .iter()
-                .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
-            {
-                // The stream lives in extension records: the ntfs crate follows
-                // attribute lists (for files; not for $MFT itself, which we read).
+            if !problems.is_empty() {
+                // Our merge of the extension records failed (the problems were
+                // reported when the entry was listed): the `ntfs` crate, an independent
+                // reader of attribute lists, gets a second try.
                 let bytes = crate::guard::call(|| self.read_listed_stream(number, stream))
                     .map_err(|panic| unreadable(&format!("ntfs crate failed: {panic}")))?
-                    .map_err(|e| unreadable(&e))?;
+                    .map_err(|e| {
+                        unreadable(&format!(
+                            "stream in extension records: {}; ntfs crate: {e}",
+                            problems.join("; ")
+                        ))
+                    })?;
                 return Ok(Box::new(Cursor::new(bytes)));
             }
             return Err(unreadable("no such $DATA stream"));

@@ -5,6 +5,7 @@
 //! (see `../shared/corpus/SOURCES.md`). The scanner reads $MFT sequentially in large
 //! chunks instead and parses each record with [`record::parse_record`].
 
+pub mod extensions;
 pub mod record;
 pub mod usn;
 pub mod volume;

@@ -4,7 +4,9 @@
 
 use std::io::{self, Read};
 
-use super::record::{AttrBody, BootSector, MftRecord, NtfsError, Run, parse_record};
+use super::record::{
+    ATTR_ATTRIBUTE_LIST, ATTR_DATA, AttrBody, BootSector, MftRecord, NtfsError, Run, parse_record,
+};
 use crate::image::source::{ImageError, ImageSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,7 @@ pub struct NtfsVolume<S: ImageSource> {
     source: S,
     pub boot: BootSector,
     mft: Extent,
+    mft_problems: Vec<String>,
 }
 
 impl<S: ImageSource> NtfsVolume<S> {
@@ -70,7 +73,88 @@ impl<S: ImageSource> NtfsVolume<S> {
             .data_attributes("")
             .find_map(|a| Extent::of(&a.body))
             .ok_or(VolumeError::NoMftData)?;
-        Ok(NtfsVolume { source, boot, mft })
+        let mut volume = NtfsVolume {
+            source,
+            boot,
+            mft,
+            mft_problems: Vec::new(),
+        };
+        if record
+            .attributes
+            .iter()
+            .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+        {
+            volume.extend_mft_from_attribute_list(&record);
+        }
+        Ok(volume)
+    }
+
+    /// A heavily fragmented $MFT keeps the rest of its run list in extension records
+    /// named by record 0's attribute list (the `ntfs` crate cannot read such a volume).
+    /// Those records lie in the part of $MFT already mapped, so each piece is read with
+    /// the runs known so far and appended in VCN order. Whatever cannot be followed is
+    /// noted in `mft_problems`; records past the known runs then read as never used.
+    fn extend_mft_from_attribute_list(&mut self, record: &MftRecord) {
+        let entries = match self.attribute_list(record) {
+            Ok(entries) => entries.unwrap_or_default(),
+            Err(e) => {
+                self.mft_problems.push(format!("$MFT {e}"));
+                return;
+            }
+        };
+        let mut pieces: Vec<_> = entries
+            .into_iter()
+            .filter(|e| e.type_code == ATTR_DATA && e.name.is_empty() && e.record != 0)
+            .collect();
+        pieces.sort_by_key(|e| e.start_vcn);
+        pieces.dedup_by_key(|e| e.start_vcn);
+        for piece in pieces {
+            let mapped: u64 = self.mft.runs.iter().map(|r| r.length).sum();
+            if piece.start_vcn != mapped {
+                self.mft_problems.push(format!(
+                    "$MFT data piece in record {} starts at VCN {} but the runs so far end at \
+                     VCN {mapped}: the rest of $MFT is not mapped",
+                    piece.record, piece.start_vcn
+                ));
+                return;
+            }
+            let extension = match self.read_record(piece.record) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    self.mft_problems.push(format!(
+                        "$MFT data piece: extension record {} is empty",
+                        piece.record
+                    ));
+                    return;
+                }
+                Err(e) => {
+                    self.mft_problems.push(format!(
+                        "$MFT data piece: extension record {}: {e}",
+                        piece.record
+                    ));
+                    return;
+                }
+            };
+            let runs = extension.data_attributes("").find_map(|a| match &a.body {
+                AttrBody::NonResident {
+                    runs, start_vcn, ..
+                } if *start_vcn == piece.start_vcn => Some(runs.clone()),
+                _ => None,
+            });
+            let Some(runs) = runs else {
+                self.mft_problems.push(format!(
+                    "$MFT data piece: extension record {} has no $DATA starting at VCN {}",
+                    piece.record, piece.start_vcn
+                ));
+                return;
+            };
+            self.mft.runs.extend(runs);
+        }
+    }
+
+    /// What stopped $MFT's run list from being assembled in full (empty when it was).
+    pub fn mft_problems(&self) -> &[String] {
+        &self.mft_problems
     }
 
     /// The volume's bytes.
