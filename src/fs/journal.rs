@@ -8,7 +8,7 @@
 //! folder's own records (its creation, its deletion), whose name and parent rebuild the
 //! rest of the path. What neither can place hangs under `$Orphan`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::JournalHit;
 use crate::catalog::Matcher;
@@ -51,7 +51,7 @@ pub enum PathOrigin {
 /// Folders as the journal itself names them: (record, sequence) -> (name, parent).
 #[derive(Debug, Default)]
 pub struct JournalFolders {
-    folders: HashMap<(u64, u16), (String, u64, u16)>,
+    folders: FxHashMap<(u64, u16), (String, u64, u16)>,
     /// Folder records not kept because the map was full.
     pub dropped: usize,
 }
@@ -88,15 +88,15 @@ type FolderPath = (Vec<String>, PathOrigin);
 
 /// Rebuilds journal paths and matches them, remembering each folder it resolved.
 pub struct JournalMatcher<'a> {
-    nodes: &'a HashMap<u64, FolderNode>,
+    nodes: &'a FxHashMap<u64, FolderNode>,
     journal: &'a JournalFolders,
     matcher: &'a Matcher,
-    resolved: HashMap<(u64, u16), Option<FolderPath>>,
+    resolved: FxHashMap<(u64, u16), Option<FolderPath>>,
 }
 
 impl<'a> JournalMatcher<'a> {
     pub fn new(
-        nodes: &'a HashMap<u64, FolderNode>,
+        nodes: &'a FxHashMap<u64, FolderNode>,
         journal: &'a JournalFolders,
         matcher: &'a Matcher,
     ) -> Self {
@@ -104,7 +104,7 @@ impl<'a> JournalMatcher<'a> {
             nodes,
             journal,
             matcher,
-            resolved: HashMap::new(),
+            resolved: FxHashMap::default(),
         }
     }
 
@@ -222,8 +222,8 @@ mod tests {
         }
     }
 
-    fn tree() -> HashMap<u64, FolderNode> {
-        let mut nodes = HashMap::new();
+    fn tree() -> FxHashMap<u64, FolderNode> {
+        let mut nodes = FxHashMap::default();
         nodes.insert(100, node("Users", ROOT, 1));
         nodes.insert(101, node("José", 100, 1));
         nodes.insert(102, node("AppData", 101, 1));
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_loop_of_journal_folders_ends() {
-        let nodes = HashMap::new();
+        let nodes = FxHashMap::default();
         let mut journal = JournalFolders::default();
         journal.add(&[
             usn("a", (200, 1), (201, 1), 0x100, 0x10),

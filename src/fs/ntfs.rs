@@ -6,8 +6,9 @@
 //! view walks folders; entries whose parent is gone (or was reused: sequence numbers
 //! disagree) hang under a virtual `$Orphan` folder.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::{Cursor, Read};
+use std::rc::Rc;
 use std::sync::Mutex;
 
 use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
@@ -40,11 +41,11 @@ struct Link {
 
 #[derive(Default)]
 struct Tree {
-    nodes: HashMap<u64, Node>,
+    nodes: FxHashMap<u64, Node>,
     /// Names beyond the node's own, for records with hard links.
-    links: HashMap<u64, Vec<Link>>,
+    links: FxHashMap<u64, Vec<Link>>,
     /// Folder -> (record, name index): 0 is the node's own name, i > 0 is `links[i - 1]`.
-    children: HashMap<u64, Vec<(u64, usize)>>,
+    children: FxHashMap<u64, Vec<(u64, usize)>>,
 }
 
 impl Tree {
@@ -59,19 +60,28 @@ impl Tree {
     }
 }
 
-/// The record's names: the best `$FILE_NAME` first, then every other (folder, name)
-/// pair, DOS 8.3 aliases left out (they shadow a long name in the same folder).
+/// The record's names: the best `$FILE_NAME` first (what a directory listing shows),
+/// then every other (folder, name) pair. DOS 8.3 aliases are left out: they shadow a
+/// long name in the same folder.
 fn names_of(record: &MftRecord) -> Option<(crate::ntfs::FileName, Vec<Link>)> {
-    let best = record.best_file_name()?;
-    let mut seen = vec![(best.parent_record, best.name.clone())];
-    let mut links = Vec::new();
-    for name in record.file_names() {
-        if name.namespace == crate::ntfs::record::NAMESPACE_DOS
-            || seen.contains(&(name.parent_record, name.name.clone()))
+    use crate::ntfs::record::{NAMESPACE_DOS, NAMESPACE_POSIX};
+    let mut names = record.file_names();
+    let rank = |n: &crate::ntfs::FileName| match n.namespace {
+        NAMESPACE_POSIX => 1,
+        NAMESPACE_DOS => 2,
+        _ => 0,
+    };
+    let best_index = (0..names.len()).min_by_key(|&i| rank(&names[i]))?;
+    let best = names.swap_remove(best_index);
+    let mut links: Vec<Link> = Vec::new();
+    for name in names {
+        let same = |parent: u64, other: &str| parent == name.parent_record && other == name.name;
+        if name.namespace == NAMESPACE_DOS
+            || same(best.parent_record, &best.name)
+            || links.iter().any(|l| same(l.parent, &l.name))
         {
             continue;
         }
-        seen.push((name.parent_record, name.name.clone()));
         links.push(Link {
             name: name.name,
             parent: name.parent_record,
@@ -137,13 +147,14 @@ impl<S: ImageSource> NtfsFs<S> {
         if let Some(e) = stopped {
             warnings.push(&self.label, "$MFT", format!("read stopped: {e}"));
         }
+        tree.nodes.reserve(nodes.len());
         for (number, (node, links)) in nodes {
             tree.nodes.insert(number, node);
             if !links.is_empty() {
                 tree.links.insert(number, links);
             }
         }
-        let mut children: HashMap<u64, Vec<(u64, usize)>> = HashMap::new();
+        let mut children: FxHashMap<u64, Vec<(u64, usize)>> = FxHashMap::default();
         for &number in tree.nodes.keys() {
             if number == ROOT {
                 continue;
@@ -452,33 +463,42 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             entries_seen: tree.nodes.len() as u64,
             ..Walk::default()
         };
-        // Depth-first from the root, then the orphans under `$Orphan`.
-        // (record, name index), the parent's match state and path, under `$Orphan`?
-        type Pending = ((u64, usize), DirState, Vec<String>, bool);
-        let mut stack: Vec<Pending> = Vec::new();
-        let push_children = |stack: &mut Vec<_>,
-                             parent: u64,
-                             state: &DirState,
-                             path: &Vec<String>,
-                             orphan: bool| {
-            if let Some(kids) = tree.children.get(&parent) {
-                for &kid in kids.iter().rev() {
-                    stack.push((kid, state.clone(), path.clone(), orphan));
+        // Depth-first from the root, then the orphans under `$Orphan`. Each folder's
+        // match state and path are shared by its children (not copied per child), and
+        // files are not even queued where the catalog cannot match a file.
+        struct Folder {
+            state: DirState,
+            path: Vec<String>,
+            orphan: bool,
+        }
+        let mut stack: Vec<((u64, usize), Rc<Folder>)> = Vec::new();
+        let push_children = |stack: &mut Vec<_>, parent: u64, folder: Rc<Folder>| {
+            let Some(kids) = tree.children.get(&parent) else {
+                return;
+            };
+            let files_may_match = matcher.files_may_match(&folder.state);
+            for &kid in kids.iter().rev() {
+                if files_may_match || tree.nodes.get(&kid.0).is_some_and(|n| n.is_dir) {
+                    stack.push((kid, Rc::clone(&folder)));
                 }
             }
         };
-        push_children(&mut stack, ROOT, &matcher.root(), &Vec::new(), false);
+        let root = Folder {
+            state: matcher.root(),
+            path: Vec::new(),
+            orphan: false,
+        };
+        push_children(&mut stack, ROOT, Rc::new(root));
         let (_, orphan_state) = matcher.step(&matcher.root(), 0, "$Orphan", true);
-        push_children(
-            &mut stack,
-            u64::MAX,
-            &orphan_state,
-            &vec!["$Orphan".to_string()],
-            true,
-        );
-        let mut visited = std::collections::HashSet::new();
-        while let Some(((number, index), parent_state, parent_path, orphan)) = stack.pop() {
-            if !visited.insert((number, index)) || parent_path.len() >= MAX_DEPTH {
+        let orphans = Folder {
+            state: orphan_state,
+            path: vec!["$Orphan".to_string()],
+            orphan: true,
+        };
+        push_children(&mut stack, u64::MAX, Rc::new(orphans));
+        let mut visited = FxHashSet::default();
+        while let Some(((number, index), parent)) = stack.pop() {
+            if !visited.insert((number, index)) || parent.path.len() >= MAX_DEPTH {
                 continue;
             }
             let (Some(node), Some((name, _, _))) =
@@ -486,25 +506,30 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             else {
                 continue;
             };
-            if !node.is_dir && !matcher.files_may_match(&parent_state) {
+            let depth = parent.path.len();
+            let (found, child_state) = matcher.step(&parent.state, depth, name, node.is_dir);
+            if found.is_none() && !node.is_dir {
                 continue;
             }
-            let depth = parent_path.len();
-            let (found, child_state) = matcher.step(&parent_state, depth, name, node.is_dir);
-            let mut path = parent_path;
+            let mut path = parent.path.clone();
             path.push(name.to_string());
             if let Some(found) = found {
                 walk.candidates.extend(self.candidate(
                     number,
                     node,
                     path.clone(),
-                    orphan,
+                    parent.orphan,
                     found,
                     warnings,
                 ));
             }
             if node.is_dir {
-                push_children(&mut stack, number, &child_state, &path, orphan);
+                let folder = Folder {
+                    state: child_state,
+                    path,
+                    orphan: parent.orphan,
+                };
+                push_children(&mut stack, number, Rc::new(folder));
             }
         }
         walk.journal = self.journal_hits(&tree, matcher, warnings);
