@@ -12,8 +12,10 @@ pub mod fs;
 pub mod guard;
 pub mod image;
 pub mod input;
+pub mod manifest;
 pub mod ntfs;
 pub mod output;
+pub mod progress;
 pub mod registry;
 pub mod time;
 pub mod warning;
@@ -96,6 +98,17 @@ pub fn scan(
     options: &AnalysisOptions,
     warnings: &Warnings,
 ) -> Report {
+    scan_with_progress(inputs, catalog, options, warnings, &progress::Silent)
+}
+
+/// [`scan`], telling `progress` what it is doing.
+pub fn scan_with_progress(
+    inputs: &[Input],
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+    progress: &dyn progress::Progress,
+) -> Report {
     let started = Instant::now();
     let matcher = Matcher::new(catalog);
     let mut stats = ScanStats {
@@ -130,6 +143,7 @@ pub fn scan(
             },
         };
         for view in views {
+            progress.stage(&format!("walking {}", view.source()), None);
             let walk = view.walk(&matcher, warnings);
             rows.extend(analysis::journal_rows(
                 view.as_ref(),
@@ -147,9 +161,17 @@ pub fn scan(
                 .filter(|c| c.kind == fs::EntryKind::File)
                 .count();
             let view = view.as_ref();
+            progress.stage(
+                &format!("reading what matched in {}", view.source()),
+                Some(others.len() as u64),
+            );
             let found: Vec<Vec<EvidenceRow>> = others
                 .par_iter()
-                .map(|c| analysis::analyze(view, c, catalog, options, warnings))
+                .map(|c| {
+                    let rows = analysis::analyze(view, c, catalog, options, warnings);
+                    progress.advance(1);
+                    rows
+                })
                 .collect();
             rows.extend(found.into_iter().flatten());
             for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
@@ -166,9 +188,14 @@ pub fn scan(
     }
     let groups: Vec<Vec<registry::hive::HiveInput>> = hive_groups.into_values().collect();
     stats.hives = groups.iter().map(Vec::len).sum();
+    progress.stage("analysing registry hives", Some(stats.hives as u64));
     let found: Vec<Vec<EvidenceRow>> = groups
         .par_iter()
-        .map(|group| registry::analyze_hives(group, catalog, warnings))
+        .map(|group| {
+            let rows = registry::analyze_hives(group, catalog, warnings);
+            progress.advance(group.len() as u64);
+            rows
+        })
         .collect();
     rows.extend(found.into_iter().flatten());
     evidence::sort_rows(&mut rows);

@@ -1,14 +1,18 @@
 //! The `netsession-scan` command: a thin CLI over the library.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use netsession_scan::output::{self, Format};
+use netsession_scan::progress::Progress;
 use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 const EXAMPLES: &str = "\
@@ -31,12 +35,18 @@ cannot be opened or recognised or the command line is wrong, 1 on other errors."
 enum FormatArg {
     /// Evidence CSV (DESIGN.md columns)
     Csv,
+    /// Timesketch JSONL: the CSV's fields plus `timestamp` (microseconds)
+    Jsonl,
+    /// TSK 3.x bodyfile for `mactime -b`
+    Bodyfile,
 }
 
 impl From<FormatArg> for Format {
     fn from(f: FormatArg) -> Format {
         match f {
             FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Bodyfile => Format::Bodyfile,
         }
     }
 }
@@ -75,7 +85,34 @@ struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_text_bytes: usize,
 
-    /// No progress, no summary
+    /// Also write the evidence CSV to FILE (any formats in one run: the scan is the
+    /// expensive part)
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+
+    /// Also write Timesketch JSONL to FILE
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+
+    /// Also write a TSK bodyfile (for `mactime -b`) to FILE
+    #[arg(long, value_name = "FILE")]
+    bodyfile: Option<PathBuf>,
+
+    /// Write the verdict as Markdown to FILE
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
+    /// Write a JSON manifest (tool, command line, times, inputs, catalog, outputs with
+    /// hashes, counts, warnings) to FILE
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+
+    /// In the manifest, give the SHA-256 of every input file (E01 segments, hives and
+    /// their logs...): reads them all once more
+    #[arg(long, requires = "manifest")]
+    hash_inputs: bool,
+
+    /// No progress, no summary, no verdict
     #[arg(short, long)]
     quiet: bool,
 }
@@ -117,44 +154,235 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let started = now_utc();
     let inputs =
         netsession_scan::detect_inputs(&cli.inputs).map_err(|e| UsageError(e.to_string()))?;
     let catalog = Catalog::with_extra_files(&cli.catalog).map_err(|e| UsageError(e.to_string()))?;
 
-    // Open the output before the scan, so a bad path fails at once, and never inside
+    // Open every output before the scan, so a bad path fails at once, and never inside
     // the evidence.
-    let sink: Box<dyn Write> = match cli.output.as_deref() {
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-        Some(p) if p == Path::new("-") => Box::new(BufWriter::new(io::stdout().lock())),
-        Some(p) => {
-            refuse_inside_evidence(p, &cli.inputs)?;
-            let file = File::create(p)
-                .map_err(|e| UsageError(format!("{}: cannot create: {e}", p.display())))?;
-            Box::new(BufWriter::new(file))
-        }
+    let evidence_files: Vec<PathBuf> = inputs
+        .iter()
+        .flat_map(netsession_scan::manifest::input_files)
+        .collect();
+    let mut outputs = Vec::new();
+    for (path, format) in output_targets(&cli)? {
+        let sink = open_sink(path.as_deref(), &cli.inputs, &evidence_files)?;
+        outputs.push((path, format, sink));
+    }
+    let create = |path: &Option<PathBuf>| -> anyhow::Result<Option<(PathBuf, File)>> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        refuse_inside_evidence(path, &cli.inputs, &evidence_files)?;
+        let file = File::create(path)
+            .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
+        Ok(Some((path.clone(), file)))
     };
+    let report_file = create(&cli.report)?;
+    let manifest_file = create(&cli.manifest)?;
 
-    let warnings = Warnings::with_listener(|w| eprintln!("{w}"));
+    let progress = Arc::new(TerminalProgress::new(
+        !cli.quiet && io::stderr().is_terminal(),
+    ));
+    let listener = Arc::clone(&progress);
+    let warnings = Warnings::with_listener(move |w| listener.println(&w.to_string()));
     let options = AnalysisOptions {
         hash: !cli.no_hash,
         text_cap: cli.max_text_bytes,
     };
-    let report = netsession_scan::scan(&inputs, &catalog, &options, &warnings);
+    let report =
+        netsession_scan::scan_with_progress(&inputs, &catalog, &options, &warnings, &*progress);
+    progress.done();
 
-    let mut writer = output::writer_for(cli.format.into(), sink);
-    writer
-        .write_rows(&report.rows)
-        .context("cannot write the evidence file")?;
-    drop(writer);
+    let mut written = Vec::new();
+    for (path, format, sink) in outputs {
+        let mut writer = output::writer_for(format, sink);
+        writer
+            .write_rows(&report.rows)
+            .with_context(|| format!("cannot write the {} output", format.name()))?;
+        drop(writer);
+        if let Some(path) = path {
+            written.push((path, format.name()));
+        }
+    }
+    let verdict = pending_verdict::verdict(&report.rows);
+    if let Some((path, mut file)) = report_file {
+        file.write_all(verdict.to_markdown().as_bytes())
+            .and_then(|()| file.flush())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+        written.push((path, "report (Markdown)"));
+    }
+    if let Some((path, mut file)) = manifest_file {
+        let outputs = written
+            .iter()
+            .map(|(p, format)| {
+                let mut record = netsession_scan::manifest::describe_file(p, true);
+                record.format = Some(format.to_string());
+                record
+            })
+            .collect();
+        let manifest = netsession_scan::manifest::build(netsession_scan::manifest::ManifestParts {
+            command_line: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            started,
+            finished: now_utc(),
+            inputs: &inputs,
+            hash_inputs: cli.hash_inputs,
+            extra_catalogs: &cli.catalog,
+            outputs,
+            report: &report,
+        });
+        serde_json::to_writer_pretty(&mut file, &manifest)
+            .map_err(io::Error::other)
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.flush())
+            .with_context(|| format!("cannot write the manifest {}", path.display()))?;
+    }
 
     if !cli.quiet {
         eprint!("{}", output::summary::render(&report));
+        eprint!("{}", verdict.to_text());
     }
     Ok(())
 }
 
-/// Evidence is never written to: refuse an output path inside an input directory.
-fn refuse_inside_evidence(output: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+/// The evidence outputs: `-o`/`-f` (stdout when no file is named), then each
+/// `--csv`/`--jsonl`/`--bodyfile`. Two outputs may not share a file.
+fn output_targets(cli: &Cli) -> anyhow::Result<Vec<(Option<PathBuf>, Format)>> {
+    let main = cli.output.clone().filter(|p| p.as_path() != Path::new("-"));
+    let mut targets = vec![(main, Format::from(cli.format))];
+    for (path, format) in [
+        (&cli.csv, Format::Csv),
+        (&cli.jsonl, Format::Jsonl),
+        (&cli.bodyfile, Format::Bodyfile),
+    ] {
+        if let Some(path) = path {
+            let path = (path.as_path() != Path::new("-")).then(|| path.clone());
+            targets.push((path, format));
+        }
+    }
+    let mut seen: Vec<&Option<PathBuf>> = Vec::new();
+    for (path, _) in &targets {
+        if seen.contains(&path) {
+            let name = path
+                .as_ref()
+                .map_or("standard output".to_string(), |p| p.display().to_string());
+            return Err(UsageError(format!("{name}: named for two outputs")).into());
+        }
+        seen.push(path);
+    }
+    Ok(targets)
+}
+
+fn open_sink(
+    path: Option<&Path>,
+    inputs: &[PathBuf],
+    evidence_files: &[PathBuf],
+) -> anyhow::Result<Box<dyn Write>> {
+    let Some(path) = path else {
+        return Ok(Box::new(BufWriter::new(io::stdout().lock())));
+    };
+    refuse_inside_evidence(path, inputs, evidence_files)?;
+    let file = File::create(path)
+        .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
+    Ok(Box::new(BufWriter::new(file)))
+}
+
+fn now_utc() -> String {
+    netsession_scan::time::Timestamp::from_system_time(std::time::SystemTime::now())
+        .map(|t| t.to_iso8601())
+        .unwrap_or_default()
+}
+
+/// A progress bar on stderr, only when stderr is a terminal (and not `-q`). Warnings
+/// are printed above it.
+struct TerminalProgress {
+    enabled: bool,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl TerminalProgress {
+    fn new(enabled: bool) -> Self {
+        TerminalProgress {
+            enabled,
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One line on stderr, not mangled by the bar.
+    fn println(&self, line: &str) {
+        match self.lock().as_ref() {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = self.lock().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn stage(&self, what: &str, total: Option<u64>) {
+        if !self.enabled {
+            return;
+        }
+        let mut slot = self.lock();
+        if let Some(old) = slot.take() {
+            old.finish_and_clear();
+        }
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        *slot = Some(bar);
+    }
+
+    fn advance(&self, units: u64) {
+        if let Some(bar) = self.lock().as_ref() {
+            bar.inc(units);
+        }
+    }
+}
+
+/// Evidence is never written to: refuse an output path inside an input directory or on
+/// a file the inputs consist of (an image, a segment, a hive or its log).
+fn refuse_inside_evidence(
+    output: &Path,
+    inputs: &[PathBuf],
+    evidence_files: &[PathBuf],
+) -> anyhow::Result<()> {
+    if let Ok(target) = output.canonicalize()
+        && evidence_files
+            .iter()
+            .chain(inputs)
+            .filter_map(|f| f.canonicalize().ok())
+            .any(|f| f == target)
+    {
+        return Err(UsageError(format!(
+            "{}: refusing to overwrite evidence",
+            output.display()
+        ))
+        .into());
+    }
     let parent = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -176,4 +404,20 @@ fn refuse_inside_evidence(output: &Path, inputs: &[PathBuf]) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+// TEMPORARY until src/verdict.rs lands (being written alongside).
+mod pending_verdict {
+    pub struct Verdict;
+    pub fn verdict(_rows: &[netsession_scan::evidence::EvidenceRow]) -> Verdict {
+        Verdict
+    }
+    impl Verdict {
+        pub fn to_text(&self) -> String {
+            String::new()
+        }
+        pub fn to_markdown(&self) -> String {
+            String::new()
+        }
+    }
 }

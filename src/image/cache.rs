@@ -218,6 +218,10 @@ impl<S: ImageSource> ImageSource for BlockCache<S> {
     fn describe(&self) -> String {
         self.source.describe()
     }
+
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        self.source.files()
+    }
 }
 
 #[cfg(test)]

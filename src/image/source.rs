@@ -31,6 +31,10 @@ pub trait ImageSource: Send + Sync {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError>;
     /// What the source is, e.g. `raw`, `split raw (3 segments)`, `E01 (2 segments)`.
     fn describe(&self) -> String;
+    /// The files the source reads (segments in order), for the scan manifest.
+    fn files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
 }
 
 /// A reference, box or shared pointer to a source is a source: the cache, slices and
@@ -46,6 +50,9 @@ macro_rules! forward_image_source {
             }
             fn describe(&self) -> String {
                 (**self).describe()
+            }
+            fn files(&self) -> Vec<PathBuf> {
+                (**self).files()
             }
         }
     )*};
@@ -231,6 +238,10 @@ impl ImageSource for RawImage {
 
     fn describe(&self) -> String {
         "raw".into()
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        vec![self.path.clone()]
     }
 }
 
@@ -423,6 +434,10 @@ impl ImageSource for SplitRawImage {
     fn describe(&self) -> String {
         let n = self.segments.len();
         format!("split raw ({n} segment{})", if n == 1 { "" } else { "s" })
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        self.segment_paths().map(Path::to_path_buf).collect()
     }
 }
 
@@ -1161,6 +1176,10 @@ impl ImageSource for EwfImage {
             if n == 1 { "" } else { "s" }
         )
     }
+
+    fn files(&self) -> Vec<PathBuf> {
+        self.segments.clone()
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1301,6 +1320,10 @@ impl<S: ImageSource> ImageSource for Slice<S> {
             self.offset,
             self.offset.saturating_add(self.len)
         )
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        self.inner.files()
     }
 }
 

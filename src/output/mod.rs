@@ -1,16 +1,33 @@
 //! Writers of the evidence file and the summary. They only read rows.
 
+pub mod bodyfile;
 pub mod csv;
+pub mod jsonl;
 pub mod summary;
 
 use std::io::{self, Write};
 
 use crate::evidence::EvidenceRow;
 
-/// Output formats. CSV now; JSONL and bodyfile slot in here.
+/// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// The evidence CSV (DESIGN.md columns).
     Csv,
+    /// Timesketch JSONL: the same fields plus `timestamp` (µs).
+    Jsonl,
+    /// TSK 3.x bodyfile for `mactime -b`.
+    Bodyfile,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Bodyfile => "bodyfile",
+        }
+    }
 }
 
 /// Writes sorted rows to one evidence file.
@@ -22,6 +39,8 @@ pub trait EvidenceWriter {
 pub fn writer_for<'w>(format: Format, sink: Box<dyn Write + 'w>) -> Box<dyn EvidenceWriter + 'w> {
     match format {
         Format::Csv => Box::new(csv::CsvWriter::new(sink)),
+        Format::Jsonl => Box::new(jsonl::JsonlWriter::new(sink)),
+        Format::Bodyfile => Box::new(bodyfile::BodyfileWriter::new(sink)),
     }
 }
 

@@ -92,6 +92,30 @@ pub fn from_view(
     })
 }
 
+/// The transaction logs beside a hive file on the host (any case, collector prefixes),
+/// sorted by name.
+pub fn logs_beside(path: &std::path::Path) -> Vec<(String, std::path::PathBuf)> {
+    let name = path
+        .file_name()
+        .map(crate::fs::display_name)
+        .unwrap_or_default();
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut found: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| (crate::fs::display_name(&e.file_name()), e.path()))
+        .filter(|(n, _)| is_log_of(&name, n))
+        .collect();
+    found.sort();
+    found
+}
+
 /// A hive file given on the command line, with the logs beside it on the host.
 pub fn from_host_file(
     path: &std::path::Path,
@@ -124,32 +148,12 @@ pub fn from_host_file(
         );
         return None;
     }
-    let name = path
-        .file_name()
-        .map(crate::fs::display_name)
-        .unwrap_or_default();
     let mut logs = Vec::new();
-    if let Some(Ok(entries)) = path.parent().map(|p| {
-        let p = if p.as_os_str().is_empty() {
-            std::path::Path::new(".")
-        } else {
-            p
-        };
-        std::fs::read_dir(p)
-    }) {
-        let mut found: Vec<_> = entries
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .map(|e| (crate::fs::display_name(&e.file_name()), e.path()))
-            .filter(|(n, _)| is_log_of(&name, n))
-            .collect();
-        found.sort();
-        for (log_name, log_path) in found {
-            match open(&log_path).and_then(read_capped) {
-                Ok(Some(log)) => logs.push((log_name, log)),
-                Ok(None) => warnings.push(label, log_name, "log larger than the cap; not read"),
-                Err(e) => warnings.push(label, log_name, format!("cannot read log: {e}")),
-            }
+    for (log_name, log_path) in logs_beside(path) {
+        match open(&log_path).and_then(read_capped) {
+            Ok(Some(log)) => logs.push((log_name, log)),
+            Ok(None) => warnings.push(label, log_name, "log larger than the cap; not read"),
+            Err(e) => warnings.push(label, log_name, format!("cannot read log: {e}")),
         }
     }
     Some(HiveInput {

@@ -1,0 +1,246 @@
+//! The scan manifest: a JSON record for the chain of custody. What ran (tool, version,
+//! command line), when (UTC), on what (each input and the files it consists of: E01 and
+//! split-raw segments, a hive's transaction logs, with sizes and, when asked, SHA-256),
+//! with which rules (the catalog's hash), what came out (each output file with its
+//! hash, row counts per artifact) and every warning.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::Report;
+use crate::input::{Input, InputKind};
+
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub command_line: Vec<String>,
+    /// UTC, ISO 8601 with `Z`.
+    pub started: String,
+    pub finished: String,
+    pub inputs: Vec<InputRecord>,
+    pub catalog: CatalogRecord,
+    pub outputs: Vec<FileRecord>,
+    pub rows: usize,
+    /// Rows per artifact id.
+    pub artifacts: BTreeMap<String, usize>,
+    pub stats: StatsRecord,
+    pub warnings: Vec<WarningRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputRecord {
+    /// As given on the command line.
+    pub path: String,
+    pub kind: String,
+    /// The files read for it (a directory lists itself, with no size).
+    pub files: Vec<FileRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRecord {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Why size or hash is missing (unreadable, a directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CatalogRecord {
+    /// SHA-256 of the catalog built into this binary.
+    pub embedded_sha256: String,
+    /// Extra catalogs given with `--catalog`.
+    pub extra: Vec<FileRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsRecord {
+    pub entries_seen: u64,
+    pub candidates: usize,
+    pub files_read: usize,
+    pub hives: usize,
+    pub elapsed_seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WarningRecord {
+    pub input: String,
+    pub location: String,
+    pub message: String,
+}
+
+/// The files an input consists of: the image's segments, a hive and its logs, a file;
+/// a directory stands for itself.
+pub fn input_files(input: &Input) -> Vec<PathBuf> {
+    match input.kind {
+        InputKind::Directory => vec![input.path.clone()],
+        InputKind::RegistryHive => {
+            let mut files = vec![input.path.clone()];
+            files.extend(
+                crate::registry::source::logs_beside(&input.path)
+                    .into_iter()
+                    .map(|(_, p)| p),
+            );
+            files
+        }
+        _ => match crate::image::source::open_image(&input.path) {
+            Ok(image) if !image.files().is_empty() => image.files(),
+            _ => vec![input.path.clone()],
+        },
+    }
+}
+
+/// Size and (with `hash`) SHA-256 of a file, read in a streaming way.
+pub fn describe_file(path: &Path, hash: bool) -> FileRecord {
+    let mut record = FileRecord {
+        path: crate::fs::display_name(path.as_os_str()),
+        format: None,
+        size: None,
+        sha256: None,
+        note: None,
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            record.note = Some("directory".into());
+            return record;
+        }
+        Ok(meta) => record.size = Some(meta.len()),
+        Err(e) => {
+            record.note = Some(format!("cannot stat: {e}"));
+            return record;
+        }
+    }
+    if hash {
+        match sha256_file(path) {
+            Ok(digest) => record.sha256 = Some(digest),
+            Err(e) => record.note = Some(format!("cannot hash: {e}")),
+        }
+    }
+    record
+}
+
+/// SHA-256 of a file, streamed (evidence files are opened read-only, without touching
+/// their access time where the system allows).
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = crate::fs::directory::open_evidence_file(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub fn sha256_text(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything the manifest says about inputs, catalog and results, given what the
+/// binary knows (command line, times, outputs).
+pub struct ManifestParts<'a> {
+    pub command_line: Vec<String>,
+    pub started: String,
+    pub finished: String,
+    pub inputs: &'a [Input],
+    pub hash_inputs: bool,
+    pub extra_catalogs: &'a [PathBuf],
+    pub outputs: Vec<FileRecord>,
+    pub report: &'a Report,
+}
+
+pub fn build(parts: ManifestParts<'_>) -> Manifest {
+    let report = parts.report;
+    let inputs = parts
+        .inputs
+        .iter()
+        .map(|input| InputRecord {
+            path: input.label.clone(),
+            kind: input.kind.describe().to_string(),
+            files: input_files(input)
+                .iter()
+                .map(|f| describe_file(f, parts.hash_inputs))
+                .collect(),
+        })
+        .collect();
+    let mut artifacts = BTreeMap::new();
+    for row in &report.rows {
+        *artifacts.entry(row.artifact.clone()).or_insert(0) += 1;
+    }
+    Manifest {
+        tool: env!("CARGO_PKG_NAME").into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command_line: parts.command_line,
+        started: parts.started,
+        finished: parts.finished,
+        inputs,
+        catalog: CatalogRecord {
+            embedded_sha256: sha256_text(crate::catalog::EMBEDDED_CATALOG),
+            extra: parts
+                .extra_catalogs
+                .iter()
+                .map(|p| describe_file(p, true))
+                .collect(),
+        },
+        outputs: parts.outputs,
+        rows: report.rows.len(),
+        artifacts,
+        stats: StatsRecord {
+            entries_seen: report.stats.entries_seen,
+            candidates: report.stats.candidates,
+            files_read: report.stats.files_read,
+            hives: report.stats.hives,
+            elapsed_seconds: report.stats.elapsed.as_secs_f64(),
+        },
+        warnings: report
+            .warnings
+            .iter()
+            .map(|w| WarningRecord {
+                input: w.input.clone(),
+                location: w.location.clone(),
+                message: w.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_sized_and_hashed_directories_noted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.bin");
+        std::fs::write(&file, b"abc").unwrap();
+        let record = describe_file(&file, true);
+        assert_eq!(record.size, Some(3));
+        assert_eq!(
+            record.sha256.as_deref(),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        let unhashed = describe_file(&file, false);
+        assert_eq!(unhashed.sha256, None);
+        let folder = describe_file(dir.path(), true);
+        assert_eq!(folder.note.as_deref(), Some("directory"));
+        let missing = describe_file(&dir.path().join("nope"), true);
+        assert!(missing.note.unwrap().starts_with("cannot stat"));
+    }
+}
