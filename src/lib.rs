@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod registry;
 pub mod time;
+pub mod verdict;
 pub mod warning;
 
 use rayon::prelude::*;

@@ -206,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             written.push((path, format.name()));
         }
     }
-    let verdict = pending_verdict::verdict(&report.rows);
+    let verdict = netsession_scan::verdict::verdict(&report.rows);
     if let Some((path, mut file)) = report_file {
         file.write_all(verdict.to_markdown().as_bytes())
             .and_then(|()| file.flush())
@@ -404,20 +404,4 @@ fn refuse_inside_evidence(
         }
     }
     Ok(())
-}
-
-// TEMPORARY until src/verdict.rs lands (being written alongside).
-mod pending_verdict {
-    pub struct Verdict;
-    pub fn verdict(_rows: &[netsession_scan::evidence::EvidenceRow]) -> Verdict {
-        Verdict
-    }
-    impl Verdict {
-        pub fn to_text(&self) -> String {
-            String::new()
-        }
-        pub fn to_markdown(&self) -> String {
-            String::new()
-        }
-    }
 }
