@@ -110,20 +110,13 @@ pub fn scan_with_progress(
     warnings: &Warnings,
     progress: &dyn progress::Progress,
 ) -> Report {
-    let started = Instant::now();
-    let matcher = Matcher::new(catalog);
-    let mut stats = ScanStats {
-        inputs: inputs.len(),
-        ..ScanStats::default()
-    };
-    let mut rows = Vec::new();
-    // Hives are analysed per system: those of one volume together (SOFTWARE's
-    // ProfileList names the users of SYSTEM's BAM entries), and hives given directly on
-    // the command line together.
-    let mut hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>> = BTreeMap::new();
+    let mut scanner = Scanner::new(catalog, options, warnings, progress);
+    scanner.stats.inputs = inputs.len();
     for input in inputs {
-        let views: Vec<Box<dyn FileSystem>> = match input.kind {
-            InputKind::Directory => vec![Box::new(DirectoryFs::new(&input.path, &input.label))],
+        match input.kind {
+            InputKind::Directory => {
+                scanner.scan_view(&DirectoryFs::new(&input.path, &input.label));
+            }
             InputKind::RegistryHive => {
                 if let Some(hive) = registry::source::from_host_file(
                     &input.path,
@@ -131,80 +124,147 @@ pub fn scan_with_progress(
                     options.hash,
                     warnings,
                 ) {
-                    hive_groups.entry(String::new()).or_default().push(hive);
-                }
-                continue;
-            }
-            _ => match image::volumes::open(&input.path) {
-                Ok(image) => image::volumes::ntfs_views(image, &input.label, warnings),
-                Err(e) => {
-                    warnings.push(&input.label, "image", format!("cannot open: {e}"));
-                    continue;
-                }
-            },
-        };
-        for view in views {
-            progress.stage(&format!("walking {}", view.source()), None);
-            let walk = view.walk(&matcher, warnings);
-            rows.extend(analysis::journal_rows(
-                view.as_ref(),
-                &walk.journal,
-                catalog,
-            ));
-            stats.entries_seen += walk.entries_seen;
-            stats.candidates += walk.candidates.len();
-            let (hive_files, others): (Vec<_>, Vec<_>) = walk
-                .candidates
-                .into_iter()
-                .partition(|c| is_hive_candidate(catalog, c));
-            stats.files_read += others
-                .iter()
-                .filter(|c| c.kind == fs::EntryKind::File)
-                .count();
-            let view = view.as_ref();
-            progress.stage(
-                &format!("reading what matched in {}", view.source()),
-                Some(others.len() as u64),
-            );
-            let found: Vec<Vec<EvidenceRow>> = others
-                .par_iter()
-                .map(|c| {
-                    let rows = analysis::analyze(view, c, catalog, options, warnings);
-                    progress.advance(1);
-                    rows
-                })
-                .collect();
-            rows.extend(found.into_iter().flatten());
-            for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
-                if let Some(hive) =
-                    registry::source::from_view(view, candidate, options.hash, warnings)
-                {
-                    hive_groups
-                        .entry(view.candidate_source(candidate))
+                    scanner
+                        .hive_groups
+                        .entry(String::new())
                         .or_default()
                         .push(hive);
                 }
             }
+            _ => match image::volumes::open(&input.path) {
+                Ok(image) => scanner.scan_image(image, &input.label),
+                Err(e) => warnings.push(&input.label, "image", format!("cannot open: {e}")),
+            },
         }
     }
-    let groups: Vec<Vec<registry::hive::HiveInput>> = hive_groups.into_values().collect();
-    stats.hives = groups.iter().map(Vec::len).sum();
-    progress.stage("analysing registry hives", Some(stats.hives as u64));
-    let found: Vec<Vec<EvidenceRow>> = groups
-        .par_iter()
-        .map(|group| {
-            let rows = registry::analyze_hives(group, catalog, warnings);
-            progress.advance(group.len() as u64);
-            rows
-        })
-        .collect();
-    rows.extend(found.into_iter().flatten());
-    evidence::sort_rows(&mut rows);
-    stats.elapsed = started.elapsed();
-    Report {
-        rows,
-        warnings: warnings.snapshot(),
-        stats,
+    scanner.finish()
+}
+
+/// Scan an image from any source (a disk image already open, an image in memory, a
+/// reader that fails on chosen ranges in tests): every NTFS volume in it, hives inside
+/// analysed, as [`scan`] does for an image file. `label` names it in `source` columns.
+pub fn scan_image_source(
+    source: Box<dyn image::source::ImageSource>,
+    label: &str,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+) -> Report {
+    let mut scanner = Scanner::new(catalog, options, warnings, &progress::Silent);
+    scanner.stats.inputs = 1;
+    let image = std::sync::Arc::new(image::cache::BlockCache::new(source));
+    scanner.scan_image(image, label);
+    scanner.finish()
+}
+
+/// One scan's state: rows so far, and hives waiting to be analysed per system (those of
+/// one volume together: SOFTWARE's ProfileList names the users of SYSTEM's BAM
+/// entries; hives given directly on the command line together).
+struct Scanner<'a> {
+    catalog: &'a Catalog,
+    options: &'a AnalysisOptions,
+    warnings: &'a Warnings,
+    progress: &'a dyn progress::Progress,
+    matcher: Matcher,
+    started: Instant,
+    stats: ScanStats,
+    rows: Vec<EvidenceRow>,
+    hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(
+        catalog: &'a Catalog,
+        options: &'a AnalysisOptions,
+        warnings: &'a Warnings,
+        progress: &'a dyn progress::Progress,
+    ) -> Self {
+        Scanner {
+            catalog,
+            options,
+            warnings,
+            progress,
+            matcher: Matcher::new(catalog),
+            started: Instant::now(),
+            stats: ScanStats::default(),
+            rows: Vec::new(),
+            hive_groups: BTreeMap::new(),
+        }
+    }
+
+    fn scan_image(&mut self, image: image::volumes::Shared, label: &str) {
+        for view in image::volumes::ntfs_views(image, label, self.warnings) {
+            self.scan_view(view.as_ref());
+        }
+    }
+
+    /// Walk one file-system view, read what matched, keep its hives for later.
+    fn scan_view(&mut self, view: &dyn FileSystem) {
+        let (catalog, options, warnings, progress) =
+            (self.catalog, self.options, self.warnings, self.progress);
+        progress.stage(&format!("walking {}", view.source()), None);
+        let walk = view.walk(&self.matcher, warnings);
+        self.rows
+            .extend(analysis::journal_rows(view, &walk.journal, catalog));
+        self.stats.entries_seen += walk.entries_seen;
+        self.stats.candidates += walk.candidates.len();
+        let (hive_files, others): (Vec<_>, Vec<_>) = walk
+            .candidates
+            .into_iter()
+            .partition(|c| is_hive_candidate(catalog, c));
+        self.stats.files_read += others
+            .iter()
+            .filter(|c| c.kind == fs::EntryKind::File)
+            .count();
+        progress.stage(
+            &format!("reading what matched in {}", view.source()),
+            Some(others.len() as u64),
+        );
+        let found: Vec<Vec<EvidenceRow>> = others
+            .par_iter()
+            .map(|c| {
+                let rows = analysis::analyze(view, c, catalog, options, warnings);
+                progress.advance(1);
+                rows
+            })
+            .collect();
+        self.rows.extend(found.into_iter().flatten());
+        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+            if let Some(hive) = registry::source::from_view(view, candidate, options.hash, warnings)
+            {
+                self.hive_groups
+                    .entry(view.candidate_source(candidate))
+                    .or_default()
+                    .push(hive);
+            }
+        }
+    }
+
+    /// Analyse the hives, sort the rows.
+    fn finish(mut self) -> Report {
+        let groups: Vec<Vec<registry::hive::HiveInput>> = std::mem::take(&mut self.hive_groups)
+            .into_values()
+            .collect();
+        self.stats.hives = groups.iter().map(Vec::len).sum();
+        self.progress
+            .stage("analysing registry hives", Some(self.stats.hives as u64));
+        let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
+        let found: Vec<Vec<EvidenceRow>> = groups
+            .par_iter()
+            .map(|group| {
+                let rows = registry::analyze_hives(group, catalog, warnings);
+                progress.advance(group.len() as u64);
+                rows
+            })
+            .collect();
+        self.rows.extend(found.into_iter().flatten());
+        evidence::sort_rows(&mut self.rows);
+        self.stats.elapsed = self.started.elapsed();
+        Report {
+            rows: self.rows,
+            warnings: warnings.snapshot(),
+            stats: self.stats,
+        }
     }
 }
 

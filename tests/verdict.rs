@@ -12,7 +12,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use netsession_scan::verdict::{InstallState, ScopeVerdict, Verdict, VolumeVerdict, verdict};
+use netsession_scan::verdict::{
+    FileCoverage, InstallState, ScopeVerdict, Verdict, VolumeVerdict, verdict,
+};
 use netsession_scan::{AnalysisOptions, Catalog, EvidenceRow, Warnings};
 
 fn manifest_dir() -> &'static Path {
@@ -286,6 +288,12 @@ fn case_image_names_the_deleted_dll() {
     let machine = scope(vol, "");
     assert_eq!(machine.install.state, InstallState::Remnants);
     assert!(!machine.removal.left_behind.is_empty());
+    // The disk's files were scanned: those registry rows were left behind.
+    assert_eq!(machine.removal.files, FileCoverage::Scanned);
+    assert!(
+        text.contains("registry/firewall traces left behind, with no install file present here"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -298,10 +306,23 @@ fn hives_alone_are_flagged_as_registry_only() {
     ]));
     assert!(!v.volumes.is_empty());
     assert!(v.volumes.iter().all(|vol| vol.registry_only));
+    let text = v.to_text();
     assert!(
-        v.to_text()
-            .contains("the files of this system were not scanned")
+        text.contains("the files of this system were not scanned"),
+        "{text}"
     );
+    // No file of those systems was scanned: the registry rows cannot say the program's
+    // files are gone.
+    for vol in &v.volumes {
+        for s in &vol.scopes {
+            assert_eq!(s.removal.files, FileCoverage::HivesAlone, "{}", vol.source);
+            assert!(!s.removal.left_behind.is_empty(), "{}", vol.source);
+        }
+    }
+    assert!(text.contains("registry traces found; the system's files were not scanned (its hives were given alone), so whether the program's files remain is unknown (4 rows): registry.cpl (1 row), registry.run (1 row), registry.svchost_group (1 row), registry.uninstall (1 row)"), "{text}");
+    assert!(!text.contains("left behind"), "{text}");
+    assert!(!text.contains("no install file present"), "{text}");
+    assert!(!v.to_markdown().contains("left behind"));
 }
 
 #[test]

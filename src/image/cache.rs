@@ -197,14 +197,24 @@ impl<S: ImageSource> ImageSource for BlockCache<S> {
             let hit = self.lock().copy_from(index, within, dest);
             let n = match hit {
                 Some(n) => n,
-                None => {
-                    let data = self.load(index)?;
-                    let n = copy_out(&data, within, dest);
-                    let mut lru = self.lock();
-                    lru.stats.misses += 1;
-                    lru.insert(index, data, self.max_blocks);
-                    n
-                }
+                None => match self.load(index) {
+                    Ok(data) => {
+                        let n = copy_out(&data, within, dest);
+                        let mut lru = self.lock();
+                        lru.stats.misses += 1;
+                        lru.insert(index, data, self.max_blocks);
+                        n
+                    }
+                    // A bad sector somewhere in the block must not cost the rest of
+                    // it: read just the bytes asked for, uncached, so only a read that
+                    // touches the bad range fails (and names its offset).
+                    Err(_) => {
+                        let block_end = (index + 1).saturating_mul(self.block_size);
+                        let len = usize::try_from(block_end - pos)
+                            .map_or(dest.len(), |l| l.min(dest.len()));
+                        self.source.read_at(pos, &mut dest[..len])?
+                    }
+                },
             };
             if n == 0 {
                 // The source gave less than its size promised: stop short.

@@ -13,7 +13,7 @@ use crate::fs::ntfs::NtfsFs;
 use crate::ntfs::volume::NtfsVolume;
 use crate::warning::Warnings;
 
-type Shared = Arc<BlockCache<Box<dyn ImageSource>>>;
+pub type Shared = Arc<BlockCache<Box<dyn ImageSource>>>;
 
 /// Open the image; `Err` when it cannot be opened at all.
 pub fn open(path: &Path) -> Result<Shared, ImageError> {

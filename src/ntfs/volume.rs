@@ -271,9 +271,32 @@ impl<S: ImageSource> NtfsVolume<S> {
         while next < total {
             let count = CHUNK.min(total - next);
             let mut buf = vec![0u8; count as usize * rs];
+            // Records whose bytes could not be read (a bad sector): their read error.
+            let mut unreadable: Vec<Option<String>> = Vec::new();
             let n = match self.read_stream(&self.mft, next * rs as u64, &mut buf) {
                 Ok(n) => n,
-                Err(e) => return (out, Some(e)),
+                Err(first_error) => {
+                    // One bad sector must not cost the chunk, let alone the rest of
+                    // $MFT: read it again record by record.
+                    unreadable = vec![None; count as usize];
+                    let mut got = 0;
+                    for (i, record) in buf.chunks_mut(rs).enumerate() {
+                        let at = (next + i as u64) * rs as u64;
+                        match self.read_stream(&self.mft, at, record) {
+                            Ok(0) => break,
+                            Ok(k) => got = i * rs + k,
+                            Err(e) => {
+                                record.fill(0);
+                                unreadable[i] = Some(e.to_string());
+                                got = (i + 1) * rs;
+                            }
+                        }
+                    }
+                    if got == 0 {
+                        return (out, Some(first_error));
+                    }
+                    got
+                }
             };
             let first = next;
             let mapped: Vec<(u64, T)> = buf[..n - n % rs]
@@ -281,7 +304,9 @@ impl<S: ImageSource> NtfsVolume<S> {
                 .enumerate()
                 .filter_map(|(i, chunk)| {
                     let number = first + i as u64;
-                    let read = if chunk[..4] == [0, 0, 0, 0] {
+                    let read = if let Some(Some(error)) = unreadable.get(i) {
+                        Err(format!("unreadable: {error}"))
+                    } else if chunk[..4] == [0, 0, 0, 0] {
                         Ok(None)
                     } else {
                         parse_record(chunk, number, sector)

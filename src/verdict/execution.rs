@@ -1,0 +1,324 @@
+//! Statement 5: last execution, by how close each kind of row comes to a run time
+//! (BAM, UserAssist, Prefetch; then MUICache, Amcache; never AppCompatCache).
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Moment;
+use super::rows::{is_access_only, latest, moment};
+use super::statement::{Statement, moment_parts, n_rows, t, time_part};
+use crate::evidence::EvidenceRow;
+
+static RUN_COUNT_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)run count (\d+)").expect("run count regex is valid"));
+
+/// How close a kind of row comes to an execution time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExecutionEvidence {
+    /// The time is a run (BAM, UserAssist, the Prefetch file's last write).
+    Direct,
+    /// A key written at or after a run (MUICache, Amcache).
+    Indirect,
+    /// Not a run at all (AppCompatCache holds the file's modification time).
+    NotExecution,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionKind {
+    pub artifact: String,
+    pub name: String,
+    pub evidence: ExecutionEvidence,
+    /// What the time means.
+    pub meaning: String,
+    pub rows: usize,
+    pub latest: Option<Moment>,
+    /// Highest UserAssist run count.
+    pub run_count: Option<u64>,
+}
+
+/// Statement 5: last execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    pub kinds: Vec<ExecutionKind>,
+    /// Latest direct execution time, else latest indirect one; never AppCompatCache.
+    pub last: Option<Moment>,
+    pub last_evidence: Option<ExecutionEvidence>,
+}
+
+/// (artifact, short name, evidence, what its time means), in report order.
+const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 6] = [
+    (
+        "execution.bam",
+        "BAM",
+        ExecutionEvidence::Direct,
+        "last execution recorded by the Background Activity Moderator",
+    ),
+    (
+        "execution.userassist",
+        "UserAssist",
+        ExecutionEvidence::Direct,
+        "last run from the shell",
+    ),
+    (
+        "execution.prefetch",
+        "Prefetch",
+        ExecutionEvidence::Direct,
+        "the Prefetch file's last write, close to the last run",
+    ),
+    (
+        "execution.muicache",
+        "MUICache",
+        ExecutionEvidence::Indirect,
+        "key last written, at or after a run from the shell",
+    ),
+    (
+        "execution.amcache",
+        "Amcache",
+        ExecutionEvidence::Indirect,
+        "key last written or file times Amcache recorded, at or after a run",
+    ),
+    (
+        "execution.appcompatcache",
+        "AppCompatCache",
+        ExecutionEvidence::NotExecution,
+        "the file's modification time as cached, not an execution time",
+    ),
+];
+
+pub(super) fn execution(rows: &[&EvidenceRow]) -> Execution {
+    let mut kinds: Vec<ExecutionKind> = EXECUTION_KINDS
+        .iter()
+        .filter_map(|&(artifact, name, evidence, meaning)| {
+            execution_kind(rows, artifact, name, evidence, meaning)
+        })
+        .collect();
+    // Execution artifacts a user catalog may add: shown, counted as indirect.
+    let known: BTreeSet<&str> = EXECUTION_KINDS.iter().map(|k| k.0).collect();
+    let others: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r.artifact.as_str())
+        .filter(|a| a.starts_with("execution.") && !known.contains(a))
+        .collect();
+    kinds.extend(others.into_iter().filter_map(|a| {
+        execution_kind(
+            rows,
+            a,
+            a,
+            ExecutionEvidence::Indirect,
+            "time as the row gives it",
+        )
+    }));
+    let (last, last_evidence) = last_execution(&kinds);
+    Execution {
+        kinds,
+        last,
+        last_evidence,
+    }
+}
+
+fn execution_kind(
+    rows: &[&EvidenceRow],
+    artifact: &str,
+    name: &str,
+    evidence: ExecutionEvidence,
+    meaning: &str,
+) -> Option<ExecutionKind> {
+    let of_kind: Vec<&EvidenceRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.artifact == artifact)
+        .collect();
+    if of_kind.is_empty() {
+        return None;
+    }
+    // A Prefetch file's access time is not a run; its last write is.
+    let timed = of_kind
+        .iter()
+        .copied()
+        .filter(|r| !is_access_only(&r.timestamp_desc));
+    let run_count = of_kind
+        .iter()
+        .filter_map(|r| RUN_COUNT_RE.captures(&r.value))
+        .filter_map(|c| c.get(1)?.as_str().parse::<u64>().ok())
+        .max();
+    Some(ExecutionKind {
+        artifact: artifact.to_string(),
+        name: name.to_string(),
+        evidence,
+        meaning: meaning.to_string(),
+        rows: of_kind.len(),
+        latest: latest(timed).and_then(moment),
+        run_count,
+    })
+}
+
+/// The latest direct execution time; without one, the latest indirect time. Never an
+/// AppCompatCache time, which is a file modification time.
+fn last_execution(kinds: &[ExecutionKind]) -> (Option<Moment>, Option<ExecutionEvidence>) {
+    for evidence in [ExecutionEvidence::Direct, ExecutionEvidence::Indirect] {
+        let best = kinds
+            .iter()
+            .filter(|k| k.evidence == evidence)
+            .filter_map(|k| k.latest.as_ref())
+            .max_by(|a, b| moment_cmp(a, b));
+        if let Some(m) = best {
+            return (Some(m.clone()), Some(evidence));
+        }
+    }
+    (None, None)
+}
+
+fn moment_cmp(a: &Moment, b: &Moment) -> Ordering {
+    a.time
+        .cmp(&b.time)
+        .then_with(|| a.artifact.cmp(&b.artifact))
+        .then_with(|| a.path.cmp(&b.path))
+        .then_with(|| a.timestamp_desc.cmp(&b.timestamp_desc))
+}
+
+pub(super) fn execution_statement(execution: &Execution) -> Statement {
+    let rows: usize = execution.kinds.iter().map(|k| k.rows).sum();
+    let parts = match (&execution.last, execution.last_evidence) {
+        (Some(m), Some(ExecutionEvidence::Direct)) => {
+            let mut parts = moment_parts(m);
+            parts.push(t(format!(" (latest execution time of {})", n_rows(rows))));
+            parts
+        }
+        (Some(m), _) => {
+            let mut parts = moment_parts(m);
+            parts.push(t(format!(
+                " (of {}; no direct execution time — BAM, UserAssist, Prefetch — was found: this is a key written at or after a run)",
+                n_rows(rows)
+            )));
+            parts
+        }
+        (None, _) if rows > 0 => vec![t(format!(
+            "no execution time found ({} that are not execution times, below)",
+            n_rows(rows)
+        ))],
+        (None, _) => vec![t("no execution trace found in what was scanned (0 rows)")],
+    };
+    let items = execution
+        .kinds
+        .iter()
+        .map(|k| {
+            let mut parts = vec![t(format!("{}: ", k.name))];
+            match &k.latest {
+                Some(m) => {
+                    parts.push(time_part(m.time));
+                    parts.push(t(format!(", {}", k.meaning)));
+                }
+                None => parts.push(t(format!("no time ({})", k.meaning))),
+            }
+            if let Some(n) = k.run_count {
+                parts.push(t(format!("; run count {n}")));
+            }
+            parts.push(t(format!(" ({})", n_rows(k.rows))));
+            parts
+        })
+        .collect();
+    Statement {
+        label: "last execution",
+        parts,
+        items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_support::*;
+
+    #[test]
+    fn last_execution_prefers_direct_times_and_never_appcompatcache() {
+        let rows = [
+            timed(
+                row("execution.bam", "u", r"SYSTEM\bam", "x.exe"),
+                100,
+                "Last Executed",
+            ),
+            timed(
+                row(
+                    "execution.userassist",
+                    "u",
+                    r"NTUSER\UserAssist",
+                    "x.exe; run count 5",
+                ),
+                50,
+                "Last Run (UserAssist)",
+            ),
+            timed(
+                row(
+                    "execution.userassist",
+                    "u",
+                    r"NTUSER\UserAssist",
+                    "y.exe; run count 12",
+                ),
+                40,
+                "Last Run (UserAssist)",
+            ),
+            // Later, but a key write...
+            timed(
+                row("execution.muicache", "u", r"NTUSER\MUICache", "x.exe = A"),
+                500,
+                "Key Last Written",
+            ),
+            // ... and later still, but a file modification time.
+            timed(
+                row(
+                    "execution.appcompatcache",
+                    "u",
+                    r"SYSTEM\AppCompatCache",
+                    "x.exe",
+                ),
+                900,
+                "File Modified (AppCompatCache)",
+            ),
+        ];
+        let v = verdict(&rows);
+        let e = &only_scope(&v).execution;
+        let last = e.last.as_ref().unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            (last.time, last.artifact.as_str()),
+            (at(100), "execution.bam")
+        );
+        assert_eq!(e.last_evidence, Some(ExecutionEvidence::Direct));
+        let names: Vec<&str> = e.kinds.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["BAM", "UserAssist", "MUICache", "AppCompatCache"]);
+        assert_eq!(e.kinds[1].run_count, Some(12));
+        assert_eq!(e.kinds[1].rows, 2);
+        let text = v.to_text();
+        assert!(text.contains("AppCompatCache: 2012-02-14T09:45:00Z, the file's modification time as cached, not an execution time (1 row)"), "{text}");
+
+        // Without a direct time the indirect one is used, and said to be indirect.
+        let v = verdict(&rows[3..]);
+        let e = &only_scope(&v).execution;
+        assert_eq!(e.last.as_ref().map(|m| m.time), Some(at(500)));
+        assert_eq!(e.last_evidence, Some(ExecutionEvidence::Indirect));
+        assert!(v.to_text().contains("no direct execution time"));
+
+        // AppCompatCache alone: no execution time at all.
+        let v = verdict(&rows[4..]);
+        assert_eq!(only_scope(&v).execution.last, None);
+        assert!(v.to_text().contains(
+            "last execution: no execution time found (1 row that are not execution times"
+        ));
+    }
+
+    #[test]
+    fn prefetch_access_time_is_not_a_run() {
+        let pf = r"Windows\Prefetch\NETSESSION_WIN.EXE-1A2B3C4D.pf";
+        let rows = [
+            timed(row("execution.prefetch", "", pf, ""), 10, "Modified ($SI)"),
+            timed(row("execution.prefetch", "", pf, ""), 999, "Accessed ($SI)"),
+        ];
+        let v = verdict(&rows);
+        assert_eq!(
+            only_scope(&v).execution.last.as_ref().map(|m| m.time),
+            Some(at(10))
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! Statement 8: removal — deleted files, the change journal's deletions, and registry
+//! traces with no install file present. What those traces show depends on whether the
+//! volume's files were scanned at all: registry rows of hives given alone say nothing
+//! about the program's files being gone.
+
+use std::collections::BTreeSet;
+
+use super::rows::{count_values, earliest, field, latest, moment};
+use super::statement::{Part, Statement, c, counted_list, n_rows, t, time_part};
+use super::{Counted, Moment};
+use crate::evidence::{EvidenceRow, RecordState};
+
+/// Statement 8: removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// Distinct paths of rows in state `deleted`.
+    pub deleted_files: Vec<String>,
+    pub deleted_rows: usize,
+    /// USN journal records with `FILE_DELETE`.
+    pub usn_deletes: usize,
+    pub first_usn_delete: Option<Moment>,
+    pub last_usn_delete: Option<Moment>,
+    /// Registry rows by artifact, when no install file is present in the scope. They are
+    /// traces a removal left behind only where the volume's files were scanned: see
+    /// `files`.
+    pub left_behind: Vec<Counted>,
+    /// What the volume's rows show about its files having been scanned.
+    pub files: FileCoverage,
+}
+
+/// What a volume's rows show about its files having been scanned. Registry entries
+/// outlive an uninstall, so with no install file present they read as "left behind";
+/// but that needs the files to have been looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileCoverage {
+    /// Some row is of a file, a folder or the change journal: the volume's file system
+    /// was scanned.
+    Scanned,
+    /// Registry rows only, each from a hive given on its own (its locator names the
+    /// row's own source as the hive): no file of that system was scanned.
+    HivesAlone,
+    /// Registry rows only, from hives found in a scanned volume or folder: either no file
+    /// of the program is there, or only the hives were collected; the rows do not say
+    /// which.
+    RegistryOnly,
+}
+
+impl FileCoverage {
+    /// The coverage of a volume whose rows are all registry rows.
+    pub(super) fn of_registry_rows<'a>(mut rows: impl Iterator<Item = &'a EvidenceRow>) -> Self {
+        if rows.all(is_from_hive_given_alone) {
+            FileCoverage::HivesAlone
+        } else {
+            FileCoverage::RegistryOnly
+        }
+    }
+}
+
+/// A hive given on the command line is its own source: its rows' locators begin
+/// `hive=<source>`. A hive found in a volume has the volume as its source and its path
+/// inside the volume in the locator.
+fn is_from_hive_given_alone(row: &EvidenceRow) -> bool {
+    row.locator
+        .strip_prefix("hive=")
+        .and_then(|rest| rest.strip_prefix(row.source.as_str()))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+}
+
+pub(super) fn removal(rows: &[&EvidenceRow], present_rows: usize, files: FileCoverage) -> Removal {
+    let deleted: Vec<&EvidenceRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.state == RecordState::Deleted)
+        .collect();
+    let deleted_files: BTreeSet<String> = deleted.iter().map(|r| r.path.clone()).collect();
+    let usn_deletes: Vec<&EvidenceRow> =
+        rows.iter().copied().filter(|r| is_usn_delete(r)).collect();
+    // Registry entries outlive an uninstall; they can only say "left behind" where no
+    // file of the install is present any more (and only if the files were scanned).
+    let left_behind = if present_rows == 0 {
+        count_values(
+            rows.iter()
+                .filter(|r| r.artifact.starts_with("registry."))
+                .map(|r| r.artifact.as_str()),
+        )
+    } else {
+        Vec::new()
+    };
+    Removal {
+        deleted_files: deleted_files.into_iter().collect(),
+        deleted_rows: deleted.len(),
+        usn_deletes: usn_deletes.len(),
+        first_usn_delete: earliest(usn_deletes.iter().copied()).and_then(moment),
+        last_usn_delete: latest(usn_deletes.iter().copied()).and_then(moment),
+        left_behind,
+        files,
+    }
+}
+
+fn is_usn_delete(row: &EvidenceRow) -> bool {
+    row.artifact == "ntfs.usn_journal"
+        && row.value.starts_with("reasons=")
+        && field(&row.value, "reasons")
+            .is_some_and(|r| r.split('|').any(|flag| flag.trim() == "FILE_DELETE"))
+}
+
+/// At most this many deleted paths are named; the evidence file has them all.
+const DELETED_SHOWN: usize = 10;
+
+pub(super) fn removal_statement(removal: &Removal) -> Statement {
+    let mut items: Vec<Vec<Part>> = Vec::new();
+    if !removal.deleted_files.is_empty() {
+        let mut parts = vec![t(format!(
+            "deleted files: {} distinct: ",
+            removal.deleted_files.len()
+        ))];
+        for (i, path) in removal.deleted_files.iter().take(DELETED_SHOWN).enumerate() {
+            if i > 0 {
+                parts.push(t(", "));
+            }
+            parts.push(c(path));
+        }
+        if removal.deleted_files.len() > DELETED_SHOWN {
+            parts.push(t(format!(
+                " and {} more",
+                removal.deleted_files.len() - DELETED_SHOWN
+            )));
+        }
+        parts.push(t(format!(" ({})", n_rows(removal.deleted_rows))));
+        items.push(parts);
+    }
+    if let (Some(first), Some(last)) = (&removal.first_usn_delete, &removal.last_usn_delete) {
+        let mut parts = vec![t(format!(
+            "USN journal deletions: {}, ",
+            removal.usn_deletes
+        ))];
+        if removal.usn_deletes > 1 {
+            parts.extend([t("first "), time_part(first.time), t(" "), c(&first.path)]);
+            parts.push(t(", "));
+        }
+        parts.extend([
+            t("last deletion "),
+            time_part(last.time),
+            t(" "),
+            c(&last.path),
+            t(format!(" ({})", n_rows(removal.usn_deletes))),
+        ]);
+        items.push(parts);
+    }
+    if !removal.left_behind.is_empty() {
+        let rows = n_rows(removal.left_behind.iter().map(|r| r.rows).sum());
+        let mut parts = vec![t(match removal.files {
+            FileCoverage::Scanned => format!(
+                "registry/firewall traces left behind, with no install file present here ({rows}): "
+            ),
+            FileCoverage::HivesAlone => format!(
+                "registry traces found; the system's files were not scanned (its hives were given alone), so whether the program's files remain is unknown ({rows}): "
+            ),
+            FileCoverage::RegistryOnly => format!(
+                "registry traces found, and no file of this source among the rows: if its files were scanned, no install file is present; if only its hives were collected, whether the program's files remain is unknown ({rows}): "
+            ),
+        })];
+        parts.extend(counted_list(&removal.left_behind));
+        items.push(parts);
+    }
+    let parts = if items.is_empty() {
+        vec![t("no removal trace found in what was scanned (0 rows)")]
+    } else {
+        Vec::new()
+    };
+    Statement {
+        label: "removal",
+        parts,
+        items,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_support::*;
+
+    #[test]
+    fn removal_deleted_files_journal_deletes_and_left_behind() {
+        let dll = jose_file("netsession_win_a1b2c3d.dll");
+        let usn = |offset, path: &str, reasons: &str| {
+            timed(
+                row(
+                    "ntfs.usn_journal",
+                    "u",
+                    path,
+                    &format!("reasons={reasons}; usn=1; file=mft 5 seq 1"),
+                ),
+                offset,
+                "USN Journal Entry",
+            )
+        };
+        let rows = [
+            state(
+                timed(row("install.core_dll", "u", &dll, ""), 0, "Created ($SI)"),
+                RecordState::Deleted,
+            ),
+            state(
+                timed(row("install.core_dll", "u", &dll, ""), 1, "Accessed ($SI)"),
+                RecordState::Deleted,
+            ),
+            usn(100, &jose_file("netsession_win.exe"), "FILE_DELETE|CLOSE"),
+            usn(300, JOSE_DIR, "FILE_DELETE|CLOSE"),
+            usn(200, &jose_file("readme.txt"), "RENAME_OLD_NAME"),
+            usn(400, &jose_file("x.txt"), "FILE_DELETED_NOT_REALLY"),
+            row(
+                "registry.firewall_rule",
+                "u",
+                r"SYSTEM\FirewallRules",
+                "Action=Allow; Profiles=Private",
+            ),
+            row("registry.run", "u", r"NTUSER\Run", "a = b"),
+        ];
+        let v = verdict(&rows);
+        let r = &only_scope(&v).removal;
+        assert_eq!(r.deleted_files, std::slice::from_ref(&dll));
+        assert_eq!(r.deleted_rows, 2);
+        assert_eq!(r.usn_deletes, 2);
+        assert_eq!(r.first_usn_delete.as_ref().map(|m| m.time), Some(at(100)));
+        let last = r.last_usn_delete.as_ref().unwrap_or_else(|| unreachable!());
+        assert_eq!((last.time, last.path.as_str()), (at(300), JOSE_DIR));
+        let left: Vec<(&str, usize)> = r
+            .left_behind
+            .iter()
+            .map(|c| (c.value.as_str(), c.rows))
+            .collect();
+        assert_eq!(left, [("registry.firewall_rule", 1), ("registry.run", 1)]);
+        assert_eq!(r.files, FileCoverage::Scanned);
+        let text = v.to_text();
+        assert!(
+            text.contains(&format!("deleted files: 1 distinct: {dll} (2 rows)")),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            r"USN journal deletions: 2, first 2012-02-14T09:31:40Z {JOSE_DIR}\netsession_win.exe, last deletion 2012-02-14T09:35:00Z {JOSE_DIR} (2 rows)"
+        )), "{text}");
+        assert!(text.contains("registry/firewall traces left behind, with no install file present here (2 rows): registry.firewall_rule (1 row), registry.run (1 row)"), "{text}");
+
+        // With install files present, registry entries are not "left behind".
+        let mut with_files = rows.to_vec();
+        with_files.push(row(
+            "install.client",
+            "u",
+            &jose_file("netsession_win.exe"),
+            "",
+        ));
+        let v = verdict(&with_files);
+        assert!(only_scope(&v).removal.left_behind.is_empty());
+
+        let none = verdict(&[row(
+            "install.client",
+            "u",
+            &jose_file("netsession_win.exe"),
+            "",
+        )]);
+        assert!(
+            none.to_text()
+                .contains("removal: no removal trace found in what was scanned (0 rows)")
+        );
+    }
+
+    /// Registry rows of one hive: `hive_path` is the locator's hive, `source` the row's.
+    fn hive_rows(source: &str, hive_path: &str) -> Vec<EvidenceRow> {
+        let mut rows = vec![
+            row(
+                "registry.run",
+                "u",
+                r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run",
+                "Akamai NetSession Interface = netsession_win.exe",
+            ),
+            row(
+                "registry.uninstall",
+                "u",
+                r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Uninstall\Akamai",
+                "DisplayVersion=1.9.2.3",
+            ),
+            row(
+                "registry.firewall_rule",
+                "u",
+                r"SYSTEM\FirewallRules",
+                "Action=Allow",
+            ),
+        ];
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.source = source.into();
+            r.locator = format!("hive={hive_path} offset={:#x}", 0x20 + i);
+        }
+        rows.push(state(rows[0].clone(), RecordState::FromLog));
+        rows
+    }
+
+    #[test]
+    fn hives_given_alone_say_nothing_about_files_being_gone() {
+        let hive = "/cases/42/NTUSER.DAT";
+        let v = verdict(&hive_rows(hive, hive));
+        assert!(v.volumes[0].registry_only);
+        let r = &only_scope(&v).removal;
+        assert_eq!(r.files, FileCoverage::HivesAlone);
+        assert_eq!(r.left_behind.iter().map(|c| c.rows).sum::<usize>(), 4);
+        let text = v.to_text();
+        assert!(text.contains("removal:\n      - registry traces found; the system's files were not scanned (its hives were given alone), so whether the program's files remain is unknown (4 rows): registry.firewall_rule (1 row), registry.run (2 rows), registry.uninstall (1 row)\n"), "{text}");
+        assert!(!text.contains("left behind"), "{text}");
+        assert!(!text.contains("no install file present"), "{text}");
+        let md = v.to_markdown();
+        assert!(
+            md.contains("  - registry traces found; the system's files were not scanned"),
+            "{md}"
+        );
+        assert!(!md.contains("left behind"), "{md}");
+    }
+
+    #[test]
+    fn registry_rows_of_a_scanned_volume_alone_are_worded_with_both_readings() {
+        let v = verdict(&hive_rows(SRC, r"Users\u\NTUSER.DAT"));
+        let r = &only_scope(&v).removal;
+        assert_eq!(r.files, FileCoverage::RegistryOnly);
+        let text = v.to_text();
+        assert!(text.contains("registry traces found, and no file of this source among the rows: if its files were scanned, no install file is present; if only its hives were collected, whether the program's files remain is unknown (4 rows): "), "{text}");
+        assert!(!text.contains("left behind"), "{text}");
+
+        // One file row from the volume: its files were scanned.
+        let mut rows = hive_rows(SRC, r"Users\u\NTUSER.DAT");
+        rows.push(row(
+            "install.installer_download",
+            "u",
+            r"Users\u\Downloads\NetSessionSetup.exe",
+            "",
+        ));
+        let v = verdict(&rows);
+        assert!(!v.volumes[0].registry_only);
+        assert_eq!(only_scope(&v).removal.files, FileCoverage::Scanned);
+        assert!(v.to_text().contains(
+            "registry/firewall traces left behind, with no install file present here (4 rows): "
+        ));
+    }
+
+    #[test]
+    fn a_hive_given_alone_is_its_own_source() {
+        let given = |source: &str, locator: &str| {
+            let mut r = row("registry.run", "", "SOFTWARE\\Run", "");
+            r.source = source.into();
+            r.locator = locator.into();
+            is_from_hive_given_alone(&r)
+        };
+        assert!(given("hives/SYSTEM", "hive=hives/SYSTEM offset=0x20"));
+        assert!(given("hives/SYSTEM", "hive=hives/SYSTEM"));
+        assert!(given(
+            "/cases/my hives/SYSTEM",
+            "hive=/cases/my hives/SYSTEM offset=0x20 entry=3 data_offset=0x10"
+        ));
+        assert!(!given("hives/SYSTEM", "hive=hives/SYSTEM_win7 offset=0x20"));
+        assert!(!given(
+            "disk.E01 p2@1048576",
+            r"hive=Windows\System32\config\SYSTEM offset=0x20"
+        ));
+        assert!(!given("hives/SYSTEM", "inode=5"));
+        assert!(!given("hives/SYSTEM", ""));
+    }
+}

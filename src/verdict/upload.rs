@@ -1,0 +1,168 @@
+//! Statement 7: peer upload — the cache NetSession serves peers from, and log lines
+//! about uploads and peers.
+
+use std::collections::BTreeMap;
+
+use super::rows::{earliest, latest};
+use super::statement::{Statement, n_rows, t, time_part};
+use crate::evidence::EvidenceRow;
+use crate::time::Timestamp;
+
+/// Words of log lines about serving content to peers (the point of NetSession's cache).
+const UPLOAD_WORDS: [&str; 6] = ["upload", "peer", "served", "seeding", "p2p", "bytes sent"];
+
+/// Statement 7: peer upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Distinct `cache.*` paths.
+    pub cache_files: usize,
+    /// Sum of their sizes.
+    pub cache_bytes: u64,
+    pub cache_rows: usize,
+    /// `content.log_entry` rows about uploads and peers.
+    pub log_lines: usize,
+    pub first_log: Option<Timestamp>,
+    pub last_log: Option<Timestamp>,
+}
+
+pub(super) fn upload(rows: &[&EvidenceRow]) -> Upload {
+    let cache: Vec<&EvidenceRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.artifact.starts_with("cache."))
+        .collect();
+    // One file has several rows (one per distinct time): count each path once.
+    let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in &cache {
+        let size = sizes.entry(row.path.as_str()).or_default();
+        *size = (*size).max(row.size.unwrap_or(0));
+    }
+    let lines: Vec<&EvidenceRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.artifact == "content.log_entry" && mentions_upload(&r.value))
+        .collect();
+    Upload {
+        cache_files: sizes.len(),
+        cache_bytes: sizes.values().sum(),
+        cache_rows: cache.len(),
+        log_lines: lines.len(),
+        first_log: earliest(lines.iter().copied()).and_then(|r| r.datetime),
+        last_log: latest(lines.iter().copied()).and_then(|r| r.datetime),
+    }
+}
+
+fn mentions_upload(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    UPLOAD_WORDS.iter().any(|w| lower.contains(w))
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{bytes} bytes ({size:.1} {})", UNITS[unit])
+}
+
+pub(super) fn upload_statement(upload: &Upload) -> Statement {
+    let cache = if upload.cache_rows == 0 {
+        vec![t("no peer-upload cache file found (0 rows)")]
+    } else {
+        vec![t(format!(
+            "cache: {} distinct file(s), {} in all ({})",
+            upload.cache_files,
+            human_size(upload.cache_bytes),
+            n_rows(upload.cache_rows)
+        ))]
+    };
+    let mut log = vec![t(format!(
+        "log lines about uploads or peers: {}",
+        upload.log_lines
+    ))];
+    if let (Some(first), Some(last)) = (upload.first_log, upload.last_log) {
+        log.push(t(", first "));
+        log.push(time_part(first));
+        log.push(t(", last "));
+        log.push(time_part(last));
+    }
+    log.push(t(format!(" ({})", n_rows(upload.log_lines))));
+    Statement {
+        label: "peer upload",
+        parts: Vec::new(),
+        items: vec![cache, log],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_support::*;
+
+    #[test]
+    fn peer_upload_counts_distinct_cache_files_and_upload_lines() {
+        let mut a1 = row(
+            "cache.file",
+            "u",
+            &jose_file(r"Cache\a.dat"),
+            "class=cache blob",
+        );
+        a1.size = Some(300_000);
+        let a2 = timed(a1.clone(), 9, "Modified ($SI)");
+        let mut b = row(
+            "cache.file",
+            "u",
+            &jose_file(r"Cache\b.dat"),
+            "class=cache blob",
+        );
+        b.size = Some(1_000);
+        let log = |offset, line: &str| {
+            timed(
+                row("content.log_entry", "u", &jose_file(r"logs\n.log"), line),
+                offset,
+                "Log Entry",
+            )
+        };
+        let rows = [
+            a1,
+            a2,
+            b,
+            log(10, "peer 1.2.3.4 connected, UPLOADING piece 17"),
+            log(20, "control channel opened"),
+            log(30, "total Bytes Sent: 5"),
+            log(5, "P2P enabled"),
+            row(
+                "content.url",
+                "u",
+                &jose_file(r"logs\n.log"),
+                "http://peer.example/upload",
+            ),
+        ];
+        let v = verdict(&rows);
+        let u = &only_scope(&v).upload;
+        assert_eq!(
+            (u.cache_files, u.cache_bytes, u.cache_rows),
+            (2, 301_000, 3)
+        );
+        assert_eq!(u.log_lines, 3);
+        assert_eq!((u.first_log, u.last_log), (Some(at(5)), Some(at(30))));
+        let text = v.to_text();
+        assert!(
+            text.contains("cache: 2 distinct file(s), 301000 bytes (293.9 KiB) in all (3 rows)"),
+            "{text}"
+        );
+        assert!(text.contains("log lines about uploads or peers: 3, first 2012-02-14T09:30:05Z, last 2012-02-14T09:30:30Z (3 rows)"), "{text}");
+    }
+
+    #[test]
+    fn human_size_in_bytes_and_binary_units() {
+        assert_eq!(human_size(10), "10 bytes");
+        assert_eq!(human_size(1_253_376), "1253376 bytes (1.2 MiB)");
+    }
+}

@@ -1,0 +1,232 @@
+//! Failure injection: the case image (`fixtures/images/case`) read through a source that
+//! fails on chosen byte ranges, as a disk with bad sectors does. Each failure must give a
+//! warning naming where, and every finding outside the failed range must still be
+//! reported exactly as without the failure.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use netsession_scan::evidence::EvidenceRow;
+use netsession_scan::image::source::{ImageError, ImageSource, MemoryImage, Slice};
+use netsession_scan::ntfs::volume::{Extent, NtfsVolume};
+use netsession_scan::{AnalysisOptions, Catalog, Report, Warnings};
+
+/// Where the case image's NTFS partition starts (README: sector 2048).
+const VOLUME: u64 = 2048 * 512;
+
+/// An image whose reads fail where they touch the bad range.
+struct BadSectors {
+    inner: MemoryImage,
+    bad: Option<Range<u64>>,
+}
+
+impl ImageSource for BadSectors {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+        let end = offset + buf.len() as u64;
+        if let Some(bad) = self
+            .bad
+            .as_ref()
+            .filter(|r| r.start < end && offset < r.end)
+        {
+            return Err(ImageError::Io {
+                path: PathBuf::from("bad-sectors"),
+                offset: bad.start.max(offset),
+                source: std::io::Error::other("injected read error (bad sector)"),
+            });
+        }
+        self.inner.read_at(offset, buf)
+    }
+
+    fn describe(&self) -> String {
+        "memory image with bad sectors".into()
+    }
+}
+
+fn case_bytes() -> Option<Vec<u8>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = common::gunzip("case/case.raw.gz", tmp.path())?;
+    Some(std::fs::read(raw).unwrap())
+}
+
+fn scan(bytes: &[u8], bad: Option<Range<u64>>) -> Report {
+    let source = BadSectors {
+        inner: MemoryImage::new(bytes.to_vec()),
+        bad,
+    };
+    let options = AnalysisOptions {
+        hash: true,
+        text_cap: 64 << 20,
+    };
+    netsession_scan::scan_image_source(
+        Box::new(source),
+        "case.raw",
+        &Catalog::embedded().unwrap(),
+        &options,
+        &Warnings::new(),
+    )
+}
+
+/// A row's identity for comparing scans.
+fn key(row: &EvidenceRow) -> String {
+    row.fields().join("|")
+}
+
+/// Byte ranges (in the disk image) of MFT record `number` and of its unnamed data.
+fn locate(bytes: &[u8], number: u64) -> (Range<u64>, Vec<Range<u64>>) {
+    let volume_len = bytes.len() as u64 - VOLUME - 1024 * 1024;
+    let volume = NtfsVolume::open(Slice::new(
+        MemoryImage::new(bytes.to_vec()),
+        VOLUME,
+        volume_len,
+    ))
+    .unwrap();
+    let boot = &volume.boot;
+    let record_at = VOLUME + boot.mft_lcn * boot.cluster_size + number * 1024;
+    let record = volume.read_record(number).unwrap().unwrap();
+    // Resident data (a small file) has no clusters of its own.
+    let runs = record
+        .data_attributes("")
+        .find_map(|a| Extent::of(&a.body))
+        .map(|e| e.runs)
+        .unwrap_or_default();
+    let data = runs
+        .iter()
+        .filter_map(|run| {
+            let start = VOLUME + run.lcn? * boot.cluster_size;
+            Some(start..start + run.length * boot.cluster_size)
+        })
+        .collect();
+    (record_at..record_at + 1024, data)
+}
+
+fn rows_of(report: &Report) -> BTreeSet<String> {
+    report.rows.iter().map(key).collect()
+}
+
+#[test]
+fn a_bad_sector_in_a_file_loses_only_that_file_s_content() {
+    let Some(bytes) = case_bytes() else {
+        return;
+    };
+    let baseline = scan(&bytes, None);
+    assert!(baseline.warnings.is_empty(), "{:?}", baseline.warnings);
+    // netsession_win.exe is MFT record 76 (README); one sector in its data goes bad.
+    let (_, data) = locate(&bytes, 76);
+    let sector = data[0].start + 4096..data[0].start + 4096 + 512;
+    let damaged = scan(&bytes, Some(sector.clone()));
+
+    let exe = "Users\\José Müller\\AppData\\Local\\Akamai\\netsession_win.exe";
+    assert!(
+        damaged
+            .warnings
+            .iter()
+            .any(|w| w.location.contains("netsession_win.exe")
+                && w.to_string().contains(&sector.start.to_string())),
+        "{:?}",
+        damaged.warnings
+    );
+    // The exe is still listed (its MFT record is fine), without a hash.
+    let exe_rows: Vec<&EvidenceRow> = damaged.rows.iter().filter(|r| r.path == exe).collect();
+    assert!(!exe_rows.is_empty());
+    assert!(exe_rows.iter().all(|r| r.sha256.is_empty()), "{exe_rows:?}");
+    // Everything else exactly as before.
+    let others = |r: &Report| -> BTreeSet<String> {
+        r.rows.iter().filter(|r| r.path != exe).map(key).collect()
+    };
+    let (before, after) = (others(&baseline), others(&damaged));
+    let lost: Vec<&String> = before.difference(&after).collect();
+    let new: Vec<&String> = after.difference(&before).collect();
+    assert!(
+        lost.is_empty() && new.is_empty(),
+        "lost {lost:#?}\nnew {new:#?}"
+    );
+}
+
+#[test]
+fn a_bad_mft_record_loses_only_that_record() {
+    let Some(bytes) = case_bytes() else {
+        return;
+    };
+    let baseline = scan(&bytes, None);
+    // readme.txt is MFT record 77.
+    let (record, _) = locate(&bytes, 77);
+    let damaged = scan(&bytes, Some(record.start + 512..record.start + 1024));
+    assert!(
+        damaged
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("MFT")),
+        "{:?}",
+        damaged.warnings
+    );
+    let readme = "Users\\José Müller\\AppData\\Local\\Akamai\\readme.txt";
+    let lost: BTreeSet<String> = rows_of(&baseline)
+        .difference(&rows_of(&damaged))
+        .cloned()
+        .collect();
+    assert!(!lost.is_empty(), "the readme's rows should be gone");
+    // Only rows of the readme (its inventory and what its text said) were lost...
+    for row in baseline.rows.iter().filter(|r| lost.contains(&key(r))) {
+        assert_eq!(
+            row.path, readme,
+            "lost a row not in the damaged record: {row:?}"
+        );
+    }
+    // ...and nothing new appeared but rows about the damage itself.
+    assert!(rows_of(&damaged).is_subset(&rows_of(&baseline)));
+}
+
+#[test]
+fn a_bad_sector_in_a_hive_keeps_the_other_hives_and_all_files() {
+    let Some(bytes) = case_bytes() else {
+        return;
+    };
+    let baseline = scan(&bytes, None);
+    // The SOFTWARE hive is MFT record 83: its first cluster (the base block) goes bad.
+    let (_, data) = locate(&bytes, 83);
+    let damaged = scan(&bytes, Some(data[0].start..data[0].start + 512));
+    assert!(
+        damaged
+            .warnings
+            .iter()
+            .any(|w| w.location.contains("SOFTWARE")),
+        "{:?}",
+        damaged.warnings
+    );
+    let software = |r: &&EvidenceRow| r.path.starts_with("SOFTWARE\\");
+    assert!(baseline.rows.iter().any(|r| software(&r)));
+    let left: Vec<&EvidenceRow> = damaged.rows.iter().filter(|r| software(r)).collect();
+    assert!(left.is_empty(), "{left:#?}\n{:#?}", damaged.warnings);
+    // SYSTEM and NTUSER rows, and every file row, are unchanged; the SOFTWARE hive's own
+    // file row loses only its hash.
+    let kept = |r: &Report| -> BTreeSet<String> {
+        r.rows
+            .iter()
+            .filter(|r| !software(r) && !r.path.ends_with("config\\SOFTWARE"))
+            .filter(|r| r.locator.starts_with("mft=") || !r.locator.contains("SOFTWARE"))
+            // SYSTEM's BAM and firewall rows take their user from SOFTWARE's
+            // ProfileList: without it the user (and a message naming them) may change,
+            // the finding may not.
+            .map(|r| {
+                let f = r.fields();
+                [&f[0], &f[3], &f[5], &f[6], &f[10], &f[11]]
+                    .map(|s| s.as_str())
+                    .join("|")
+            })
+            .collect()
+    };
+    let before = kept(&baseline);
+    let after = kept(&damaged);
+    let missing: Vec<&String> = before.difference(&after).collect();
+    assert!(
+        missing.is_empty(),
+        "lost rows outside the damaged hive: {missing:#?}"
+    );
+}
