@@ -409,7 +409,8 @@ impl<S: ImageSource> NtfsFs<S> {
         }
         let value = attribute.value(&mut reader).map_err(|e| e.to_string())?;
         let len = value.len();
-        if len > MAX_LISTED_STREAM {
+        // Capped, and never more than the volume holds: the length is the evidence's word.
+        if len > MAX_LISTED_STREAM || len > self.volume.source().size() {
             return Err(format!(
                 "stream of {len} bytes in extension records: too large to read here"
             ));

@@ -759,6 +759,10 @@ fn is_ewf_segment(path: &Path) -> bool {
 ///
 /// EWF2 (Ex01) is read as the crate reads it, without these checks. A panic inside the
 /// crate on malformed data (it has one on a forged table base offset) becomes an error.
+/// Largest E01 chunk accepted (EnCase and ewfacquire write 32 KiB; the format allows
+/// more, nothing real comes near this).
+const MAX_EWF_CHUNK: u64 = 64 << 20;
+
 pub struct EwfImage {
     reader: ewf::EwfReader,
     /// The first segment, named in errors.
@@ -928,6 +932,32 @@ impl EwfImage {
         };
         let size = reader.total_size();
         let chunk_size = reader.chunk_size();
+        // Sizes from the evidence bound what is allocated: a chunk buffer (and each
+        // decompressed chunk) is `chunk_size`; per-chunk bookkeeping is `chunk_count`.
+        if chunk_size == 0 || chunk_size > MAX_EWF_CHUNK {
+            return Err(ImageError::Ewf {
+                path: first.clone(),
+                message: format!(
+                    "chunk size {chunk_size} bytes is not plausible (EnCase writes 32 KiB, at \
+                     most {MAX_EWF_CHUNK}): refused"
+                ),
+            });
+        }
+        let stored: u64 = paths
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        // Every chunk needs at least a 4-byte table entry somewhere in the segments.
+        if reader.chunk_count() as u64 > stored / 4 {
+            return Err(ImageError::Ewf {
+                path: first.clone(),
+                message: format!(
+                    "{} chunks declared, more than {stored} bytes of segments can hold",
+                    reader.chunk_count()
+                ),
+            });
+        }
         let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
         if covered < size {
             return Err(ImageError::Ewf {

@@ -1,0 +1,22 @@
+//! The text content readers: encoding detection and decoding, timestamps, indicators.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use netsession_scan::content::text::decode_text;
+use netsession_scan::content::{FileContext, sniff, text_rows};
+use netsession_scan::evidence::RecordState;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = sniff(data);
+    if let Some(text) = decode_text(data) {
+        let ctx = FileContext {
+            path: "x\\netsession.log".into(),
+            name: "netsession.log".into(),
+            user: String::new(),
+            source: "fuzz".into(),
+            state: RecordState::Allocated,
+            sha256: String::new(),
+        };
+        let _ = text_rows(&text, &ctx);
+    }
+});
