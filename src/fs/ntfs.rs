@@ -8,8 +8,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::{Cursor, Read};
-use std::rc::Rc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalHit, Walk};
@@ -39,25 +38,60 @@ struct Link {
     parent_sequence: u16,
 }
 
+/// What the first pass over $MFT keeps: every folder (every path runs through them) and
+/// where the change journal is. Files are not kept: the second pass matches each file as
+/// it meets it, so memory grows with the number of folders, not of files.
 #[derive(Default)]
 struct Tree {
+    /// Folders by record number.
     nodes: FxHashMap<u64, Node>,
-    /// Names beyond the node's own, for records with hard links.
-    links: FxHashMap<u64, Vec<Link>>,
-    /// Folder -> (record, name index): 0 is the node's own name, i > 0 is `links[i - 1]`.
-    children: FxHashMap<u64, Vec<(u64, usize)>>,
+    /// Folder -> its sub-folders (the `$Orphan` folder is u64::MAX).
+    children: FxHashMap<u64, Vec<u64>>,
+    /// The record of `$Extend\$UsnJrnl`, when in use.
+    journal: Option<u64>,
+    /// Files (records and hard-link names) met, for the walk's statistics.
+    files_seen: u64,
+    /// In-use files of the folders where the catalog can match a file (name, record):
+    /// a hive's transaction logs are looked up there.
+    files_of: FxHashMap<u64, Vec<(String, u64)>>,
 }
 
-impl Tree {
-    /// Name and parent of name `index` of record `number`.
-    fn name_of(&self, number: u64, index: usize) -> Option<(&str, u64, u16)> {
-        if index == 0 {
-            let node = self.nodes.get(&number)?;
-            return Some((&node.name, node.parent, node.parent_sequence));
-        }
-        let link = self.links.get(&number)?.get(index - 1)?;
-        Some((&link.name, link.parent, link.parent_sequence))
-    }
+/// A folder as the walk reaches it: its match state and path, shared by its entries.
+struct FolderContext {
+    state: DirState,
+    path: Vec<String>,
+    orphan: bool,
+}
+
+/// What the file pass found: candidates, the in-use files of the folders where a file
+/// can match (by folder), and why $MFT could not be read to its end, if it could not.
+struct FilePass {
+    candidates: Vec<Candidate>,
+    files_of: FxHashMap<u64, Vec<(String, u64)>>,
+    stopped: Option<String>,
+}
+
+/// The record facts a candidate needs.
+struct Entry {
+    number: u64,
+    sequence: u16,
+    in_use: bool,
+    is_dir: bool,
+}
+
+fn has_attribute_list(record: &MftRecord) -> bool {
+    record
+        .attributes
+        .iter()
+        .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+}
+
+/// `$Extend\$UsnJrnl`: named so, in `$Extend` (record 11).
+fn is_usn_journal(record: &MftRecord) -> bool {
+    record
+        .file_names()
+        .iter()
+        .any(|n| n.parent_record == EXTEND && n.name.eq_ignore_ascii_case("$UsnJrnl"))
 }
 
 /// The record's names: the best `$FILE_NAME` first (what a directory listing shows),
@@ -106,37 +140,41 @@ impl<S: ImageSource> NtfsFs<S> {
         }
     }
 
-    fn read_tree(&self, warnings: &Warnings) -> Tree {
+    /// First pass: every folder of $MFT, and the change journal's record.
+    fn read_folders(&self, warnings: &Warnings) -> Tree {
         let mut tree = Tree::default();
         for problem in self.volume.mft_problems() {
             warnings.push(&self.label, "$MFT", problem);
         }
+        let journal = Mutex::new(None);
+        let files = std::sync::atomic::AtomicU64::new(0);
         let (nodes, stopped) = self.volume.map_records(|number, record| match record {
             Ok(Some(record)) => {
                 if record.header.base_record != 0 || !record.header.signature_ok {
                     return None;
                 }
-                // A record with extension records (a big folder, a file with many
-                // links) may keep some or all of its names there.
-                let record = if record
-                    .attributes
-                    .iter()
-                    .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
-                {
+                if !record.header.is_dir {
+                    files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if record.header.in_use && is_usn_journal(&record) {
+                        *journal.lock().unwrap_or_else(|e| e.into_inner()) = Some(number);
+                    }
+                    return None;
+                }
+                // A big folder may keep its name in an extension record.
+                let record = if has_attribute_list(&record) {
                     self.full_record(record, warnings)
                 } else {
                     record
                 };
-                let (name, links) = names_of(&record)?;
-                let node = Node {
+                let (name, _) = names_of(&record)?;
+                Some(Node {
                     name: name.name,
                     parent: name.parent_record,
                     parent_sequence: name.parent_sequence,
                     sequence: record.header.sequence,
                     in_use: record.header.in_use,
-                    is_dir: record.header.is_dir,
-                };
-                Some((node, links))
+                    is_dir: true,
+                })
             }
             Ok(None) => None,
             Err(reason) => {
@@ -147,33 +185,113 @@ impl<S: ImageSource> NtfsFs<S> {
         if let Some(e) = stopped {
             warnings.push(&self.label, "$MFT", format!("read stopped: {e}"));
         }
+        tree.journal = journal.into_inner().unwrap_or_else(|e| e.into_inner());
+        tree.files_seen = files.into_inner();
         tree.nodes.reserve(nodes.len());
-        for (number, (node, links)) in nodes {
-            tree.nodes.insert(number, node);
-            if !links.is_empty() {
-                tree.links.insert(number, links);
-            }
-        }
-        let mut children: FxHashMap<u64, Vec<(u64, usize)>> = FxHashMap::default();
-        for &number in tree.nodes.keys() {
+        tree.nodes.extend(nodes);
+        let mut children: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
+        for (&number, node) in &tree.nodes {
             if number == ROOT {
                 continue;
             }
-            let names = 1 + tree.links.get(&number).map_or(0, Vec::len);
-            for index in 0..names {
-                if let Some((_, parent, parent_sequence)) = tree.name_of(number, index) {
-                    children
-                        .entry(self.parent_folder(&tree, number, parent, parent_sequence))
-                        .or_default()
-                        .push((number, index));
-                }
-            }
+            children
+                .entry(self.parent_folder(&tree, number, node.parent, node.parent_sequence))
+                .or_default()
+                .push(number);
         }
         for list in children.values_mut() {
             list.sort_unstable();
         }
         tree.children = children;
         tree
+    }
+
+    /// Second pass: every file record, matched in the folder it names, with the
+    /// contexts of the folders where a file can match. Returns the candidates and the
+    /// in-use files of those folders.
+    fn match_files(
+        &self,
+        tree: &Tree,
+        contexts: &FxHashMap<u64, Arc<FolderContext>>,
+        matcher: &Matcher,
+        warnings: &Warnings,
+    ) -> FilePass {
+        type Found = (Vec<Candidate>, Vec<(u64, String)>);
+        let (found, stopped) = self.volume.map_records(|number, record| -> Option<Found> {
+            let record = record.ok()??;
+            if record.header.base_record != 0 || !record.header.signature_ok || record.header.is_dir
+            {
+                return None;
+            }
+            // Cheap test first: is any of its folders one where a file can match?
+            let folder_of = |parent: u64, sequence: u16| {
+                let folder = self.parent_folder(tree, number, parent, sequence);
+                contexts.get(&folder).map(|c| (folder, c))
+            };
+            if !record
+                .file_names()
+                .iter()
+                .any(|n| folder_of(n.parent_record, n.parent_sequence).is_some())
+            {
+                return None;
+            }
+            let record = if has_attribute_list(&record) {
+                self.full_record(record, warnings)
+            } else {
+                record
+            };
+            let (best, links) = names_of(&record)?;
+            let names = std::iter::once((best.name, best.parent_record, best.parent_sequence))
+                .chain(
+                    links
+                        .into_iter()
+                        .map(|l| (l.name, l.parent, l.parent_sequence)),
+                );
+            let (mut candidates, mut files) = (Vec::new(), Vec::new());
+            for (name, parent, sequence) in names {
+                let Some((folder, context)) = folder_of(parent, sequence) else {
+                    continue;
+                };
+                if context.path.len() >= MAX_DEPTH {
+                    continue;
+                }
+                let (hit, _) = matcher.step(&context.state, context.path.len(), &name, false);
+                if record.header.in_use {
+                    files.push((folder, name.clone()));
+                }
+                if let Some(hit) = hit {
+                    let mut path = context.path.clone();
+                    path.push(name);
+                    let entry = Entry {
+                        number,
+                        sequence: record.header.sequence,
+                        in_use: record.header.in_use,
+                        is_dir: false,
+                    };
+                    candidates.extend(self.candidate_from(
+                        &entry,
+                        Some(&record),
+                        path,
+                        context.orphan,
+                        hit,
+                    ));
+                }
+            }
+            (!candidates.is_empty() || !files.is_empty()).then_some((candidates, files))
+        });
+        let mut candidates = Vec::new();
+        let mut files_of: FxHashMap<u64, Vec<(String, u64)>> = FxHashMap::default();
+        for (number, (found, files)) in found {
+            candidates.extend(found);
+            for (folder, name) in files {
+                files_of.entry(folder).or_default().push((name, number));
+            }
+        }
+        FilePass {
+            candidates,
+            files_of,
+            stopped: stopped.map(|e| e.to_string()),
+        }
     }
 
     /// The folder a record hangs under: its parent when the parent still is the folder it
@@ -199,7 +317,8 @@ impl<S: ImageSource> NtfsFs<S> {
         record
     }
 
-    fn candidate(
+    /// The candidates of a matched folder (its record read again: folders are few).
+    fn folder_candidate(
         &self,
         number: u64,
         node: &Node,
@@ -215,13 +334,32 @@ impl<S: ImageSource> NtfsFs<S> {
                 None
             }
         };
+        let entry = Entry {
+            number,
+            sequence: node.sequence,
+            in_use: node.in_use,
+            is_dir: true,
+        };
+        self.candidate_from(&entry, record.as_ref(), components, orphan, found)
+    }
+
+    /// The candidate for a matched record, and one per alternate data stream of a file.
+    fn candidate_from(
+        &self,
+        entry: &Entry,
+        record: Option<&MftRecord>,
+        components: Vec<String>,
+        orphan: bool,
+        found: crate::catalog::EntryMatch,
+    ) -> Vec<Candidate> {
+        let number = entry.number;
         let mut times = Vec::new();
         let mut size = None;
-        if let Some(record) = &record {
+        if let Some(record) = record {
             add_times(record, &mut times);
             size = record.data_attributes("").next().map(|a| a.data_size());
         }
-        let state = if !node.in_use {
+        let state = if !entry.in_use {
             RecordState::Deleted
         } else if orphan {
             RecordState::Orphan
@@ -232,15 +370,15 @@ impl<S: ImageSource> NtfsFs<S> {
             components,
             input_depth: 0,
             volume_depth: 0,
-            kind: if node.is_dir {
+            kind: if entry.is_dir {
                 EntryKind::Dir
             } else {
                 EntryKind::File
             },
-            size: if node.is_dir { None } else { size },
+            size: if entry.is_dir { None } else { size },
             times,
             state,
-            locator: format!("mft={number} seq={}", node.sequence),
+            locator: format!("mft={number} seq={}", entry.sequence),
             handle: EntryHandle::Mft {
                 record: number,
                 stream: String::new(),
@@ -250,7 +388,7 @@ impl<S: ImageSource> NtfsFs<S> {
         // Alternate data streams of a matched file are entries of their own
         // (`setup.exe:Zone.Identifier`: where the file was downloaded from).
         let mut out = Vec::new();
-        if let (Some(record), false) = (&record, node.is_dir) {
+        if let (Some(record), false) = (record, entry.is_dir) {
             for ads in record
                 .attributes
                 .iter()
@@ -320,11 +458,7 @@ impl<S: ImageSource> NtfsFs<S> {
 
     /// The extent of `$J` in `$Extend\$UsnJrnl`, when the volume has a journal.
     fn journal_extent(&self, tree: &Tree, warnings: &Warnings) -> Option<Extent> {
-        let &(journal, _) = tree.children.get(&EXTEND)?.iter().find(|(k, _)| {
-            tree.nodes
-                .get(k)
-                .is_some_and(|n| n.name.eq_ignore_ascii_case("$UsnJrnl") && n.in_use)
-        })?;
+        let journal = tree.journal?;
         let record = match self.volume.read_record(journal) {
             Ok(r) => r?,
             Err(e) => {
@@ -459,63 +593,48 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
     }
 
     fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
-        let tree = self.read_tree(warnings);
-        let mut walk = Walk {
-            entries_seen: tree.nodes.len() as u64,
-            ..Walk::default()
-        };
-        // Depth-first from the root, then the orphans under `$Orphan`. Each folder's
-        // match state and path are shared by its children (not copied per child), and
-        // files are not even queued where the catalog cannot match a file.
-        struct Folder {
-            state: DirState,
-            path: Vec<String>,
-            orphan: bool,
-        }
-        let mut stack: Vec<((u64, usize), Rc<Folder>)> = Vec::new();
-        let push_children = |stack: &mut Vec<_>, parent: u64, folder: Rc<Folder>| {
-            let Some(kids) = tree.children.get(&parent) else {
-                return;
-            };
-            let files_may_match = matcher.files_may_match(&folder.state);
-            for &kid in kids.iter().rev() {
-                if files_may_match || tree.nodes.get(&kid.0).is_some_and(|n| n.is_dir) {
-                    stack.push((kid, Rc::clone(&folder)));
-                }
+        let mut tree = self.read_folders(warnings);
+        let mut walk = Walk::default();
+        // Folders depth-first from the root, then those under `$Orphan`: each gets its
+        // match state; folders where a file can match keep it for the file pass.
+        let mut contexts: FxHashMap<u64, Arc<FolderContext>> = FxHashMap::default();
+        let mut stack: Vec<(u64, Arc<FolderContext>)> = Vec::new();
+        let push_children = |stack: &mut Vec<_>, parent: u64, context: &Arc<FolderContext>| {
+            for &kid in tree.children.get(&parent).into_iter().flatten().rev() {
+                stack.push((kid, Arc::clone(context)));
             }
         };
-        let root = Folder {
+        let root = Arc::new(FolderContext {
             state: matcher.root(),
             path: Vec::new(),
             orphan: false,
-        };
-        push_children(&mut stack, ROOT, Rc::new(root));
+        });
         let (_, orphan_state) = matcher.step(&matcher.root(), 0, "$Orphan", true);
-        let orphans = Folder {
+        let orphans = Arc::new(FolderContext {
             state: orphan_state,
             path: vec!["$Orphan".to_string()],
             orphan: true,
-        };
-        push_children(&mut stack, u64::MAX, Rc::new(orphans));
+        });
+        for (number, context) in [(ROOT, &root), (u64::MAX, &orphans)] {
+            if matcher.files_may_match(&context.state) {
+                contexts.insert(number, Arc::clone(context));
+            }
+            push_children(&mut stack, number, context);
+        }
         let mut visited = FxHashSet::default();
-        while let Some(((number, index), parent)) = stack.pop() {
-            if !visited.insert((number, index)) || parent.path.len() >= MAX_DEPTH {
+        while let Some((number, parent)) = stack.pop() {
+            if !visited.insert(number) || parent.path.len() >= MAX_DEPTH {
                 continue;
             }
-            let (Some(node), Some((name, _, _))) =
-                (tree.nodes.get(&number), tree.name_of(number, index))
-            else {
+            let Some(node) = tree.nodes.get(&number) else {
                 continue;
             };
             let depth = parent.path.len();
-            let (found, child_state) = matcher.step(&parent.state, depth, name, node.is_dir);
-            if found.is_none() && !node.is_dir {
-                continue;
-            }
+            let (found, state) = matcher.step(&parent.state, depth, &node.name, true);
             let mut path = parent.path.clone();
-            path.push(name.to_string());
+            path.push(node.name.clone());
             if let Some(found) = found {
-                walk.candidates.extend(self.candidate(
+                walk.candidates.extend(self.folder_candidate(
                     number,
                     node,
                     path.clone(),
@@ -524,15 +643,23 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
                     warnings,
                 ));
             }
-            if node.is_dir {
-                let folder = Folder {
-                    state: child_state,
-                    path,
-                    orphan: parent.orphan,
-                };
-                push_children(&mut stack, number, Rc::new(folder));
+            let context = Arc::new(FolderContext {
+                state,
+                path,
+                orphan: parent.orphan,
+            });
+            if matcher.files_may_match(&context.state) {
+                contexts.insert(number, Arc::clone(&context));
             }
+            push_children(&mut stack, number, &context);
         }
+        let files = self.match_files(&tree, &contexts, matcher, warnings);
+        if let Some(e) = files.stopped {
+            warnings.push(&self.label, "$MFT", format!("second read stopped: {e}"));
+        }
+        walk.candidates.extend(files.candidates);
+        walk.entries_seen = tree.nodes.len() as u64 + tree.files_seen;
+        tree.files_of = files.files_of;
         walk.journal = self.journal_hits(&tree, matcher, warnings);
         *self.tree.lock().unwrap_or_else(|e| e.into_inner()) = tree;
         walk
@@ -543,26 +670,23 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
             return Vec::new();
         };
         let tree = self.tree.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(node) = tree.nodes.get(&record) else {
+        // The folder holding this file (among those where files can match: a matched
+        // file always is in one).
+        let Some(files) = tree
+            .files_of
+            .values()
+            .find(|files| files.iter().any(|(_, n)| *n == record))
+        else {
             return Vec::new();
         };
-        let parent = self.parent_folder(&tree, record, node.parent, node.parent_sequence);
-        tree.children
-            .get(&parent)
-            .into_iter()
-            .flatten()
-            .filter(|(n, _)| {
-                tree.nodes
-                    .get(n)
-                    .is_some_and(|node| !node.is_dir && node.in_use)
-            })
-            .filter_map(|&(n, index)| {
-                let (name, _, _) = tree.name_of(n, index)?;
+        files
+            .iter()
+            .map(|(name, number)| {
                 let handle = EntryHandle::Mft {
-                    record: n,
+                    record: *number,
                     stream: String::new(),
                 };
-                Some((name.to_string(), handle))
+                (name.clone(), handle)
             })
             .collect()
     }
