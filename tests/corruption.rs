@@ -10,8 +10,7 @@ use std::ops::Range;
 
 use common::*;
 use netsession_scan::evidence::EvidenceRow;
-use netsession_scan::image::source::{MemoryImage, Slice};
-use netsession_scan::ntfs::volume::{Extent, NtfsVolume};
+use netsession_scan::image::source::MemoryImage;
 use netsession_scan::{AnalysisOptions, Catalog, Report, Warnings};
 
 /// xorshift64*: the same damage on every run and machine.
@@ -29,8 +28,6 @@ impl Rng {
     }
 }
 
-const VOLUME: u64 = 2048 * 512;
-
 fn scan(bytes: Vec<u8>) -> Report {
     let options = AnalysisOptions {
         hash: true,
@@ -47,22 +44,7 @@ fn scan(bytes: Vec<u8>) -> Report {
 
 /// The clusters (as disk byte ranges) of MFT record `number`'s unnamed data.
 fn data_ranges(bytes: &[u8], number: u64) -> Vec<Range<u64>> {
-    let len = bytes.len() as u64 - VOLUME - 1024 * 1024;
-    let volume =
-        NtfsVolume::open(Slice::new(MemoryImage::new(bytes.to_vec()), VOLUME, len)).unwrap();
-    let cs = volume.boot.cluster_size;
-    let record = volume.read_record(number).unwrap().unwrap();
-    let runs = record
-        .data_attributes("")
-        .find_map(|a| Extent::of(&a.body))
-        .map(|e| e.runs)
-        .unwrap_or_default();
-    runs.iter()
-        .filter_map(|r| {
-            let start = VOLUME + r.lcn? * cs;
-            Some(start..start + r.length * cs)
-        })
-        .collect()
+    case_record_ranges(bytes, number).1
 }
 
 /// What a finding is, whatever a damaged hive does to user names and messages.

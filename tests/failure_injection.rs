@@ -10,12 +10,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use netsession_scan::evidence::EvidenceRow;
-use netsession_scan::image::source::{ImageError, ImageSource, MemoryImage, Slice};
-use netsession_scan::ntfs::volume::{Extent, NtfsVolume};
+use netsession_scan::image::source::{ImageError, ImageSource, MemoryImage};
 use netsession_scan::{AnalysisOptions, Catalog, Report, Warnings};
-
-/// Where the case image's NTFS partition starts (README: sector 2048).
-const VOLUME: u64 = 2048 * 512;
 
 /// An image whose reads fail where they touch the bad range.
 struct BadSectors {
@@ -78,32 +74,8 @@ fn key(row: &EvidenceRow) -> String {
     row.fields().join("|")
 }
 
-/// Byte ranges (in the disk image) of MFT record `number` and of its unnamed data.
 fn locate(bytes: &[u8], number: u64) -> (Range<u64>, Vec<Range<u64>>) {
-    let volume_len = bytes.len() as u64 - VOLUME - 1024 * 1024;
-    let volume = NtfsVolume::open(Slice::new(
-        MemoryImage::new(bytes.to_vec()),
-        VOLUME,
-        volume_len,
-    ))
-    .unwrap();
-    let boot = &volume.boot;
-    let record_at = VOLUME + boot.mft_lcn * boot.cluster_size + number * 1024;
-    let record = volume.read_record(number).unwrap().unwrap();
-    // Resident data (a small file) has no clusters of its own.
-    let runs = record
-        .data_attributes("")
-        .find_map(|a| Extent::of(&a.body))
-        .map(|e| e.runs)
-        .unwrap_or_default();
-    let data = runs
-        .iter()
-        .filter_map(|run| {
-            let start = VOLUME + run.lcn? * boot.cluster_size;
-            Some(start..start + run.length * boot.cluster_size)
-        })
-        .collect();
-    (record_at..record_at + 1024, data)
+    common::case_record_ranges(bytes, number)
 }
 
 fn rows_of(report: &Report) -> BTreeSet<String> {

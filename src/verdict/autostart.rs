@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::rows::{field, is_access_only};
-use super::statement::{Part, Statement, c, n_rows, t, time_part};
+use super::statement::{Part, Statement, c, list_statement, n_rows, t, time_part};
 use crate::evidence::EvidenceRow;
 use crate::time::Timestamp;
 
@@ -118,16 +118,11 @@ pub(super) fn autostart_statement(entries: &[AutostartEntry]) -> Statement {
             parts
         })
         .collect();
-    let parts = if items.is_empty() {
-        vec![t("none found in what was scanned (0 rows)")]
-    } else {
-        Vec::new()
-    };
-    Statement {
-        label: "autostart",
-        parts,
+    list_statement(
+        "autostart",
         items,
-    }
+        "none found in what was scanned (0 rows)",
+    )
 }
 
 #[cfg(test)]

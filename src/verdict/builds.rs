@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::Counted;
 use super::rows::{count_values, field};
-use super::statement::{Part, Statement, c, n_rows, t};
+use super::statement::{Part, Statement, c, list_statement, n_rows, t};
 use crate::evidence::{EvidenceRow, RecordState};
 
 /// Core DLL names carry the build (`netsession_win_dbc0250.dll`); it changes on update.
@@ -145,16 +145,11 @@ pub(super) fn builds_statement(builds: &Builds) -> Statement {
             )),
         ]);
     }
-    let parts = if items.is_empty() {
-        vec![t("no build named in what was scanned (0 rows)")]
-    } else {
-        Vec::new()
-    };
-    Statement {
-        label: "builds",
-        parts,
+    list_statement(
+        "builds",
         items,
-    }
+        "no build named in what was scanned (0 rows)",
+    )
 }
 
 #[cfg(test)]

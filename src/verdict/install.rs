@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Counted;
 use super::rows::{count_values, counted, field};
-use super::statement::{Part, Statement, c, counted_list, n_rows, statement, t};
+use super::statement::{Part, Statement, c, counted_list, list_statement, n_rows, statement, t};
 use crate::evidence::{EvidenceRow, RecordState};
 
 /// Whether NetSession was installed, as far as the rows show. Ordered: a volume takes
@@ -258,16 +258,11 @@ pub(super) fn where_statement(install: &Install) -> Statement {
             )),
         ]);
     }
-    let parts = if items.is_empty() {
-        vec![t("no install folder named in what was scanned (0 rows)")]
-    } else {
-        Vec::new()
-    };
-    Statement {
-        label: "where",
-        parts,
+    list_statement(
+        "where",
         items,
-    }
+        "no install folder named in what was scanned (0 rows)",
+    )
 }
 
 /// A registry path (`C:\Users\x\AppData\Local\Akamai\`) and a volume path

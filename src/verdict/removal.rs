@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::rows::{count_values, earliest, field, latest, moment};
-use super::statement::{Part, Statement, c, counted_list, n_rows, t, time_part};
+use super::statement::{Part, Statement, c, counted_list, list_statement, n_rows, t, time_part};
 use super::{Counted, Moment};
 use crate::evidence::{EvidenceRow, RecordState};
 
@@ -163,16 +163,11 @@ pub(super) fn removal_statement(removal: &Removal) -> Statement {
         parts.extend(counted_list(&removal.left_behind));
         items.push(parts);
     }
-    let parts = if items.is_empty() {
-        vec![t("no removal trace found in what was scanned (0 rows)")]
-    } else {
-        Vec::new()
-    };
-    Statement {
-        label: "removal",
-        parts,
+    list_statement(
+        "removal",
         items,
-    }
+        "no removal trace found in what was scanned (0 rows)",
+    )
 }
 
 #[cfg(test)]

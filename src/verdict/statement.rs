@@ -33,6 +33,20 @@ pub(super) struct Statement {
     pub(super) items: Vec<Vec<Part>>,
 }
 
+/// A statement made of a list of items, or of one sentence saying there is none.
+pub(super) fn list_statement(label: &'static str, items: Vec<Vec<Part>>, none: &str) -> Statement {
+    let parts = if items.is_empty() {
+        vec![t(none)]
+    } else {
+        Vec::new()
+    };
+    Statement {
+        label,
+        parts,
+        items,
+    }
+}
+
 pub(super) fn statement(label: &'static str, parts: Vec<Part>) -> Statement {
     Statement {
         label,

@@ -149,3 +149,39 @@ pub fn scan_ok(path: &Path) -> Vec<Row> {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     parse_csv(&out.stdout)
 }
+
+/// Where the case image's NTFS partition starts (`fixtures/images/case`: sector 2048).
+pub const CASE_VOLUME: u64 = 2048 * 512;
+
+/// Byte ranges, in the case disk image, of MFT record `number` and of the clusters of
+/// its unnamed data (none for resident data): where to inject damage.
+pub fn case_record_ranges(
+    bytes: &[u8],
+    number: u64,
+) -> (std::ops::Range<u64>, Vec<std::ops::Range<u64>>) {
+    use netsession_scan::image::source::{MemoryImage, Slice};
+    use netsession_scan::ntfs::volume::{Extent, NtfsVolume};
+    let len = bytes.len() as u64 - CASE_VOLUME - 1024 * 1024;
+    let volume = NtfsVolume::open(Slice::new(
+        MemoryImage::new(bytes.to_vec()),
+        CASE_VOLUME,
+        len,
+    ))
+    .unwrap();
+    let cs = volume.boot.cluster_size;
+    let record_at = CASE_VOLUME + volume.boot.mft_lcn * cs + number * 1024;
+    let record = volume.read_record(number).unwrap().unwrap();
+    let runs = record
+        .data_attributes("")
+        .find_map(|a| Extent::of(&a.body))
+        .map(|e| e.runs)
+        .unwrap_or_default();
+    let data = runs
+        .iter()
+        .filter_map(|r| {
+            let start = CASE_VOLUME + r.lcn? * cs;
+            Some(start..start + r.length * cs)
+        })
+        .collect();
+    (record_at..record_at + 1024, data)
+}
