@@ -206,9 +206,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             written.push((path, format.name()));
         }
     }
-    let verdict = netsession_scan::verdict::verdict(&report.rows);
+    // Only when someone will read it: it walks every row again.
+    let verdict = (!cli.quiet || report_file.is_some())
+        .then(|| netsession_scan::verdict::verdict(&report.rows));
     if let Some((path, mut file)) = report_file {
-        file.write_all(verdict.to_markdown().as_bytes())
+        let markdown = verdict
+            .as_ref()
+            .map(|v| v.to_markdown())
+            .unwrap_or_default();
+        file.write_all(markdown.as_bytes())
             .and_then(|()| file.flush())
             .with_context(|| format!("cannot write the report {}", path.display()))?;
         written.push((path, "report (Markdown)"));
@@ -243,7 +249,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     if !cli.quiet {
         eprint!("{}", output::summary::render(&report));
-        eprint!("{}", verdict.to_text());
+        if let Some(verdict) = &verdict {
+            eprint!("{}", verdict.to_text());
+        }
     }
     Ok(())
 }

@@ -361,3 +361,34 @@ fn no_progress_drawing_when_stderr_is_not_a_terminal() {
     );
     assert!(err.contains("evidence row(s)"), "summary expected: {err}");
 }
+
+#[test]
+fn verdict_on_stderr_and_as_markdown_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(image) = case_image(tmp.path()) else {
+        return;
+    };
+    let report = tmp.path().join("report.md");
+    let out = run_on(&image, &["-o", "-", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("NetSession verdict: installed on 1 volume"),
+        "{err}"
+    );
+    assert!(
+        err.contains("netsession_win_a1b2c3d.dll — file deleted"),
+        "{err}"
+    );
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    assert!(markdown.starts_with("# NetSession verdict\n"), "{markdown}");
+    assert!(markdown.contains("Private: allowed"), "{markdown}");
+    assert!(markdown.contains("the user's answer to the Windows Firewall prompt"));
+    // -q: no verdict on stderr, the report is still written.
+    let quiet = run_on(
+        &image,
+        &["-q", "-o", "-", "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), markdown);
+}
