@@ -369,13 +369,17 @@ impl<S: ImageSource> NtfsVolume<S> {
     /// Read bytes of an LZNT1-compressed stream: in units of `unit_clusters` clusters, a
     /// unit with every cluster allocated is stored plain, one with some sparse clusters
     /// holds compressed data, one entirely sparse is zeros.
+    ///
+    /// Compressed data that cannot be decompressed, or that decompresses to more than
+    /// its unit holds (damage, or a decompression bomb), is an `InvalidData` error naming
+    /// the unit: never zeros passed off as content, never unbounded output.
     pub fn read_compressed(
         &self,
         extent: &Extent,
         unit_clusters: u64,
         offset: u64,
         buf: &mut [u8],
-    ) -> Result<usize, ImageError> {
+    ) -> io::Result<usize> {
         if offset >= extent.data_size || unit_clusters == 0 {
             return Ok(0);
         }
@@ -393,7 +397,15 @@ impl<S: ImageSource> NtfsVolume<S> {
                 v.resize(unit_bytes as usize, 0);
                 v
             } else {
-                decompress_unit(&raw, unit_bytes as usize)
+                decompress_unit(&raw, unit_bytes as usize).map_err(|why| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "compression unit {unit} (stream offset {}): {why}",
+                            unit * unit_bytes
+                        ),
+                    )
+                })?
             };
             let within = (pos - unit * unit_bytes) as usize;
             let take = (want - done).min(plain.len().saturating_sub(within));
@@ -407,32 +419,49 @@ impl<S: ImageSource> NtfsVolume<S> {
     }
 }
 
-/// Decompress one compression unit, chunk by chunk, never producing more than the
-/// unit's size (a decompression bomb stops there); what cannot be decompressed reads as
-/// zeros.
-fn decompress_unit(raw: &[u8], unit_bytes: usize) -> Vec<u8> {
+/// Decompress one compression unit, chunk by chunk. An LZNT1 chunk holds at most
+/// 4 KiB and the unit at most `unit_bytes`: more is damage or a decompression bomb and
+/// is refused, as is a chunk that does not decompress or runs past the unit's clusters.
+/// A zero chunk header ends the data; the rest of the unit is zeros.
+fn decompress_unit(raw: &[u8], unit_bytes: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(unit_bytes);
     let mut at = 0;
-    while at + 2 <= raw.len() && out.len() < unit_bytes {
+    while at + 2 <= raw.len() {
         let header = u16::from_le_bytes([raw[at], raw[at + 1]]);
         if header == 0 {
             break;
         }
-        let size = usize::from(header & 0x0FFF) + 1;
-        let Some(chunk) = raw.get(at..at + 2 + size) else {
-            break;
-        };
-        let mut piece = Vec::with_capacity(4096);
-        if lznt1::decompress(chunk, &mut piece).is_err() {
-            break;
+        if out.len() >= unit_bytes {
+            return Err(format!(
+                "more chunks after the unit's {unit_bytes} bytes are full: refused (damage or \
+                 a decompression bomb)"
+            ));
         }
-        // An LZNT1 chunk holds at most 4 KiB of data; more is damage or a bomb.
-        piece.truncate(4096);
+        let size = usize::from(header & 0x0FFF) + 1;
+        let chunk = raw.get(at..at + 2 + size).ok_or_else(|| {
+            format!("LZNT1 chunk at unit offset {at} runs past the unit's clusters")
+        })?;
+        let mut piece = Vec::with_capacity(4096);
+        lznt1::decompress(chunk, &mut piece)
+            .map_err(|e| format!("LZNT1 chunk at unit offset {at} does not decompress: {e:?}"))?;
+        if piece.len() > 4096 {
+            return Err(format!(
+                "LZNT1 chunk at unit offset {at} decompresses to {} bytes, more than the 4096 \
+                 a chunk holds: refused (damage or a decompression bomb)",
+                piece.len()
+            ));
+        }
+        if out.len() + piece.len() > unit_bytes {
+            return Err(format!(
+                "the unit's data decompresses to more than its {unit_bytes} bytes: refused \
+                 (damage or a decompression bomb)"
+            ));
+        }
         out.extend_from_slice(&piece);
         at += 2 + size;
     }
     out.resize(unit_bytes, 0);
-    out
+    Ok(out)
 }
 
 /// A stream of a file as `Read`.
@@ -471,11 +500,61 @@ impl<S: ImageSource> Read for StreamReader<'_, S> {
         let n = match self.compression_unit {
             Some(unit) => self
                 .volume
-                .read_compressed(&self.extent, unit, self.pos, buf),
-            None => self.volume.read_stream(&self.extent, self.pos, buf),
-        }
-        .map_err(io::Error::from)?;
+                .read_compressed(&self.extent, unit, self.pos, buf)?,
+            None => self.volume.read_stream(&self.extent, self.pos, buf)?,
+        };
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decompress_unit;
+
+    /// An LZNT1 chunk stored uncompressed: header 0x3FFF (size 4096, flag clear).
+    fn plain_chunk(byte: u8) -> Vec<u8> {
+        let mut chunk = vec![0xFF, 0x3F];
+        chunk.extend(std::iter::repeat_n(byte, 4096));
+        chunk
+    }
+
+    #[test]
+    fn a_unit_decompresses_chunk_by_chunk_and_ends_at_a_zero_header() {
+        let mut raw = plain_chunk(b'a');
+        raw.extend(plain_chunk(b'b'));
+        raw.extend([0, 0, 0xAA, 0xBB]);
+        let out = decompress_unit(&raw, 4 * 4096).unwrap();
+        assert_eq!(out.len(), 4 * 4096);
+        assert!(out[..4096].iter().all(|&b| b == b'a'));
+        assert!(out[4096..8192].iter().all(|&b| b == b'b'));
+        assert!(out[8192..].iter().all(|&b| b == 0));
+    }
+
+    /// A compressed chunk of 6 bytes that expands to 4096: 'x' then a back-reference
+    /// (offset 1, length 4095).
+    const TINY_TO_4K: [u8; 6] = [0x03, 0xB0, 0x02, b'x', 0xFC, 0x0F];
+
+    #[test]
+    fn more_data_than_the_unit_holds_is_refused() {
+        assert_eq!(
+            decompress_unit(&TINY_TO_4K, 4096).unwrap(),
+            vec![b'x'; 4096]
+        );
+        // 18 bytes of clusters claiming 12 KiB in an 8 KiB unit.
+        let raw: Vec<u8> = TINY_TO_4K.repeat(3);
+        let err = decompress_unit(&raw, 2 * 4096).unwrap_err();
+        assert!(err.contains("decompression bomb"), "{err}");
+    }
+
+    #[test]
+    fn a_chunk_past_the_clusters_or_undecodable_is_refused() {
+        let mut raw = plain_chunk(b'x');
+        raw.truncate(1000);
+        let err = decompress_unit(&raw, 4096).unwrap_err();
+        assert!(err.contains("runs past"), "{err}");
+        // A compressed chunk (flag set) whose tokens point before its start.
+        let bad = [0x05, 0xB0, 0x02, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert!(decompress_unit(&bad, 4096).is_err());
     }
 }
