@@ -239,7 +239,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             extra_catalogs: &cli.catalog,
             outputs,
             report: &report,
+            progress: &*progress,
         });
+        progress.done();
         serde_json::to_writer_pretty(&mut file, &manifest)
             .map_err(io::Error::other)
             .and_then(|()| file.write_all(b"\n"))

@@ -102,6 +102,15 @@ pub fn input_files(input: &Input) -> Vec<PathBuf> {
 
 /// Size and (with `hash`) SHA-256 of a file, read in a streaming way.
 pub fn describe_file(path: &Path, hash: bool) -> FileRecord {
+    describe_file_with(path, hash, &crate::progress::Silent)
+}
+
+/// [`describe_file`], telling `progress` how many bytes were hashed.
+pub fn describe_file_with(
+    path: &Path,
+    hash: bool,
+    progress: &dyn crate::progress::Progress,
+) -> FileRecord {
     let mut record = FileRecord {
         path: crate::fs::display_name(path.as_os_str()),
         format: None,
@@ -121,7 +130,7 @@ pub fn describe_file(path: &Path, hash: bool) -> FileRecord {
         }
     }
     if hash {
-        match sha256_file(path) {
+        match sha256_file_with(path, progress) {
             Ok(digest) => record.sha256 = Some(digest),
             Err(e) => record.note = Some(format!("cannot hash: {e}")),
         }
@@ -132,6 +141,10 @@ pub fn describe_file(path: &Path, hash: bool) -> FileRecord {
 /// SHA-256 of a file, streamed (evidence files are opened read-only, without touching
 /// their access time where the system allows).
 pub fn sha256_file(path: &Path) -> io::Result<String> {
+    sha256_file_with(path, &crate::progress::Silent)
+}
+
+fn sha256_file_with(path: &Path, progress: &dyn crate::progress::Progress) -> io::Result<String> {
     let mut file = crate::fs::directory::open_evidence_file(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -141,6 +154,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
             break;
         }
         hasher.update(&buf[..n]);
+        progress.advance(n as u64);
     }
     Ok(hex(&hasher.finalize()))
 }
@@ -164,19 +178,33 @@ pub struct ManifestParts<'a> {
     pub extra_catalogs: &'a [PathBuf],
     pub outputs: Vec<FileRecord>,
     pub report: &'a Report,
+    /// Shown while inputs are hashed (`hash_inputs`): it can take long on a big image.
+    pub progress: &'a dyn crate::progress::Progress,
 }
 
 pub fn build(parts: ManifestParts<'_>) -> Manifest {
     let report = parts.report;
+    let files: Vec<Vec<PathBuf>> = parts.inputs.iter().map(input_files).collect();
+    if parts.hash_inputs {
+        let bytes = files
+            .iter()
+            .flatten()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum();
+        parts.progress.stage("hashing the inputs", Some(bytes));
+    }
     let inputs = parts
         .inputs
         .iter()
-        .map(|input| InputRecord {
+        .zip(&files)
+        .map(|(input, files)| InputRecord {
             path: input.label.clone(),
             kind: input.kind.describe().to_string(),
-            files: input_files(input)
+            files: files
                 .iter()
-                .map(|f| describe_file(f, parts.hash_inputs))
+                .map(|f| describe_file_with(f, parts.hash_inputs, parts.progress))
                 .collect(),
         })
         .collect();
