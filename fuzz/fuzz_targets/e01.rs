@@ -5,9 +5,13 @@
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "quiet_caught_panics.rs"]
+mod quiet_caught_panics;
 use netsession_scan::image::source::{EwfImage, ImageSource};
 
 fuzz_target!(|data: &[u8]| {
+    quiet_caught_panics::install();
     let dir = std::env::temp_dir().join(format!("e01-fuzz-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("image.E01");

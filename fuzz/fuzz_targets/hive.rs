@@ -3,10 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "quiet_caught_panics.rs"]
+mod quiet_caught_panics;
 use netsession_scan::registry::hive::HiveInput;
 use netsession_scan::{Catalog, Warnings};
 
 fuzz_target!(|data: &[u8]| {
+    quiet_caught_panics::install();
     let Some((len, rest)) = data.split_first_chunk::<4>() else {
         return;
     };

@@ -3,11 +3,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "quiet_caught_panics.rs"]
+mod quiet_caught_panics;
 use netsession_scan::ntfs::record::{BootSector, parse_attribute_list, parse_record};
 use netsession_scan::ntfs::usn::parse_records;
 use netsession_scan::ntfs::volume::Extent;
 
 fuzz_target!(|data: &[u8]| {
+    quiet_caught_panics::install();
     if data.len() >= 512 {
         let _ = BootSector::parse(&data[..512]);
     }

@@ -4,10 +4,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "quiet_caught_panics.rs"]
+mod quiet_caught_panics;
 use netsession_scan::image::source::MemoryImage;
 use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 fuzz_target!(|data: &[u8]| {
+    quiet_caught_panics::install();
     let catalog = Catalog::embedded().expect("embedded catalog");
     let options = AnalysisOptions {
         hash: true,

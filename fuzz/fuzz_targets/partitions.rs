@@ -2,9 +2,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "quiet_caught_panics.rs"]
+mod quiet_caught_panics;
 use netsession_scan::image::partitions::read_partitions;
 
 fuzz_target!(|data: &[u8]| {
+    quiet_caught_panics::install();
     // The disk claims to be larger than the bytes given: reads past them fail, as a
     // truncated image's do.
     let read = |offset: u64, buf: &mut [u8]| -> Result<usize, String> {
