@@ -56,3 +56,60 @@ fn hive_regressions_end_with_warnings_not_panics() {
         );
     }
 }
+
+/// A regression input, unpacked when stored gzip-compressed (`None`, saying so, without
+/// gzip).
+fn input_bytes(file: &Path) -> Option<Vec<u8>> {
+    if file.extension().is_some_and(|e| e == "gz") {
+        let Ok(out) = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(file)
+            .output()
+        else {
+            eprintln!("skipped {}: gzip not installed", file.display());
+            return None;
+        };
+        assert!(out.status.success(), "{}: gzip failed", file.display());
+        return Some(out.stdout);
+    }
+    Some(std::fs::read(file).unwrap())
+}
+
+/// As `fuzz/fuzz_targets/ntfs_volume.rs`: the input is a whole image. Each must finish
+/// (a hang fails after a minute), without an uncaught panic.
+#[test]
+fn image_regressions_finish_without_panics() {
+    let files = regressions("ntfs_volume");
+    assert!(!files.is_empty(), "fuzz/regressions/ntfs_volume is empty");
+    for file in files {
+        let Some(data) = input_bytes(&file) else {
+            continue;
+        };
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(|| {
+                netsession_scan::scan_image_source(
+                    Box::new(netsession_scan::image::source::MemoryImage::new(data)),
+                    "regression",
+                    &Catalog::embedded().unwrap(),
+                    &netsession_scan::AnalysisOptions {
+                        hash: true,
+                        text_cap: 1 << 20,
+                    },
+                    &Warnings::new(),
+                )
+                .warnings
+            });
+            let _ = done.send(result);
+        });
+        let result = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{}: still running after 60 s", file.display()));
+        let warnings = result.unwrap_or_else(|_| panic!("{}: uncaught panic", file.display()));
+        assert!(
+            !warnings.is_empty(),
+            "{}: damage not reported",
+            file.display()
+        );
+    }
+}

@@ -86,6 +86,14 @@ impl<S: ImageSource> NtfsVolume<S> {
         {
             volume.extend_mft_from_attribute_list(&record);
         }
+        if volume.mft_bytes() < volume.mft.data_size {
+            volume.mft_problems.push(format!(
+                "$MFT says it holds {} bytes, its runs and the volume only {}: records past \
+                 them are not read",
+                volume.mft.data_size,
+                volume.mft_bytes()
+            ));
+        }
         Ok(volume)
     }
 
@@ -163,8 +171,22 @@ impl<S: ImageSource> NtfsVolume<S> {
     }
 
     /// Records in $MFT (by its data size).
+    ///
+    /// Never more than $MFT's own runs map and the volume holds: a damaged data size
+    /// would otherwise have the walk read zeros for billions of records.
     pub fn record_count(&self) -> u64 {
-        self.mft.data_size / u64::from(self.boot.record_size)
+        self.mft_bytes() / u64::from(self.boot.record_size)
+    }
+
+    fn mft_bytes(&self) -> u64 {
+        let mapped = self
+            .mft
+            .runs
+            .iter()
+            .filter(|r| r.lcn.is_some())
+            .fold(0u64, |sum, r| sum.saturating_add(r.length))
+            .saturating_mul(self.boot.cluster_size);
+        self.mft.data_size.min(mapped).min(self.source.size())
     }
 
     /// Read bytes of a stream at `offset` into `buf`; returns bytes read (short at the
