@@ -156,15 +156,11 @@ fn sha256_file_with(path: &Path, progress: &dyn crate::progress::Progress) -> io
         hasher.update(&buf[..n]);
         progress.advance(n as u64);
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(crate::content::stream::hex(&hasher.finalize()))
 }
 
 pub fn sha256_text(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::content::stream::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Everything the manifest says about inputs, catalog and results, given what the

@@ -5,26 +5,16 @@
 //! The corpus lives beside the repo (`../shared/corpus`, or `$NETSESSION_CORPUS`); the
 //! tests skip, saying so, when it (or gzip, or fls) is absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::corpus_dir;
+
+use std::path::Path;
 use std::process::Command;
 
 use netsession_scan::ntfs::record::{
     ATTR_DATA, ATTR_FLAG_COMPRESSED, ATTR_FLAG_SPARSE, AttrBody, BootSector, MftRecord,
     NAMESPACE_DOS, parse_record,
 };
-
-fn corpus_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("NETSESSION_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let dir = base.join("ntfs/dfir_ntfs");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no corpus at {}", dir.display());
-        None
-    }
-}
 
 /// Every record of an extracted $MFT: record number → parsed record (None when the
 /// record is unused / not a FILE record / torn). The record size comes from the first

@@ -6,25 +6,15 @@
 //! The corpus lives beside the repo (`../shared/corpus`, or `$NETSESSION_CORPUS`); the
 //! tests skip, saying so, when it is absent or when `gzip`/`tar` are missing.
 
+mod common;
+use common::corpus_dir;
+
 use netsession_scan::image::partitions::{PartitionTable, Scheme, read_partitions};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn corpus_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("NETSESSION_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let dir = base.join("ntfs/dfir_ntfs");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no corpus at {}", dir.display());
-        None
-    }
-}
 
 /// `gzip -dc file.gz > into/name`; None (with a message) when gzip is missing or fails.
 fn gunzip(gz: &Path, into: &Path) -> Option<PathBuf> {

@@ -88,10 +88,14 @@ fn has_attribute_list(record: &MftRecord) -> bool {
 
 /// `$Extend\$UsnJrnl`: named so, in `$Extend` (record 11).
 fn is_usn_journal(record: &MftRecord) -> bool {
+    // Names are decoded only for the few records that sit in `$Extend`.
     record
-        .file_names()
-        .iter()
-        .any(|n| n.parent_record == EXTEND && n.name.eq_ignore_ascii_case("$UsnJrnl"))
+        .file_name_parents()
+        .any(|(parent, _)| parent == EXTEND)
+        && record
+            .file_names()
+            .iter()
+            .any(|n| n.parent_record == EXTEND && n.name.eq_ignore_ascii_case("$UsnJrnl"))
 }
 
 /// The record's names: the best `$FILE_NAME` first (what a directory listing shows),
@@ -229,9 +233,8 @@ impl<S: ImageSource> NtfsFs<S> {
                 contexts.get(&folder).map(|c| (folder, c))
             };
             if !record
-                .file_names()
-                .iter()
-                .any(|n| folder_of(n.parent_record, n.parent_sequence).is_some())
+                .file_name_parents()
+                .any(|(parent, sequence)| folder_of(parent, sequence).is_some())
             {
                 return None;
             }

@@ -396,6 +396,16 @@ impl MftRecord {
             .collect()
     }
 
+    /// The parent references (record, sequence) of the record's $FILE_NAME attributes,
+    /// without decoding the names: the MFT walk tests these for every file.
+    pub fn file_name_parents(&self) -> impl Iterator<Item = (u64, u16)> + '_ {
+        self.attributes
+            .iter()
+            .filter(|a| a.type_code == ATTR_FILE_NAME)
+            .filter_map(|a| a.resident_data().and_then(|d| u64_at(d, 0)))
+            .map(split_reference)
+    }
+
     /// The name a directory listing shows: a Win32 or POSIX name before a DOS-only one.
     pub fn best_file_name(&self) -> Option<FileName> {
         let names = self.file_names();

@@ -185,3 +185,18 @@ pub fn case_record_ranges(
         .collect();
     (record_at..record_at + 1024, data)
 }
+
+/// `ntfs/dfir_ntfs` of the shared corpus (`../shared/corpus` or `$NETSESSION_CORPUS`);
+/// `None`, saying so, when it is absent.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("NETSESSION_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let dir = base.join("ntfs/dfir_ntfs");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: no corpus at {}", dir.display());
+        None
+    }
+}
