@@ -4,7 +4,7 @@
 use crate::catalog::{Catalog, Confidence, ContentKind, FileClass, MatchKind, RuleInfo, fold_case};
 use crate::content::stream::FileStream;
 use crate::content::{self, FileContext};
-use crate::evidence::{EvidenceRow, RecordState};
+use crate::evidence::{EvidenceRow, RecordState, RowSink};
 use crate::fs::{Candidate, EntryKind, FileSystem, FileTime};
 use crate::warning::Warnings;
 
@@ -29,7 +29,6 @@ impl Default for AnalysisOptions {
 #[derive(Debug, Default)]
 struct FileRead {
     sha256: String,
-    rows: Vec<EvidenceRow>,
     class: Option<FileClass>,
     rule: Option<RuleInfo>,
     note: Option<String>,
@@ -37,14 +36,16 @@ struct FileRead {
     summary: Option<String>,
 }
 
-/// Every row for one candidate.
+/// Every row for one candidate, handed to `out` as they are made (a log gives its lines
+/// while it is read, not all at the end).
 pub fn analyze(
     fs: &dyn FileSystem,
     candidate: &Candidate,
     catalog: &Catalog,
     options: &AnalysisOptions,
     warnings: &Warnings,
-) -> Vec<EvidenceRow> {
+    out: &mut dyn RowSink,
+) {
     let file_rule = &catalog.files[candidate.found.rule];
     let source = fs.candidate_source(candidate);
     let path = candidate.evidence_path();
@@ -60,7 +61,11 @@ pub fn analyze(
         (EntryKind::Dir, _) => {}
         (EntryKind::File, _) if is_zone_identifier(candidate.name()) => {
             // The stream names where its file came from: read it whatever the file is.
-            read = read_file(fs, candidate, catalog, options, warnings, false, true);
+            let reading = Reading {
+                member: false,
+                text_wanted: true,
+            };
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             read.summary = zone_fields(fs, candidate);
             rule = zone_identifier_rule(&file_rule.info);
             what = rule.what.clone();
@@ -68,15 +73,11 @@ pub fn analyze(
         (EntryKind::File, kind) => {
             let member = *kind == MatchKind::TreeMember;
             let text_wanted = !member && file_rule.content == Some(ContentKind::Text);
-            read = read_file(
-                fs,
-                candidate,
-                catalog,
-                options,
-                warnings,
+            let reading = Reading {
                 member,
                 text_wanted,
-            );
+            };
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             if let Some(member_rule) = &read.rule {
                 rule = member_rule.clone();
                 what = member_rule.what.clone();
@@ -98,9 +99,18 @@ pub fn analyze(
         state: candidate.state,
         sha256: read.sha256.clone(),
     };
-    let mut rows = entry_rows(candidate, &rule, &what, &read, &ctx);
-    rows.append(&mut read.rows);
-    rows
+    for row in entry_rows(candidate, &rule, &what, &read, &ctx) {
+        out.push(row);
+    }
+}
+
+/// What to do with a file's bytes besides hashing them.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// A file inside an install tree: classify it by the member rules.
+    member: bool,
+    /// Read its text for log lines and indicators (when it is text).
+    text_wanted: bool,
 }
 
 /// One row per distinct time of the entry (times that coincide share a row).
@@ -191,9 +201,13 @@ fn read_file(
     catalog: &Catalog,
     options: &AnalysisOptions,
     warnings: &Warnings,
-    member: bool,
-    text_wanted: bool,
+    reading: Reading,
+    out: &mut dyn RowSink,
 ) -> FileRead {
+    let Reading {
+        member,
+        text_wanted,
+    } = reading;
     let mut read = FileRead::default();
     let location = candidate.evidence_path();
     let source = fs.candidate_source(candidate);
@@ -227,8 +241,24 @@ fn read_file(
         wants_text =
             read.class.is_some_and(FileClass::is_textual) && content_kind == ContentKind::Text;
     }
-    let keep = if wants_text { options.text_cap } else { 0 };
-    let result = match stream.finish(keep) {
+    let ctx = |sha256: &str| FileContext {
+        path: location.clone(),
+        name: candidate.name().to_string(),
+        user: candidate_user(candidate),
+        source: source.clone(),
+        state: candidate.state,
+        sha256: sha256.to_string(),
+    };
+    // Log rows carry the file's hash, known only at the end of the file: with hashing
+    // on, a text file is read twice (hash, then lines) rather than its rows held back
+    // in memory; without it, once.
+    let text_now = wants_text && !options.hash;
+    let result = if text_now {
+        read_text(stream, options.text_cap, &ctx(""), out)
+    } else {
+        stream.finish_with(0, &mut |_| {})
+    };
+    let result = match result {
         Ok(r) => r,
         Err(err) => {
             fail(&mut read, format!("read error: {err}"));
@@ -236,30 +266,51 @@ fn read_file(
         }
     };
     read.sha256 = result.sha256.unwrap_or_default();
-    if wants_text {
-        if result.cut {
-            warnings.push(
-                &source,
-                &location,
-                format!(
-                    "text read only up to {} bytes of {}; the hash covers the whole file",
-                    options.text_cap, result.bytes_read
-                ),
-            );
-        }
-        if let Some(text) = content::text::decode_text(&result.kept) {
-            let ctx = FileContext {
-                path: location.clone(),
-                name: candidate.name().to_string(),
-                user: candidate_user(candidate),
-                source: source.clone(),
-                state: candidate.state,
-                sha256: read.sha256.clone(),
-            };
-            read.rows = content::text_rows(&text, &ctx);
+    if !wants_text {
+        return read;
+    }
+    // Not `result.cut`: the hashing pass read no content at all.
+    if result.bytes_read > options.text_cap as u64 {
+        warnings.push(
+            &source,
+            &location,
+            format!(
+                "text read only up to {} bytes of {}; the hash covers the whole file",
+                options.text_cap, result.bytes_read
+            ),
+        );
+    }
+    if !text_now {
+        let again = match fs.open(candidate) {
+            Ok(reader) => FileStream::start(reader, false)
+                .and_then(|stream| read_text(stream, options.text_cap, &ctx(&read.sha256), out))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(err) = again {
+            // Lines read before the error are kept.
+            warnings.push(&source, &location, format!("read error in its text: {err}"));
         }
     }
     read
+}
+
+/// Reads up to `cap` bytes of a text file line by line: a row per timestamped line as
+/// it is read, the indicators at the end.
+fn read_text<R: std::io::Read>(
+    stream: FileStream<R>,
+    cap: usize,
+    ctx: &FileContext,
+    out: &mut dyn RowSink,
+) -> std::io::Result<content::stream::StreamResult> {
+    let mut decoder = content::text::LineDecoder::new();
+    let mut text = content::TextRows::new(ctx);
+    let result = stream.finish_with(cap, &mut |bytes| {
+        decoder.feed(bytes, &mut |line| text.line(line, out));
+    });
+    decoder.finish(&mut |line| text.line(line, out));
+    text.finish(out);
+    result
 }
 
 /// Classify a file inside an install tree by the catalog's member rules. `content` is

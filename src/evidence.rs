@@ -32,7 +32,7 @@ impl RecordState {
 }
 
 /// One row of the evidence file. Field order is the CSV column order (DESIGN.md).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct EvidenceRow {
     /// `None` only for a fact with no time at all.
     pub datetime: Option<Timestamp>,
@@ -64,6 +64,42 @@ pub const COLUMNS: [&str; 12] = [
     "source",
     "locator",
 ];
+
+impl Clone for EvidenceRow {
+    fn clone(&self) -> Self {
+        EvidenceRow {
+            datetime: self.datetime,
+            timestamp_desc: self.timestamp_desc.clone(),
+            message: self.message.clone(),
+            artifact: self.artifact.clone(),
+            user: self.user.clone(),
+            path: self.path.clone(),
+            value: self.value.clone(),
+            size: self.size,
+            sha256: self.sha256.clone(),
+            state: self.state,
+            source: self.source.clone(),
+            locator: self.locator.clone(),
+        }
+    }
+
+    /// Reuses this row's text buffers: keeping "the latest row so far" over a long
+    /// stream of rows then costs no allocation per row.
+    fn clone_from(&mut self, other: &Self) {
+        self.datetime = other.datetime;
+        self.timestamp_desc.clone_from(&other.timestamp_desc);
+        self.message.clone_from(&other.message);
+        self.artifact.clone_from(&other.artifact);
+        self.user.clone_from(&other.user);
+        self.path.clone_from(&other.path);
+        self.value.clone_from(&other.value);
+        self.size = other.size;
+        self.sha256.clone_from(&other.sha256);
+        self.state = other.state;
+        self.source.clone_from(&other.source);
+        self.locator.clone_from(&other.locator);
+    }
+}
 
 impl EvidenceRow {
     /// The row's fields as text, in column order, before any output escaping.
@@ -110,7 +146,14 @@ impl EvidenceRow {
     }
 }
 
-/// Sort rows into timeline order.
-pub fn sort_rows(rows: &mut [EvidenceRow]) {
-    rows.sort_by(EvidenceRow::timeline_cmp);
+/// Where a producer puts its rows: a vector, or a store that sorts them in bounded
+/// memory ([`crate::store::Batch`]).
+pub trait RowSink {
+    fn push(&mut self, row: EvidenceRow);
+}
+
+impl RowSink for Vec<EvidenceRow> {
+    fn push(&mut self, row: EvidenceRow) {
+        Vec::push(self, row);
+    }
 }

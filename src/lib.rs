@@ -17,6 +17,7 @@ pub mod ntfs;
 pub mod output;
 pub mod progress;
 pub mod registry;
+pub mod store;
 pub mod time;
 pub mod verdict;
 pub mod warning;
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 pub use analysis::AnalysisOptions;
 pub use catalog::Catalog;
 pub use evidence::EvidenceRow;
+pub use store::{RowCounts, SortedRows, StoreOptions};
 pub use warning::{Warning, Warnings};
 
 use catalog::Matcher;
@@ -39,8 +41,9 @@ use input::{Input, InputError, InputKind};
 /// What a scan produced.
 #[derive(Debug)]
 pub struct Report {
-    /// Evidence rows in timeline order.
-    pub rows: Vec<EvidenceRow>,
+    /// Evidence rows in timeline order (in memory, or merged from disk as they are
+    /// read: see [`store`]).
+    pub rows: SortedRows,
     pub warnings: Vec<Warning>,
     pub stats: ScanStats,
 }
@@ -52,6 +55,8 @@ pub struct ScanStats {
     pub candidates: usize,
     pub files_read: usize,
     pub hives: usize,
+    /// Sorted runs of rows written to the temporary folder (0 = all in memory).
+    pub row_runs_on_disk: usize,
     pub elapsed: Duration,
 }
 
@@ -92,25 +97,34 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     Ok(inputs)
 }
 
-/// Scan inputs already detected. Warnings go to `warnings` as they happen.
+/// Scan inputs already detected. Warnings go to `warnings` as they happen. Rows are
+/// kept within [`StoreOptions::default`]'s memory budget.
 pub fn scan(
     inputs: &[Input],
     catalog: &Catalog,
     options: &AnalysisOptions,
     warnings: &Warnings,
 ) -> Report {
-    scan_with_progress(inputs, catalog, options, warnings, &progress::Silent)
+    scan_with_progress(
+        inputs,
+        catalog,
+        options,
+        &StoreOptions::default(),
+        warnings,
+        &progress::Silent,
+    )
 }
 
-/// [`scan`], telling `progress` what it is doing.
+/// [`scan`], with rows stored as `store` says, telling `progress` what it is doing.
 pub fn scan_with_progress(
     inputs: &[Input],
     catalog: &Catalog,
     options: &AnalysisOptions,
+    store: &StoreOptions,
     warnings: &Warnings,
     progress: &dyn progress::Progress,
 ) -> Report {
-    let mut scanner = Scanner::new(catalog, options, warnings, progress);
+    let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
     scanner.stats.inputs = inputs.len();
     for input in inputs {
         match input.kind {
@@ -150,7 +164,8 @@ pub fn scan_image_source(
     options: &AnalysisOptions,
     warnings: &Warnings,
 ) -> Report {
-    let mut scanner = Scanner::new(catalog, options, warnings, &progress::Silent);
+    let store = StoreOptions::default();
+    let mut scanner = Scanner::new(catalog, options, &store, warnings, &progress::Silent);
     scanner.stats.inputs = 1;
     let image = std::sync::Arc::new(image::cache::BlockCache::new(source));
     scanner.scan_image(image, label);
@@ -168,7 +183,7 @@ struct Scanner<'a> {
     matcher: Matcher,
     started: Instant,
     stats: ScanStats,
-    rows: Vec<EvidenceRow>,
+    rows: store::RowStore,
     hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
 }
 
@@ -176,6 +191,7 @@ impl<'a> Scanner<'a> {
     fn new(
         catalog: &'a Catalog,
         options: &'a AnalysisOptions,
+        store: &StoreOptions,
         warnings: &'a Warnings,
         progress: &'a dyn progress::Progress,
     ) -> Self {
@@ -187,7 +203,7 @@ impl<'a> Scanner<'a> {
             matcher: Matcher::new(catalog),
             started: Instant::now(),
             stats: ScanStats::default(),
-            rows: Vec::new(),
+            rows: store::RowStore::new(store.clone(), warnings),
             hive_groups: BTreeMap::new(),
         }
     }
@@ -205,7 +221,7 @@ impl<'a> Scanner<'a> {
         progress.stage(&format!("walking {}", view.source()), None);
         let walk = view.walk(&self.matcher, warnings);
         self.rows
-            .extend(analysis::journal_rows(view, &walk.journal, catalog));
+            .push_all(analysis::journal_rows(view, &walk.journal, catalog));
         self.stats.entries_seen += walk.entries_seen;
         self.stats.candidates += walk.candidates.len();
         let (hive_files, others): (Vec<_>, Vec<_>) = walk
@@ -220,15 +236,12 @@ impl<'a> Scanner<'a> {
             &format!("reading what matched in {}", view.source()),
             Some(others.len() as u64),
         );
-        let found: Vec<Vec<EvidenceRow>> = others
-            .par_iter()
-            .map(|c| {
-                let rows = analysis::analyze(view, c, catalog, options, warnings);
-                progress.advance(1);
-                rows
-            })
-            .collect();
-        self.rows.extend(found.into_iter().flatten());
+        let store = &self.rows;
+        others.par_iter().for_each(|c| {
+            let mut batch = store.batch();
+            analysis::analyze(view, c, catalog, options, warnings, &mut batch);
+            progress.advance(1);
+        });
         for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
             if let Some(hive) = registry::source::from_view(view, candidate, options.hash, warnings)
             {
@@ -249,19 +262,16 @@ impl<'a> Scanner<'a> {
         self.progress
             .stage("analysing registry hives", Some(self.stats.hives as u64));
         let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
-        let found: Vec<Vec<EvidenceRow>> = groups
-            .par_iter()
-            .map(|group| {
-                let rows = registry::analyze_hives(group, catalog, warnings);
-                progress.advance(group.len() as u64);
-                rows
-            })
-            .collect();
-        self.rows.extend(found.into_iter().flatten());
-        evidence::sort_rows(&mut self.rows);
+        let store = &self.rows;
+        groups.par_iter().for_each(|group| {
+            store.push_all(registry::analyze_hives(group, catalog, warnings));
+            progress.advance(group.len() as u64);
+        });
+        let rows = self.rows.finish();
+        self.stats.row_runs_on_disk = rows.runs_on_disk();
         self.stats.elapsed = self.started.elapsed();
         Report {
-            rows: self.rows,
+            rows,
             warnings: warnings.snapshot(),
             stats: self.stats,
         }

@@ -112,6 +112,16 @@ struct Cli {
     #[arg(long, requires = "manifest")]
     hash_inputs: bool,
 
+    /// Folder for rows waiting to be sorted when they pass --sort-memory (default: the
+    /// system's temporary folder; never inside the evidence)
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
+
+    /// Memory for evidence rows before they are sorted on disk, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    sort_memory: u64,
+
     /// No progress, no summary, no verdict
     #[arg(short, long)]
     quiet: bool,
@@ -181,6 +191,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let report_file = create(&cli.report)?;
     let manifest_file = create(&cli.manifest)?;
+    if let Some(dir) = &cli.temp_dir {
+        refuse_temp_dir_in_evidence(dir, &cli.inputs)?;
+    }
+    let store = netsession_scan::StoreOptions {
+        memory_budget: usize::try_from(cli.sort_memory * 1024 * 1024).unwrap_or(usize::MAX),
+        temp_dir: cli.temp_dir.clone(),
+    };
 
     let progress = Arc::new(TerminalProgress::new(
         !cli.quiet && io::stderr().is_terminal(),
@@ -191,24 +208,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         hash: !cli.no_hash,
         text_cap: cli.max_text_bytes,
     };
-    let report =
-        netsession_scan::scan_with_progress(&inputs, &catalog, &options, &warnings, &*progress);
+    let report = netsession_scan::scan_with_progress(
+        &inputs, &catalog, &options, &store, &warnings, &*progress,
+    );
     progress.done();
 
+    // One pass over the sorted rows feeds every output and the verdict (only when
+    // someone will read it).
+    let ahead = output::RowsAhead::of(report.rows.counts());
+    let mut writers: Vec<_> = outputs
+        .into_iter()
+        .map(|(path, format, sink)| (path, format, output::writer_for(format, sink, ahead)))
+        .collect();
+    let mut verdict =
+        (!cli.quiet || report_file.is_some()).then(netsession_scan::verdict::VerdictBuilder::new);
+    report
+        .rows
+        .visit(|row| {
+            for (_, format, writer) in writers.iter_mut() {
+                writer
+                    .write_row(row)
+                    .map_err(|e| output_error(*format, e))?;
+            }
+            if let Some(verdict) = verdict.as_mut() {
+                verdict.add(row);
+            }
+            Ok(())
+        })
+        .context("writing the outputs")?;
     let mut written = Vec::new();
-    for (path, format, sink) in outputs {
-        let mut writer = output::writer_for(format, sink);
+    for (path, format, mut writer) in writers {
         writer
-            .write_rows(&report.rows)
-            .with_context(|| format!("cannot write the {} output", format.name()))?;
+            .finish()
+            .map_err(|e| output_error(format, e))
+            .context("writing the outputs")?;
         drop(writer);
         if let Some(path) = path {
             written.push((path, format.name()));
         }
     }
-    // Only when someone will read it: it walks every row again.
-    let verdict = (!cli.quiet || report_file.is_some())
-        .then(|| netsession_scan::verdict::verdict(&report.rows));
+    let verdict = verdict.map(|v| v.finish());
     if let Some((path, mut file)) = report_file {
         let markdown = verdict
             .as_ref()
@@ -298,6 +337,35 @@ fn open_sink(
     let file = File::create(path)
         .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
     Ok(Box::new(BufWriter::new(file)))
+}
+
+/// Names the output a write error happened on.
+fn output_error(format: Format, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("the {} output: {e}", format.name()))
+}
+
+/// Rows waiting to be sorted never go inside an input folder.
+fn refuse_temp_dir_in_evidence(dir: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Err(UsageError(format!("{}: no such folder for --temp-dir", dir.display())).into());
+    };
+    if !dir.is_dir() {
+        return Err(UsageError(format!("{}: --temp-dir is not a folder", dir.display())).into());
+    }
+    for input in inputs {
+        if let Ok(root) = input.canonicalize()
+            && root.is_dir()
+            && dir.starts_with(&root)
+        {
+            return Err(UsageError(format!(
+                "{}: refusing temporary files inside the input {}",
+                dir.display(),
+                input.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn now_utc() -> String {

@@ -25,9 +25,9 @@ pub struct Manifest {
     pub inputs: Vec<InputRecord>,
     pub catalog: CatalogRecord,
     pub outputs: Vec<FileRecord>,
-    pub rows: usize,
+    pub rows: u64,
     /// Rows per artifact id.
-    pub artifacts: BTreeMap<String, usize>,
+    pub artifacts: BTreeMap<String, u64>,
     pub stats: StatsRecord,
     pub warnings: Vec<WarningRecord>,
 }
@@ -69,6 +69,8 @@ pub struct StatsRecord {
     pub candidates: usize,
     pub files_read: usize,
     pub hives: usize,
+    /// Sorted runs of rows written to the temporary folder (0 = all rows fit in memory).
+    pub row_runs_on_disk: usize,
     pub elapsed_seconds: f64,
 }
 
@@ -204,10 +206,6 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
                 .collect(),
         })
         .collect();
-    let mut artifacts = BTreeMap::new();
-    for row in &report.rows {
-        *artifacts.entry(row.artifact.clone()).or_insert(0) += 1;
-    }
     Manifest {
         tool: env!("CARGO_PKG_NAME").into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -225,12 +223,13 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
         },
         outputs: parts.outputs,
         rows: report.rows.len(),
-        artifacts,
+        artifacts: report.rows.counts().per_artifact.clone(),
         stats: StatsRecord {
             entries_seen: report.stats.entries_seen,
             candidates: report.stats.candidates,
             files_read: report.stats.files_read,
             hives: report.stats.hives,
+            row_runs_on_disk: report.stats.row_runs_on_disk,
             elapsed_seconds: report.stats.elapsed.as_secs_f64(),
         },
         warnings: report

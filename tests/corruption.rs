@@ -8,10 +8,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use common::Scanned as Report;
 use common::*;
 use netsession_scan::evidence::EvidenceRow;
 use netsession_scan::image::source::MemoryImage;
-use netsession_scan::{AnalysisOptions, Catalog, Report, Warnings};
+use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 /// xorshift64*: the same damage on every run and machine.
 struct Rng(u64);
@@ -40,6 +41,7 @@ fn scan(bytes: Vec<u8>) -> Report {
         &options,
         &Warnings::new(),
     )
+    .into()
 }
 
 /// The clusters (as disk byte ranges) of MFT record `number`'s unnamed data.

@@ -9,9 +9,10 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
 
+use common::Scanned as Report;
 use netsession_scan::evidence::EvidenceRow;
 use netsession_scan::image::source::{ImageError, ImageSource, MemoryImage};
-use netsession_scan::{AnalysisOptions, Catalog, Report, Warnings};
+use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 /// An image whose reads fail where they touch the bad range.
 struct BadSectors {
@@ -67,6 +68,7 @@ fn scan(bytes: &[u8], bad: Option<Range<u64>>) -> Report {
         &options,
         &Warnings::new(),
     )
+    .into()
 }
 
 /// A row's identity for comparing scans.

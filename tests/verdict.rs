@@ -29,7 +29,10 @@ fn scan(paths: &[PathBuf]) -> Vec<EvidenceRow> {
         hash: false,
         ..AnalysisOptions::default()
     };
-    netsession_scan::scan(&inputs, &catalog, &options, &Warnings::new()).rows
+    netsession_scan::scan(&inputs, &catalog, &options, &Warnings::new())
+        .rows
+        .to_vec()
+        .unwrap()
 }
 
 /// `gzip -dc fixtures/images/<name>` into `dir`; `None` (saying so) without gzip.

@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
             state: RecordState::Allocated,
             sha256: String::new(),
         };
-        let _ = text_rows(&text, &ctx);
+        text_rows(&text, &ctx, &mut Vec::new());
     }
 });

@@ -10,7 +10,7 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::catalog::ContentKind;
-use crate::evidence::{EvidenceRow, RecordState};
+use crate::evidence::{EvidenceRow, RecordState, RowSink};
 use text::IndicatorKind;
 
 /// Longest value kept from one line; longer lines are cut and say so.
@@ -65,15 +65,33 @@ struct Mention {
     count: usize,
 }
 
-/// Rows for the timestamped lines and the indicators of a decoded text file.
-pub fn text_rows(text: &str, ctx: &FileContext) -> Vec<EvidenceRow> {
-    let mut rows = Vec::new();
-    let mut mentions: BTreeMap<(IndicatorKind, &str), Mention> = BTreeMap::new();
-    for (index, raw_line) in text.lines().enumerate() {
-        let line_no = index + 1;
+/// Rows for the timestamped lines and the indicators of a text file, one line at a time:
+/// a `Log Entry` row per timestamped line at once, the indicators (once per file, with
+/// their first line and count) at the end.
+pub struct TextRows<'c> {
+    ctx: &'c FileContext,
+    line_no: usize,
+    /// By kind, then value: the order the rows are made in.
+    mentions: BTreeMap<IndicatorKind, BTreeMap<String, Mention>>,
+}
+
+impl<'c> TextRows<'c> {
+    pub fn new(ctx: &'c FileContext) -> Self {
+        TextRows {
+            ctx,
+            line_no: 0,
+            mentions: BTreeMap::new(),
+        }
+    }
+
+    /// The next line of the file (without its line end).
+    pub fn line(&mut self, raw_line: &str, rows: &mut dyn RowSink) {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let ctx = self.ctx;
         let line = raw_line.trim_end();
         if line.is_empty() {
-            continue;
+            return;
         }
         let line_time = text::find_line_time(line);
         if let Some(lt) = &line_time {
@@ -93,38 +111,57 @@ pub fn text_rows(text: &str, ctx: &FileContext) -> Vec<EvidenceRow> {
             rows.push(row);
         }
         for (kind, found) in text::find_indicators(line) {
-            let mention = mentions.entry((kind, found)).or_insert_with(|| Mention {
-                first_line: line_no,
-                first_time: line_time.clone(),
-                count: 0,
-            });
+            let of_kind = self.mentions.entry(kind).or_default();
+            let mention = match of_kind.get_mut(found) {
+                Some(m) => m,
+                None => of_kind.entry(found.to_string()).or_insert(Mention {
+                    first_line: line_no,
+                    first_time: line_time.clone(),
+                    count: 0,
+                }),
+            };
             mention.count += 1;
         }
     }
-    for ((kind, found), mention) in mentions {
-        let mut row = ctx.row(mention.first_time.as_ref());
-        row.timestamp_desc = if mention.first_time.is_some() {
-            "Log Entry".into()
-        } else {
-            "Found In File (no time)".into()
-        };
-        row.artifact = kind.artifact_id().into();
-        let times = if mention.count == 1 {
-            "once".to_string()
-        } else {
-            format!("{} times", mention.count)
-        };
-        row.message = format!(
-            "{} in {}: first on line {}, {times} in all",
-            kind.noun(),
-            ctx.name,
-            mention.first_line
-        );
-        row.value = cut_line(found);
-        row.locator = format!("line={}", mention.first_line);
-        rows.push(row);
+
+    /// The indicator rows.
+    pub fn finish(self, rows: &mut dyn RowSink) {
+        let ctx = self.ctx;
+        for (kind, of_kind) in self.mentions {
+            for (found, mention) in of_kind {
+                let mut row = ctx.row(mention.first_time.as_ref());
+                row.timestamp_desc = if mention.first_time.is_some() {
+                    "Log Entry".into()
+                } else {
+                    "Found In File (no time)".into()
+                };
+                row.artifact = kind.artifact_id().into();
+                let times = if mention.count == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", mention.count)
+                };
+                row.message = format!(
+                    "{} in {}: first on line {}, {times} in all",
+                    kind.noun(),
+                    ctx.name,
+                    mention.first_line
+                );
+                row.value = cut_line(&found);
+                row.locator = format!("line={}", mention.first_line);
+                rows.push(row);
+            }
+        }
     }
-    rows
+}
+
+/// Rows for the timestamped lines and the indicators of a decoded text file.
+pub fn text_rows(text: &str, ctx: &FileContext, rows: &mut dyn RowSink) {
+    let mut reader = TextRows::new(ctx);
+    for line in text.lines() {
+        reader.line(line, rows);
+    }
+    reader.finish(rows);
 }
 
 fn cut_line(line: &str) -> String {
@@ -154,7 +191,8 @@ mod tests {
     #[test]
     fn timestamped_lines_and_indicators() {
         let text = "2012-02-14 09:30:00 start http://dl.example.com/x.bin\nno time here http://dl.example.com/x.bin\n\n2012-02-14 09:31:00Z peer 10.1.2.3 connected\n";
-        let rows = text_rows(text, &ctx());
+        let mut rows = Vec::new();
+        text_rows(text, &ctx(), &mut rows);
         let logs: Vec<_> = rows
             .iter()
             .filter(|r| r.artifact == "content.log_entry")

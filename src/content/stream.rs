@@ -73,10 +73,28 @@ impl<R: Read> FileStream<R> {
 
     /// Read to the end, keeping up to `keep_limit` bytes (head included) for content
     /// reading, hashing everything.
-    pub fn finish(mut self, keep_limit: usize) -> io::Result<StreamResult> {
-        let mut kept = std::mem::take(&mut self.head);
-        kept.truncate(keep_limit);
-        let mut cut = self.bytes_read > keep_limit as u64;
+    pub fn finish(self, keep_limit: usize) -> io::Result<StreamResult> {
+        let mut kept = Vec::new();
+        let mut result =
+            self.finish_with(keep_limit, &mut |bytes| kept.extend_from_slice(bytes))?;
+        result.kept = kept;
+        Ok(result)
+    }
+
+    /// Read to the end, hashing everything and handing the first `content_limit` bytes
+    /// (head included) to `content` as they are read: content reading in the memory of
+    /// one chunk, whatever the file's size. `kept` stays empty.
+    pub fn finish_with(
+        mut self,
+        content_limit: usize,
+        content: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<StreamResult> {
+        let head = std::mem::take(&mut self.head);
+        let mut given = head.len().min(content_limit);
+        if given > 0 {
+            content(&head[..given]);
+        }
+        let mut cut = self.bytes_read > content_limit as u64;
         if !self.at_end {
             let mut buf = vec![0u8; CHUNK];
             loop {
@@ -85,9 +103,10 @@ impl<R: Read> FileStream<R> {
                     break;
                 }
                 let chunk = &buf[..n];
-                let room = keep_limit.saturating_sub(kept.len());
+                let room = content_limit.saturating_sub(given);
                 if room > 0 {
-                    kept.extend_from_slice(&chunk[..room.min(n)]);
+                    content(&chunk[..room.min(n)]);
+                    given += room.min(n);
                 }
                 if n > room {
                     cut = true;
@@ -97,7 +116,7 @@ impl<R: Read> FileStream<R> {
         }
         Ok(StreamResult {
             sha256: self.hasher.map(|h| hex(&h.finalize())),
-            kept,
+            kept: Vec::new(),
             bytes_read: self.bytes_read,
             cut,
         })

@@ -13,16 +13,21 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use super::{EvidenceWriter, escape_one_line};
+use super::{EvidenceWriter, RowsAhead, escape_one_line};
 use crate::evidence::{EvidenceRow, RecordState};
 
 pub struct BodyfileWriter<'w> {
     sink: Box<dyn Write + 'w>,
+    /// `None` once finished.
+    folder: Option<Folder>,
 }
 
 impl<'w> BodyfileWriter<'w> {
-    pub fn new(sink: Box<dyn Write + 'w>) -> Self {
-        BodyfileWriter { sink }
+    pub fn new(sink: Box<dyn Write + 'w>, ahead: RowsAhead) -> Self {
+        BodyfileWriter {
+            sink,
+            folder: Some(Folder::new(ahead)),
+        }
     }
 }
 
@@ -91,14 +96,31 @@ fn inode_of(locator: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Folds rows into bodyfile lines (files first in order of appearance, then facts).
-pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
-    let several_sources = rows
-        .first()
-        .is_some_and(|first| rows.iter().any(|r| r.source != first.source));
-    let name_of = |row: &EvidenceRow, suffix: &str| {
+/// Folds file rows into bodyfile lines as rows arrive. Facts are lines of their own at
+/// once; a file's line is complete only after its last row, so file lines wait until the
+/// end. Memory grows with the files among the rows, not with the rows: a log's million
+/// lines are facts, written as they come.
+pub struct Folder {
+    several_sources: bool,
+    files: Vec<BodyLine>,
+    index: HashMap<FileKey, usize>,
+}
+
+/// One bodyfile line per volume, path, MFT record or inode, and attribute ($SI/$FN).
+type FileKey = (String, String, String, bool);
+
+impl Folder {
+    pub fn new(ahead: RowsAhead) -> Self {
+        Folder {
+            several_sources: ahead.several_sources,
+            files: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    fn name_of(&self, row: &EvidenceRow, suffix: &str) -> String {
         let mut name = format!("/{}", row.path.replace('\\', "/"));
-        if several_sources {
+        if self.several_sources {
             name = format!("[{}] {name}", row.source);
         }
         if row.state == RecordState::Deleted {
@@ -106,51 +128,16 @@ pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
         }
         name.push_str(suffix);
         name
-    };
-    let mut files: Vec<BodyLine> = Vec::new();
-    let mut index: HashMap<(String, String, String, bool), usize> = HashMap::new();
-    let mut facts = Vec::new();
-    for row in rows {
+    }
+
+    /// Takes one row; gives the line of a fact (or of a file row without a known time
+    /// label) at once.
+    pub fn add(&mut self, row: &EvidenceRow) -> Option<BodyLine> {
         let labels = is_file_row(row)
             .then(|| file_time_labels(&row.timestamp_desc))
             .flatten();
         let Some((attribute, labels)) = labels else {
-            // A fact, or a file row without a known time label (no time at all): a line
-            // of its own, so nothing is left out.
-            let seconds = row.datetime.map_or(0, |t| t.unix_seconds().max(0));
-            let line = if is_file_row(row) {
-                BodyLine {
-                    name: name_of(row, ""),
-                    inode: inode_of(&row.locator),
-                    mode: mode_of(row),
-                    size: row.size.unwrap_or(0),
-                    times: Times {
-                        mtime: seconds,
-                        ..Times::default()
-                    },
-                }
-            } else {
-                let mut name = format!("[{}] {}: {}", row.artifact, row.path, row.message);
-                if several_sources {
-                    name = format!("[{}] {name}", row.source);
-                }
-                // All four fields carry the fact's time (as RegRipper's regtime does):
-                // mactime shows a 0 field as an undated "Xxx" entry.
-                BodyLine {
-                    name,
-                    inode: "0".into(),
-                    mode: "-/----------",
-                    size: row.size.unwrap_or(0),
-                    times: Times {
-                        atime: seconds,
-                        mtime: seconds,
-                        ctime: seconds,
-                        crtime: seconds,
-                    },
-                }
-            };
-            facts.push(line);
-            continue;
+            return Some(self.line_of_its_own(row));
         };
         let file_name = attribute == "$FN";
         let key = (
@@ -159,18 +146,22 @@ pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
             row.locator.clone(),
             file_name,
         );
-        let at = *index.entry(key).or_insert_with(|| {
-            files.push(BodyLine {
-                name: name_of(row, if file_name { " ($FILE_NAME)" } else { "" }),
-                inode: inode_of(&row.locator),
-                mode: mode_of(row),
-                size: row.size.unwrap_or(0),
-                times: Times::default(),
-            });
-            files.len() - 1
-        });
+        let at = match self.index.get(&key) {
+            Some(&at) => at,
+            None => {
+                self.files.push(BodyLine {
+                    name: self.name_of(row, if file_name { " ($FILE_NAME)" } else { "" }),
+                    inode: inode_of(&row.locator),
+                    mode: mode_of(row),
+                    size: row.size.unwrap_or(0),
+                    times: Times::default(),
+                });
+                self.index.insert(key, self.files.len() - 1);
+                self.files.len() - 1
+            }
+        };
         let seconds = row.datetime.map_or(0, |t| t.unix_seconds().max(0));
-        let times = &mut files[at].times;
+        let times = &mut self.files[at].times;
         for label in labels {
             match label {
                 "Created" => times.crtime = seconds,
@@ -180,9 +171,63 @@ pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
                 _ => {}
             }
         }
+        None
     }
-    files.extend(facts);
-    files
+
+    /// A fact, or a file row without a known time label (no time at all): a line of its
+    /// own, so nothing is left out.
+    fn line_of_its_own(&self, row: &EvidenceRow) -> BodyLine {
+        let seconds = row.datetime.map_or(0, |t| t.unix_seconds().max(0));
+        if is_file_row(row) {
+            return BodyLine {
+                name: self.name_of(row, ""),
+                inode: inode_of(&row.locator),
+                mode: mode_of(row),
+                size: row.size.unwrap_or(0),
+                times: Times {
+                    mtime: seconds,
+                    ..Times::default()
+                },
+            };
+        }
+        let mut name = format!("[{}] {}: {}", row.artifact, row.path, row.message);
+        if self.several_sources {
+            name = format!("[{}] {name}", row.source);
+        }
+        // All four fields carry the fact's time (as RegRipper's regtime does): mactime
+        // shows a 0 field as an undated "Xxx" entry.
+        BodyLine {
+            name,
+            inode: "0".into(),
+            mode: "-/----------",
+            size: row.size.unwrap_or(0),
+            times: Times {
+                atime: seconds,
+                mtime: seconds,
+                ctime: seconds,
+                crtime: seconds,
+            },
+        }
+    }
+
+    /// The file lines, in the order their first row came.
+    pub fn into_file_lines(self) -> Vec<BodyLine> {
+        self.files
+    }
+}
+
+/// Folds rows into bodyfile lines (files first in order of appearance, then facts).
+pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
+    let ahead = RowsAhead {
+        several_sources: rows
+            .first()
+            .is_some_and(|first| rows.iter().any(|r| r.source != first.source)),
+    };
+    let mut folder = Folder::new(ahead);
+    let facts: Vec<BodyLine> = rows.iter().filter_map(|r| folder.add(r)).collect();
+    let mut lines = folder.into_file_lines();
+    lines.extend(facts);
+    lines
 }
 
 /// TSK's mode string: a directory has no size in our rows.
@@ -195,9 +240,21 @@ fn mode_of(row: &EvidenceRow) -> &'static str {
 }
 
 impl EvidenceWriter for BodyfileWriter<'_> {
-    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()> {
-        for line in body_lines(rows) {
-            self.sink.write_all(line.render().as_bytes())?;
+    /// Facts are written at once, file lines at the end (mactime sorts the lines
+    /// itself).
+    fn write_row(&mut self, row: &EvidenceRow) -> io::Result<()> {
+        let line = self.folder.as_mut().and_then(|f| f.add(row));
+        match line {
+            Some(line) => self.sink.write_all(line.render().as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(folder) = self.folder.take() {
+            for line in folder.into_file_lines() {
+                self.sink.write_all(line.render().as_bytes())?;
+            }
         }
         self.sink.flush()
     }

@@ -23,16 +23,26 @@ impl<'w> CsvWriter<'w> {
     }
 }
 
-impl EvidenceWriter for CsvWriter<'_> {
-    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()> {
+impl CsvWriter<'_> {
+    /// The header comes first, even in a file without rows.
+    fn header(&mut self) -> io::Result<()> {
         if !self.header_written {
             self.inner.write_record(COLUMNS).map_err(io::Error::other)?;
             self.header_written = true;
         }
-        for row in rows {
-            let fields = row.fields().map(|f| escape_one_line(&f));
-            self.inner.write_record(&fields).map_err(io::Error::other)?;
-        }
+        Ok(())
+    }
+}
+
+impl EvidenceWriter for CsvWriter<'_> {
+    fn write_row(&mut self, row: &EvidenceRow) -> io::Result<()> {
+        self.header()?;
+        let fields = row.fields().map(|f| escape_one_line(&f));
+        self.inner.write_record(&fields).map_err(io::Error::other)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.header()?;
         self.inner.flush()
     }
 }

@@ -62,12 +62,13 @@ impl<'a> Line<'a> {
 }
 
 impl EvidenceWriter for JsonlWriter<'_> {
-    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()> {
-        for row in rows {
-            // JSON escapes control characters itself: values stay byte-exact.
-            serde_json::to_writer(&mut self.sink, &Line::of(row)).map_err(io::Error::other)?;
-            self.sink.write_all(b"\n")?;
-        }
+    fn write_row(&mut self, row: &EvidenceRow) -> io::Result<()> {
+        // JSON escapes control characters itself: values stay byte-exact.
+        serde_json::to_writer(&mut self.sink, &Line::of(row)).map_err(io::Error::other)?;
+        self.sink.write_all(b"\n")
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
         self.sink.flush()
     }
 }

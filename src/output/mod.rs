@@ -30,17 +30,48 @@ impl Format {
     }
 }
 
-/// Writes sorted rows to one evidence file.
+/// Writes sorted rows to one evidence file, one at a time: rows are streamed from the
+/// row store, never all in memory at once.
 pub trait EvidenceWriter {
-    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()>;
+    fn write_row(&mut self, row: &EvidenceRow) -> io::Result<()>;
+
+    /// Writes what the format keeps to the end, and flushes.
+    fn finish(&mut self) -> io::Result<()>;
+
+    /// Every row of a slice, then [`EvidenceWriter::finish`].
+    fn write_rows(&mut self, rows: &[EvidenceRow]) -> io::Result<()> {
+        for row in rows {
+            self.write_row(row)?;
+        }
+        self.finish()
+    }
+}
+
+/// What a writer must know of the rows before the first one arrives.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowsAhead {
+    /// Rows come from more than one volume or input: the bodyfile names each line's.
+    pub several_sources: bool,
+}
+
+impl RowsAhead {
+    pub fn of(counts: &crate::store::RowCounts) -> Self {
+        RowsAhead {
+            several_sources: counts.sources.len() > 1,
+        }
+    }
 }
 
 /// The writer for a format, over any byte sink.
-pub fn writer_for<'w>(format: Format, sink: Box<dyn Write + 'w>) -> Box<dyn EvidenceWriter + 'w> {
+pub fn writer_for<'w>(
+    format: Format,
+    sink: Box<dyn Write + 'w>,
+    ahead: RowsAhead,
+) -> Box<dyn EvidenceWriter + 'w> {
     match format {
         Format::Csv => Box::new(csv::CsvWriter::new(sink)),
         Format::Jsonl => Box::new(jsonl::JsonlWriter::new(sink)),
-        Format::Bodyfile => Box::new(bodyfile::BodyfileWriter::new(sink)),
+        Format::Bodyfile => Box::new(bodyfile::BodyfileWriter::new(sink, ahead)),
     }
 }
 

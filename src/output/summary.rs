@@ -1,6 +1,5 @@
 //! The short summary printed on stderr at the end of a scan.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::Report;
@@ -20,10 +19,7 @@ pub fn render(report: &Report) -> String {
         report.warnings.len(),
         stats.elapsed.as_secs_f64()
     );
-    let mut per_artifact: BTreeMap<&str, usize> = BTreeMap::new();
-    for row in &report.rows {
-        *per_artifact.entry(row.artifact.as_str()).or_default() += 1;
-    }
+    let per_artifact = &report.rows.counts().per_artifact;
     if per_artifact.is_empty() {
         let _ = writeln!(
             out,

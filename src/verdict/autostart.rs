@@ -23,33 +23,39 @@ pub struct AutostartEntry {
     pub latest: Option<Timestamp>,
 }
 
-pub(super) fn autostart(rows: &[&EvidenceRow]) -> Vec<AutostartEntry> {
-    let mut found: BTreeMap<(String, String, String), (usize, Option<Timestamp>)> = BTreeMap::new();
-    for row in rows {
+/// Builds the autostart entries row by row: rows and latest time per kind, location and
+/// command.
+#[derive(Debug, Default)]
+pub(super) struct AutostartAcc(BTreeMap<(String, String, String), (usize, Option<Timestamp>)>);
+
+impl AutostartAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
         let Some(key) = autostart_key(row) else {
-            continue;
+            return;
         };
-        let entry = found.entry(key).or_default();
+        let entry = self.0.entry(key).or_default();
         entry.0 += 1;
         if !is_access_only(&row.timestamp_desc) {
             entry.1 = entry.1.max(row.datetime);
         }
     }
-    found
-        .into_iter()
-        .map(
-            |((kind, location, command), (rows, latest))| AutostartEntry {
-                kind,
-                location,
-                command,
-                rows,
-                latest,
-            },
-        )
-        .collect()
+
+    pub fn finish(self) -> Vec<AutostartEntry> {
+        self.0
+            .into_iter()
+            .map(
+                |((kind, location, command), (rows, latest))| AutostartEntry {
+                    kind,
+                    location,
+                    command,
+                    rows,
+                    latest,
+                },
+            )
+            .collect()
+    }
 }
 
-/// (kind, location, command) of an autostart row; `None` for other rows.
 fn autostart_key(row: &EvidenceRow) -> Option<(String, String, String)> {
     match row.artifact.as_str() {
         "registry.run" => Some(("Run key value".into(), row.path.clone(), row.value.clone())),

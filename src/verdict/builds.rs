@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::Counted;
-use super::rows::{count_values, field};
+use super::rows::{Tally, field};
 use super::statement::{Part, Statement, c, list_statement, n_rows, t};
 use crate::evidence::{EvidenceRow, RecordState};
 
@@ -42,25 +42,39 @@ pub struct Build {
     pub seen_as: Vec<String>,
 }
 
-pub(super) fn builds(rows: &[&EvidenceRow]) -> Builds {
-    Builds {
-        core_dlls: named_builds(rows, &CORE_DLL_RE),
-        redswoosh_dlls: named_builds(rows, &RSWIN_DLL_RE),
-        readme_copyrights: count_values(
-            rows.iter()
-                .filter(|r| r.artifact == "content.copyright")
-                .map(|r| r.value.as_str()),
-        ),
-        versions: count_values(
-            rows.iter()
-                .filter(|r| r.artifact == "registry.uninstall")
-                .filter_map(|r| field(&r.value, "DisplayVersion"))
-                .filter(|v| !v.is_empty()),
-        ),
+/// Builds [`Builds`] row by row.
+#[derive(Debug, Default)]
+pub(super) struct BuildsAcc {
+    core_dlls: NamedBuilds,
+    redswoosh_dlls: NamedBuilds,
+    readme_copyrights: Tally,
+    versions: Tally,
+}
+
+impl BuildsAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        self.core_dlls.add(row, &CORE_DLL_RE);
+        self.redswoosh_dlls.add(row, &RSWIN_DLL_RE);
+        if row.artifact == "content.copyright" {
+            self.readme_copyrights.add(&row.value);
+        }
+        if row.artifact == "registry.uninstall"
+            && let Some(version) = field(&row.value, "DisplayVersion").filter(|v| !v.is_empty())
+        {
+            self.versions.add(version);
+        }
+    }
+
+    pub fn finish(self) -> Builds {
+        Builds {
+            core_dlls: self.core_dlls.finish(),
+            redswoosh_dlls: self.redswoosh_dlls.finish(),
+            readme_copyrights: self.readme_copyrights.into_counted(),
+            versions: self.versions.into_counted(),
+        }
     }
 }
 
-/// The build ids a pattern finds in a text, lower case.
 fn build_ids(re: &Regex, text: &str) -> BTreeSet<String> {
     re.captures_iter(text)
         .filter_map(|c| c.get(1))
@@ -68,30 +82,33 @@ fn build_ids(re: &Regex, text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn named_builds(rows: &[&EvidenceRow], re: &Regex) -> Vec<Build> {
-    let mut found: BTreeMap<String, (usize, BTreeSet<&'static str>)> = BTreeMap::new();
-    for row in rows {
+/// Build ids a pattern finds in rows' paths and values: rows and how each was seen.
+#[derive(Debug, Default)]
+struct NamedBuilds(BTreeMap<String, (usize, BTreeSet<&'static str>)>);
+
+impl NamedBuilds {
+    fn add(&mut self, row: &EvidenceRow, re: &Regex) {
         let in_path = build_ids(re, &row.path);
         let in_value = build_ids(re, &row.value);
-        // A row naming a build in both its path and its value still is one row.
         for id in in_path.union(&in_value) {
-            let entry = found.entry(id.clone()).or_default();
+            let entry = self.0.entry(id.clone()).or_default();
             entry.0 += 1;
             entry.1.insert(build_source(row, in_path.contains(id)));
         }
     }
-    found
-        .into_iter()
-        .map(|(id, (rows, seen_as))| Build {
-            id,
-            rows,
-            seen_as: seen_as.into_iter().map(String::from).collect(),
-        })
-        .collect()
+
+    fn finish(self) -> Vec<Build> {
+        self.0
+            .into_iter()
+            .map(|(id, (rows, seen_as))| Build {
+                id,
+                rows,
+                seen_as: seen_as.into_iter().map(String::from).collect(),
+            })
+            .collect()
+    }
 }
 
-/// How a row names a build: as a file of its own, in the registry, in the journal, or
-/// inside some file's text.
 fn build_source(row: &EvidenceRow, in_path: bool) -> &'static str {
     if row.artifact == "ntfs.usn_journal" {
         return "USN journal";

@@ -2,13 +2,13 @@
 //! (BAM, UserAssist, Prefetch; then MUICache, Amcache; never AppCompatCache).
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::Moment;
-use super::rows::{is_access_only, latest, moment};
+use super::rows::{Latest, is_access_only};
 use super::statement::{Statement, moment_parts, n_rows, t, time_part};
 use crate::evidence::EvidenceRow;
 
@@ -88,75 +88,83 @@ const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 6] = [
     ),
 ];
 
-pub(super) fn execution(rows: &[&EvidenceRow]) -> Execution {
-    let mut kinds: Vec<ExecutionKind> = EXECUTION_KINDS
-        .iter()
-        .filter_map(|&(artifact, name, evidence, meaning)| {
-            execution_kind(rows, artifact, name, evidence, meaning)
-        })
-        .collect();
-    // Execution artifacts a user catalog may add: shown, counted as indirect.
-    let known: BTreeSet<&str> = EXECUTION_KINDS.iter().map(|k| k.0).collect();
-    let others: BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.artifact.as_str())
-        .filter(|a| a.starts_with("execution.") && !known.contains(a))
-        .collect();
-    kinds.extend(others.into_iter().filter_map(|a| {
-        execution_kind(
-            rows,
-            a,
-            a,
-            ExecutionEvidence::Indirect,
-            "time as the row gives it",
-        )
-    }));
-    let (last, last_evidence) = last_execution(&kinds);
-    Execution {
-        kinds,
-        last,
-        last_evidence,
+/// Builds [`Execution`] row by row: per `execution.*` artifact, its rows, latest time and
+/// highest run count.
+#[derive(Debug, Default)]
+pub(super) struct ExecutionAcc(BTreeMap<String, KindAcc>);
+
+#[derive(Debug, Default)]
+struct KindAcc {
+    rows: usize,
+    latest: Latest,
+    run_count: Option<u64>,
+}
+
+impl ExecutionAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if !row.artifact.starts_with("execution.") {
+            return;
+        }
+        let kind = match self.0.get_mut(row.artifact.as_str()) {
+            Some(kind) => kind,
+            None => self.0.entry(row.artifact.clone()).or_default(),
+        };
+        kind.rows += 1;
+        if !is_access_only(&row.timestamp_desc) {
+            kind.latest.add(row);
+        }
+        let count = RUN_COUNT_RE
+            .captures(&row.value)
+            .and_then(|c| c.get(1)?.as_str().parse::<u64>().ok());
+        kind.run_count = kind.run_count.max(count);
+    }
+
+    /// Known kinds first, in the order of [`EXECUTION_KINDS`], then any other
+    /// `execution.*` artifact by name.
+    pub fn finish(mut self) -> Execution {
+        let mut kinds = Vec::new();
+        for &(artifact, name, evidence, meaning) in &EXECUTION_KINDS {
+            if let Some(acc) = self.0.remove(artifact) {
+                kinds.push(acc.finish(artifact, name, evidence, meaning));
+            }
+        }
+        for (artifact, acc) in self.0 {
+            kinds.push(acc.finish(
+                &artifact,
+                &artifact,
+                ExecutionEvidence::Indirect,
+                "time as the row gives it",
+            ));
+        }
+        let (last, last_evidence) = last_execution(&kinds);
+        Execution {
+            kinds,
+            last,
+            last_evidence,
+        }
     }
 }
 
-fn execution_kind(
-    rows: &[&EvidenceRow],
-    artifact: &str,
-    name: &str,
-    evidence: ExecutionEvidence,
-    meaning: &str,
-) -> Option<ExecutionKind> {
-    let of_kind: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.artifact == artifact)
-        .collect();
-    if of_kind.is_empty() {
-        return None;
+impl KindAcc {
+    fn finish(
+        self,
+        artifact: &str,
+        name: &str,
+        evidence: ExecutionEvidence,
+        meaning: &str,
+    ) -> ExecutionKind {
+        ExecutionKind {
+            artifact: artifact.to_string(),
+            name: name.to_string(),
+            evidence,
+            meaning: meaning.to_string(),
+            rows: self.rows,
+            latest: self.latest.moment(),
+            run_count: self.run_count,
+        }
     }
-    // A Prefetch file's access time is not a run; its last write is.
-    let timed = of_kind
-        .iter()
-        .copied()
-        .filter(|r| !is_access_only(&r.timestamp_desc));
-    let run_count = of_kind
-        .iter()
-        .filter_map(|r| RUN_COUNT_RE.captures(&r.value))
-        .filter_map(|c| c.get(1)?.as_str().parse::<u64>().ok())
-        .max();
-    Some(ExecutionKind {
-        artifact: artifact.to_string(),
-        name: name.to_string(),
-        evidence,
-        meaning: meaning.to_string(),
-        rows: of_kind.len(),
-        latest: latest(timed).and_then(moment),
-        run_count,
-    })
 }
 
-/// The latest direct execution time; without one, the latest indirect time. Never an
-/// AppCompatCache time, which is a file modification time.
 fn last_execution(kinds: &[ExecutionKind]) -> (Option<Moment>, Option<ExecutionEvidence>) {
     for evidence in [ExecutionEvidence::Direct, ExecutionEvidence::Indirect] {
         let best = kinds

@@ -57,32 +57,38 @@ pub struct XpException {
 /// (action, direction, protocol, active, user's answer) of a parsed rule.
 type RuleKey = (String, String, String, String, bool);
 
-pub(super) fn firewall(rows: &[&EvidenceRow]) -> Firewall {
-    let rules: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.artifact == "registry.firewall_rule")
-        .collect();
-    let xp_rows: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.artifact == "registry.firewall_xp")
-        .collect();
-    let mut profiles: BTreeMap<String, BTreeMap<RuleKey, (usize, Option<Timestamp>)>> =
-        BTreeMap::new();
-    if !rules.is_empty() {
-        for p in PROFILES {
-            profiles.entry(p.to_string()).or_default();
+/// Builds [`Firewall`] row by row: v2.x rules per profile and decision, XP exceptions
+/// per profile, state and program.
+#[derive(Debug, Default)]
+pub(super) struct FirewallAcc {
+    rule_rows: usize,
+    profiles: BTreeMap<String, BTreeMap<RuleKey, (usize, Option<Timestamp>)>>,
+    unparsed_rows: usize,
+    xp_rows: usize,
+    xp: XpAcc,
+}
+
+impl FirewallAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        match row.artifact.as_str() {
+            "registry.firewall_rule" => self.add_rule(row),
+            "registry.firewall_xp" => {
+                self.xp_rows += 1;
+                self.xp.add(row);
+            }
+            _ => {}
         }
     }
-    let mut unparsed_rows = 0;
-    for row in &rules {
+
+    fn add_rule(&mut self, row: &EvidenceRow) {
+        self.rule_rows += 1;
         let Some(key) = rule_key(row) else {
-            unparsed_rows += 1;
-            continue;
+            self.unparsed_rows += 1;
+            return;
         };
         for profile in rule_profiles(field(&row.value, "Profiles")) {
-            let entry = profiles
+            let entry = self
+                .profiles
                 .entry(profile)
                 .or_default()
                 .entry(key.clone())
@@ -91,17 +97,27 @@ pub(super) fn firewall(rows: &[&EvidenceRow]) -> Firewall {
             entry.1 = entry.1.max(row.datetime);
         }
     }
-    Firewall {
-        rows: rules.len() + xp_rows.len(),
-        profiles: profiles
-            .into_iter()
-            .map(|(profile, rules)| ProfileRules {
-                profile,
-                rules: rules.into_iter().map(decision).collect(),
-            })
-            .collect(),
-        xp: xp_exceptions(&xp_rows),
-        unparsed_rows,
+
+    pub fn finish(mut self) -> Firewall {
+        // With any rule at all, every profile gets a line: "no rule found" says something.
+        if self.rule_rows > 0 {
+            for p in PROFILES {
+                self.profiles.entry(p.to_string()).or_default();
+            }
+        }
+        Firewall {
+            rows: self.rule_rows + self.xp_rows,
+            profiles: self
+                .profiles
+                .into_iter()
+                .map(|(profile, rules)| ProfileRules {
+                    profile,
+                    rules: rules.into_iter().map(decision).collect(),
+                })
+                .collect(),
+            xp: self.xp.finish(),
+            unparsed_rows: self.unparsed_rows,
+        }
     }
 }
 
@@ -165,9 +181,11 @@ fn decision(
     }
 }
 
-fn xp_exceptions(rows: &[&EvidenceRow]) -> Vec<XpException> {
-    let mut found: BTreeMap<(String, String, String), (usize, Option<Timestamp>)> = BTreeMap::new();
-    for row in rows {
+#[derive(Debug, Default)]
+struct XpAcc(BTreeMap<(String, String, String), (usize, Option<Timestamp>)>);
+
+impl XpAcc {
+    fn add(&mut self, row: &EvidenceRow) {
         let path = row.path.to_lowercase();
         let profile = if path.contains("domainprofile") {
             "Domain"
@@ -182,25 +200,28 @@ fn xp_exceptions(rows: &[&EvidenceRow]) -> Vec<XpException> {
             .map(|(name, _)| name)
             .unwrap_or(&row.value)
             .to_string();
-        let entry = found
+        let entry = self
+            .0
             .entry((profile.to_string(), xp_state(row).to_string(), program))
             .or_default();
         entry.0 += 1;
         entry.1 = entry.1.max(row.datetime);
     }
-    found
-        .into_iter()
-        .map(|((profile, state, program), (rows, latest))| XpException {
-            profile,
-            state,
-            program,
-            rows,
-            latest,
-        })
-        .collect()
+
+    fn finish(self) -> Vec<XpException> {
+        self.0
+            .into_iter()
+            .map(|((profile, state, program), (rows, latest))| XpException {
+                profile,
+                state,
+                program,
+                rows,
+                latest,
+            })
+            .collect()
+    }
 }
 
-/// XP list data is `<path>:<scope>:<Enabled|Disabled>:<name>`; the message repeats it.
 fn xp_state(row: &EvidenceRow) -> &'static str {
     let value = row.value.to_lowercase();
     let message = row.message.to_lowercase();

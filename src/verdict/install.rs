@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Counted;
-use super::rows::{count_values, counted, field};
+use super::rows::{Tally, field};
 use super::statement::{Part, Statement, c, counted_list, list_statement, n_rows, statement, t};
 use crate::evidence::{EvidenceRow, RecordState};
 
@@ -125,67 +125,80 @@ fn names_program_file(path: &str) -> bool {
     name.starts_with("netsession_win") || name.starts_with("rswin_") || name == "admintool.exe"
 }
 
-pub(super) fn install(rows: &[&EvidenceRow]) -> Install {
-    let mut present_rows = 0;
-    let mut remnants: BTreeMap<String, usize> = BTreeMap::new();
-    let mut other: BTreeMap<String, usize> = BTreeMap::new();
-    for row in rows {
-        match support(row) {
-            Support::Present => present_rows += 1,
-            Support::Remnant(kind) => *remnants.entry(kind.to_string()).or_default() += 1,
-            Support::Neither => *other.entry(row.artifact.clone()).or_default() += 1,
+/// Builds [`Install`] row by row.
+#[derive(Debug, Default)]
+pub(super) struct InstallAcc {
+    present_rows: usize,
+    remnants: BTreeMap<&'static str, usize>,
+    other: Tally,
+    /// By lower-cased folder path.
+    folders: BTreeMap<String, Folder>,
+    registry_locations: Tally,
+}
+
+impl InstallAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        let support = support(row);
+        match support {
+            Support::Present => self.present_rows += 1,
+            Support::Remnant(kind) => *self.remnants.entry(kind).or_default() += 1,
+            Support::Neither => self.other.add(&row.artifact),
+        }
+        if is_install_file_artifact(&row.artifact) || row.artifact == "ntfs.usn_journal" {
+            self.add_to_folder(row, support);
+        }
+        if row.artifact == "registry.uninstall"
+            && let Some(location) = field(&row.value, "InstallLocation").filter(|v| !v.is_empty())
+        {
+            self.registry_locations.add(location);
         }
     }
-    let state = if present_rows > 0 {
-        InstallState::Installed
-    } else if !remnants.is_empty() {
-        InstallState::Remnants
-    } else {
-        InstallState::NoTrace
-    };
-    Install {
-        state,
-        present_rows,
-        remnants: counted(remnants),
-        other: counted(other),
-        folders: folders(rows),
-        registry_locations: count_values(
-            rows.iter()
-                .filter(|r| r.artifact == "registry.uninstall")
-                .filter_map(|r| field(&r.value, "InstallLocation"))
-                .filter(|v| !v.is_empty()),
-        ),
+
+    fn add_to_folder(&mut self, row: &EvidenceRow, support: Support) {
+        let Some(prefix) = akamai_prefix(&row.path) else {
+            return;
+        };
+        let folder = self.folders.entry(prefix.to_lowercase()).or_insert(Folder {
+            path: prefix,
+            present: false,
+            rows: 0,
+        });
+        folder.rows += 1;
+        folder.present |= support == Support::Present;
+    }
+
+    pub fn finish(self) -> Install {
+        let state = if self.present_rows > 0 {
+            InstallState::Installed
+        } else if !self.remnants.is_empty() {
+            InstallState::Remnants
+        } else {
+            InstallState::NoTrace
+        };
+        Install {
+            state,
+            present_rows: self.present_rows,
+            remnants: self
+                .remnants
+                .into_iter()
+                .map(|(value, rows)| Counted {
+                    value: value.to_string(),
+                    rows,
+                })
+                .collect(),
+            other: self.other.into_counted(),
+            folders: self.folders.into_values().collect(),
+            registry_locations: self.registry_locations.into_counted(),
+        }
     }
 }
 
-/// The path up to and including its first component named `Akamai`.
 fn akamai_prefix(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split(['\\', '/']).collect();
     let at = parts
         .iter()
         .position(|p| p.eq_ignore_ascii_case("akamai"))?;
     Some(parts[..=at].join("\\"))
-}
-
-fn folders(rows: &[&EvidenceRow]) -> Vec<Folder> {
-    // Keyed case-insensitively: the MFT and the journal may spell a folder differently.
-    let mut found: BTreeMap<String, Folder> = BTreeMap::new();
-    for row in rows {
-        if !(is_install_file_artifact(&row.artifact) || row.artifact == "ntfs.usn_journal") {
-            continue;
-        }
-        let Some(prefix) = akamai_prefix(&row.path) else {
-            continue;
-        };
-        let folder = found.entry(prefix.to_lowercase()).or_insert(Folder {
-            path: prefix,
-            present: false,
-            rows: 0,
-        });
-        folder.rows += 1;
-        folder.present |= support(row) == Support::Present;
-    }
-    found.into_values().collect()
 }
 
 pub(super) fn installed_statement(install: &Install) -> Statement {

@@ -51,14 +51,14 @@ pub use removal::{FileCoverage, Removal};
 pub use seen::Seen;
 pub use upload::Upload;
 
-use autostart::autostart;
-use builds::builds;
-use execution::execution;
-use firewall::firewall;
-use install::install;
-use removal::removal;
-use seen::seen;
-use upload::upload;
+use autostart::AutostartAcc;
+use builds::BuildsAcc;
+use execution::ExecutionAcc;
+use firewall::FirewallAcc;
+use install::InstallAcc;
+use removal::{RemovalAcc, is_from_hive_given_alone};
+use seen::SeenAcc;
+use upload::UploadAcc;
 
 /// What the rows say, per volume and user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,69 +115,141 @@ pub struct Moment {
     pub path: String,
 }
 
-/// The verdict of these rows.
+/// The verdict of these rows (in any order).
 pub fn verdict(rows: &[EvidenceRow]) -> Verdict {
-    let mut by_volume: BTreeMap<&str, BTreeMap<&str, Vec<&EvidenceRow>>> = BTreeMap::new();
-    for row in rows {
-        by_volume
-            .entry(row.source.as_str())
-            .or_default()
-            .entry(row.user.as_str())
-            .or_default()
-            .push(row);
-    }
-    let volumes = by_volume
-        .into_iter()
-        .map(|(source, users)| volume_verdict(source, users))
-        .collect();
-    Verdict {
-        rows: rows.len(),
-        volumes,
+    let mut builder = VerdictBuilder::new();
+    rows.iter().for_each(|row| builder.add(row));
+    builder.finish()
+}
+
+/// Builds the verdict one row at a time, so that it can follow rows streamed from disk:
+/// memory grows with the distinct things the statements name (volumes, users, files,
+/// builds, rules), not with the rows. Rows may come in any order.
+#[derive(Debug, Default)]
+pub struct VerdictBuilder {
+    rows: usize,
+    volumes: BTreeMap<String, VolumeAcc>,
+}
+
+#[derive(Debug)]
+struct VolumeAcc {
+    /// Every row so far is a registry fact.
+    registry_only: bool,
+    /// Every row so far came from a hive given alone on the command line.
+    hives_given_alone: bool,
+    users: BTreeMap<String, ScopeAcc>,
+}
+
+impl Default for VolumeAcc {
+    fn default() -> Self {
+        VolumeAcc {
+            registry_only: true,
+            hives_given_alone: true,
+            users: BTreeMap::new(),
+        }
     }
 }
 
-fn volume_verdict(source: &str, users: BTreeMap<&str, Vec<&EvidenceRow>>) -> VolumeVerdict {
-    let registry_only = users.values().flatten().all(|r| is_registry_state(r.state));
-    let files = if registry_only {
-        FileCoverage::of_registry_rows(users.values().flatten().copied())
-    } else {
-        FileCoverage::Scanned
-    };
-    let scopes: Vec<ScopeVerdict> = users
-        .into_iter()
-        .map(|(user, mut rows)| {
-            // Timeline order makes every later choice independent of the input order.
-            rows.sort_by(|a, b| a.timeline_cmp(b));
-            scope_verdict(user, &rows, files)
-        })
-        .collect();
-    VolumeVerdict {
-        source: source.to_string(),
-        rows: scopes.iter().map(|s| s.rows).sum(),
-        state: scopes
-            .iter()
-            .map(|s| s.install.state)
-            .max()
-            .unwrap_or(InstallState::NoTrace),
-        registry_only,
-        scopes,
+/// One user of one volume: each statement's builder.
+#[derive(Debug, Default)]
+struct ScopeAcc {
+    rows: usize,
+    install: InstallAcc,
+    builds: BuildsAcc,
+    seen: SeenAcc,
+    autostart: AutostartAcc,
+    execution: ExecutionAcc,
+    firewall: FirewallAcc,
+    upload: UploadAcc,
+    removal: RemovalAcc,
+}
+
+impl VerdictBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, row: &EvidenceRow) {
+        self.rows += 1;
+        let volume = match self.volumes.get_mut(row.source.as_str()) {
+            Some(v) => v,
+            None => self.volumes.entry(row.source.clone()).or_default(),
+        };
+        volume.registry_only &= is_registry_state(row.state);
+        volume.hives_given_alone &= is_from_hive_given_alone(row);
+        let scope = match volume.users.get_mut(row.user.as_str()) {
+            Some(s) => s,
+            None => volume.users.entry(row.user.clone()).or_default(),
+        };
+        scope.add(row);
+    }
+
+    pub fn finish(self) -> Verdict {
+        Verdict {
+            rows: self.rows,
+            volumes: self
+                .volumes
+                .into_iter()
+                .map(|(source, volume)| volume.finish(source))
+                .collect(),
+        }
     }
 }
 
-fn scope_verdict(user: &str, rows: &[&EvidenceRow], files: FileCoverage) -> ScopeVerdict {
-    let install = install(rows);
-    let removal = removal(rows, install.present_rows, files);
-    ScopeVerdict {
-        user: user.to_string(),
-        rows: rows.len(),
-        builds: builds(rows),
-        seen: seen(rows),
-        autostart: autostart(rows),
-        execution: execution(rows),
-        firewall: firewall(rows),
-        upload: upload(rows),
-        install,
-        removal,
+impl VolumeAcc {
+    fn finish(self, source: String) -> VolumeVerdict {
+        let files = if self.registry_only {
+            FileCoverage::of_registry_rows(self.hives_given_alone)
+        } else {
+            FileCoverage::Scanned
+        };
+        let scopes: Vec<ScopeVerdict> = self
+            .users
+            .into_iter()
+            .map(|(user, scope)| scope.finish(user, files))
+            .collect();
+        VolumeVerdict {
+            source,
+            rows: scopes.iter().map(|s| s.rows).sum(),
+            state: scopes
+                .iter()
+                .map(|s| s.install.state)
+                .max()
+                .unwrap_or(InstallState::NoTrace),
+            registry_only: self.registry_only,
+            scopes,
+        }
+    }
+}
+
+impl ScopeAcc {
+    fn add(&mut self, row: &EvidenceRow) {
+        self.rows += 1;
+        self.install.add(row);
+        self.builds.add(row);
+        self.seen.add(row);
+        self.autostart.add(row);
+        self.execution.add(row);
+        self.firewall.add(row);
+        self.upload.add(row);
+        self.removal.add(row);
+    }
+
+    fn finish(self, user: String, files: FileCoverage) -> ScopeVerdict {
+        let install = self.install.finish();
+        let removal = self.removal.finish(install.present_rows, files);
+        ScopeVerdict {
+            user,
+            rows: self.rows,
+            builds: self.builds.finish(),
+            seen: self.seen.finish(),
+            autostart: self.autostart.finish(),
+            execution: self.execution.finish(),
+            firewall: self.firewall.finish(),
+            upload: self.upload.finish(),
+            install,
+            removal,
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::rows::{count_values, earliest, field, latest, moment};
+use super::rows::{Earliest, Latest, Tally, field};
 use super::statement::{Part, Statement, c, counted_list, list_statement, n_rows, t, time_part};
 use super::{Counted, Moment};
 use crate::evidence::{EvidenceRow, RecordState};
@@ -47,8 +47,10 @@ pub enum FileCoverage {
 
 impl FileCoverage {
     /// The coverage of a volume whose rows are all registry rows.
-    pub(super) fn of_registry_rows<'a>(mut rows: impl Iterator<Item = &'a EvidenceRow>) -> Self {
-        if rows.all(is_from_hive_given_alone) {
+    /// For a volume whose rows are all registry facts: whether every one of them came
+    /// from a hive given alone on the command line.
+    pub(super) fn of_registry_rows(all_from_hives_given_alone: bool) -> Self {
+        if all_from_hives_given_alone {
             FileCoverage::HivesAlone
         } else {
             FileCoverage::RegistryOnly
@@ -59,41 +61,58 @@ impl FileCoverage {
 /// A hive given on the command line is its own source: its rows' locators begin
 /// `hive=<source>`. A hive found in a volume has the volume as its source and its path
 /// inside the volume in the locator.
-fn is_from_hive_given_alone(row: &EvidenceRow) -> bool {
+pub(super) fn is_from_hive_given_alone(row: &EvidenceRow) -> bool {
     row.locator
         .strip_prefix("hive=")
         .and_then(|rest| rest.strip_prefix(row.source.as_str()))
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
 }
 
-pub(super) fn removal(rows: &[&EvidenceRow], present_rows: usize, files: FileCoverage) -> Removal {
-    let deleted: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.state == RecordState::Deleted)
-        .collect();
-    let deleted_files: BTreeSet<String> = deleted.iter().map(|r| r.path.clone()).collect();
-    let usn_deletes: Vec<&EvidenceRow> =
-        rows.iter().copied().filter(|r| is_usn_delete(r)).collect();
-    // Registry entries outlive an uninstall; they can only say "left behind" where no
-    // file of the install is present any more (and only if the files were scanned).
-    let left_behind = if present_rows == 0 {
-        count_values(
-            rows.iter()
-                .filter(|r| r.artifact.starts_with("registry."))
-                .map(|r| r.artifact.as_str()),
-        )
-    } else {
-        Vec::new()
-    };
-    Removal {
-        deleted_files: deleted_files.into_iter().collect(),
-        deleted_rows: deleted.len(),
-        usn_deletes: usn_deletes.len(),
-        first_usn_delete: earliest(usn_deletes.iter().copied()).and_then(moment),
-        last_usn_delete: latest(usn_deletes.iter().copied()).and_then(moment),
-        left_behind,
-        files,
+/// Builds [`Removal`] row by row.
+#[derive(Debug, Default)]
+pub(super) struct RemovalAcc {
+    deleted_files: BTreeSet<String>,
+    deleted_rows: usize,
+    usn_deletes: usize,
+    first_usn_delete: Earliest,
+    last_usn_delete: Latest,
+    registry: Tally,
+}
+
+impl RemovalAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.state == RecordState::Deleted {
+            self.deleted_rows += 1;
+            if !self.deleted_files.contains(&row.path) {
+                self.deleted_files.insert(row.path.clone());
+            }
+        }
+        if is_usn_delete(row) {
+            self.usn_deletes += 1;
+            self.first_usn_delete.add(row);
+            self.last_usn_delete.add(row);
+        }
+        if row.artifact.starts_with("registry.") {
+            self.registry.add(&row.artifact);
+        }
+    }
+
+    /// `present_rows`: rows of install files present (registry traces are "left behind"
+    /// only when there are none).
+    pub fn finish(self, present_rows: usize, files: FileCoverage) -> Removal {
+        Removal {
+            deleted_files: self.deleted_files.into_iter().collect(),
+            deleted_rows: self.deleted_rows,
+            usn_deletes: self.usn_deletes,
+            first_usn_delete: self.first_usn_delete.moment(),
+            last_usn_delete: self.last_usn_delete.moment(),
+            left_behind: if present_rows == 0 {
+                self.registry.into_counted()
+            } else {
+                Vec::new()
+            },
+            files,
+        }
     }
 }
 

@@ -14,18 +14,28 @@ pub(super) fn field<'a>(value: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-pub(super) fn counted(map: BTreeMap<String, usize>) -> Vec<Counted> {
-    map.into_iter()
-        .map(|(value, rows)| Counted { value, rows })
-        .collect()
-}
+/// How many rows give each distinct value.
+#[derive(Debug, Default)]
+pub(super) struct Tally(BTreeMap<String, usize>);
 
-pub(super) fn count_values<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Counted> {
-    let mut map: BTreeMap<String, usize> = BTreeMap::new();
-    for v in values {
-        *map.entry(v.to_string()).or_default() += 1;
+impl Tally {
+    pub fn add(&mut self, value: &str) {
+        // Most values repeat: look up before allocating a key.
+        match self.0.get_mut(value) {
+            Some(n) => *n += 1,
+            None => {
+                self.0.insert(value.to_string(), 1);
+            }
+        }
     }
-    counted(map)
+
+    /// Sorted by value.
+    pub fn into_counted(self) -> Vec<Counted> {
+        self.0
+            .into_iter()
+            .map(|(value, rows)| Counted { value, rows })
+            .collect()
+    }
 }
 
 /// True when the row's only time is an access time. Access times move whenever anyone
@@ -52,16 +62,54 @@ pub(super) fn moment(row: &EvidenceRow) -> Option<Moment> {
     })
 }
 
-/// Earliest of timed rows, ties broken by timeline order.
-pub(super) fn earliest<'a>(rows: impl Iterator<Item = &'a EvidenceRow>) -> Option<&'a EvidenceRow> {
-    rows.filter(|r| r.datetime.is_some())
-        .min_by(|a, b| a.timeline_cmp(b))
+/// The earliest timed row seen, by timeline order (rows may come in any order).
+#[derive(Debug, Default)]
+pub(super) struct Earliest(Option<EvidenceRow>);
+
+impl Earliest {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.datetime.is_none() {
+            return;
+        }
+        match &mut self.0 {
+            Some(best) if row.timeline_cmp(best).is_lt() => best.clone_from(row),
+            Some(_) => {}
+            None => self.0 = Some(row.clone()),
+        }
+    }
+
+    pub fn row(&self) -> Option<&EvidenceRow> {
+        self.0.as_ref()
+    }
+
+    pub fn moment(&self) -> Option<Moment> {
+        self.row().and_then(moment)
+    }
 }
 
-/// Latest of timed rows, ties broken by timeline order.
-pub(super) fn latest<'a>(rows: impl Iterator<Item = &'a EvidenceRow>) -> Option<&'a EvidenceRow> {
-    rows.filter(|r| r.datetime.is_some())
-        .max_by(|a, b| a.timeline_cmp(b))
+/// The latest timed row seen, by timeline order (rows may come in any order).
+#[derive(Debug, Default)]
+pub(super) struct Latest(Option<EvidenceRow>);
+
+impl Latest {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.datetime.is_none() {
+            return;
+        }
+        match &mut self.0 {
+            Some(best) if row.timeline_cmp(best).is_gt() => best.clone_from(row),
+            Some(_) => {}
+            None => self.0 = Some(row.clone()),
+        }
+    }
+
+    pub fn row(&self) -> Option<&EvidenceRow> {
+        self.0.as_ref()
+    }
+
+    pub fn moment(&self) -> Option<Moment> {
+        self.row().and_then(moment)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::Moment;
-use super::rows::{earliest, is_access_only, latest, moment};
+use super::rows::{Earliest, Latest, is_access_only};
 use super::statement::{Statement, moment_parts, n_rows, statement, t};
 use crate::evidence::EvidenceRow;
 
@@ -20,34 +20,47 @@ pub struct Seen {
     pub last_is_access: bool,
 }
 
-pub(super) fn seen(rows: &[&EvidenceRow]) -> Seen {
-    let timed_rows = rows.iter().filter(|r| r.datetime.is_some()).count();
-    let access_only_rows = rows
-        .iter()
-        .filter(|r| r.datetime.is_some() && is_access_only(&r.timestamp_desc))
-        .count();
-    // First seen takes every time: an access never comes before the file existed.
-    let first = earliest(rows.iter().copied()).and_then(moment);
-    // Last seen skips access-only times unless nothing else is left.
-    let last_other = latest(
-        rows.iter()
-            .copied()
-            .filter(|r| !is_access_only(&r.timestamp_desc)),
-    );
-    let (last, last_is_access) = match last_other {
-        Some(row) => (moment(row), false),
-        None => {
-            let any = latest(rows.iter().copied()).and_then(moment);
-            let is_access = any.is_some();
-            (any, is_access)
+/// Builds [`Seen`] row by row.
+#[derive(Debug, Default)]
+pub(super) struct SeenAcc {
+    timed_rows: usize,
+    access_only_rows: usize,
+    first: Earliest,
+    last_any: Latest,
+    last_not_access: Latest,
+}
+
+impl SeenAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.datetime.is_none() {
+            return;
         }
-    };
-    Seen {
-        timed_rows,
-        access_only_rows,
-        first,
-        last,
-        last_is_access,
+        self.timed_rows += 1;
+        self.first.add(row);
+        self.last_any.add(row);
+        if is_access_only(&row.timestamp_desc) {
+            self.access_only_rows += 1;
+        } else {
+            self.last_not_access.add(row);
+        }
+    }
+
+    pub fn finish(self) -> Seen {
+        let (last, last_is_access) = match self.last_not_access.moment() {
+            Some(m) => (Some(m), false),
+            None => {
+                let any = self.last_any.moment();
+                let is_access = any.is_some();
+                (any, is_access)
+            }
+        };
+        Seen {
+            timed_rows: self.timed_rows,
+            access_only_rows: self.access_only_rows,
+            first: self.first.moment(),
+            last,
+            last_is_access,
+        }
     }
 }
 

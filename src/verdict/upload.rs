@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rows::{earliest, latest};
+use super::rows::{Earliest, Latest};
 use super::statement::{Statement, n_rows, t, time_part};
 use crate::evidence::EvidenceRow;
 use crate::time::Timestamp;
@@ -25,30 +25,44 @@ pub struct Upload {
     pub last_log: Option<Timestamp>,
 }
 
-pub(super) fn upload(rows: &[&EvidenceRow]) -> Upload {
-    let cache: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.artifact.starts_with("cache."))
-        .collect();
-    // One file has several rows (one per distinct time): count each path once.
-    let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
-    for row in &cache {
-        let size = sizes.entry(row.path.as_str()).or_default();
-        *size = (*size).max(row.size.unwrap_or(0));
+/// Builds [`Upload`] row by row.
+#[derive(Debug, Default)]
+pub(super) struct UploadAcc {
+    /// Largest size seen per cache file path.
+    sizes: BTreeMap<String, u64>,
+    cache_rows: usize,
+    log_lines: usize,
+    first_log: Earliest,
+    last_log: Latest,
+}
+
+impl UploadAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.artifact.starts_with("cache.") {
+            self.cache_rows += 1;
+            let size = row.size.unwrap_or(0);
+            match self.sizes.get_mut(row.path.as_str()) {
+                Some(known) => *known = (*known).max(size),
+                None => {
+                    self.sizes.insert(row.path.clone(), size);
+                }
+            }
+        } else if row.artifact == "content.log_entry" && mentions_upload(&row.value) {
+            self.log_lines += 1;
+            self.first_log.add(row);
+            self.last_log.add(row);
+        }
     }
-    let lines: Vec<&EvidenceRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.artifact == "content.log_entry" && mentions_upload(&r.value))
-        .collect();
-    Upload {
-        cache_files: sizes.len(),
-        cache_bytes: sizes.values().sum(),
-        cache_rows: cache.len(),
-        log_lines: lines.len(),
-        first_log: earliest(lines.iter().copied()).and_then(|r| r.datetime),
-        last_log: latest(lines.iter().copied()).and_then(|r| r.datetime),
+
+    pub fn finish(self) -> Upload {
+        Upload {
+            cache_files: self.sizes.len(),
+            cache_bytes: self.sizes.values().sum(),
+            cache_rows: self.cache_rows,
+            log_lines: self.log_lines,
+            first_log: self.first_log.row().and_then(|r| r.datetime),
+            last_log: self.last_log.row().and_then(|r| r.datetime),
+        }
     }
 }
 

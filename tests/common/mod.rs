@@ -200,3 +200,20 @@ pub fn corpus_dir() -> Option<PathBuf> {
         None
     }
 }
+
+/// A library scan's rows, read back into memory (test scans are small), and warnings.
+#[allow(dead_code)]
+pub struct Scanned {
+    pub rows: Vec<netsession_scan::EvidenceRow>,
+    pub warnings: Vec<netsession_scan::Warning>,
+}
+
+#[allow(dead_code)]
+impl From<netsession_scan::Report> for Scanned {
+    fn from(report: netsession_scan::Report) -> Self {
+        Scanned {
+            rows: report.rows.to_vec().expect("rows read back"),
+            warnings: report.warnings,
+        }
+    }
+}

@@ -1,4 +1,6 @@
-//! Decoding a text file's bytes: [`decode_text`] and [`is_text`] (UTF-8/UTF-16 sniffing).
+//! Decoding a text file's bytes: [`decode_text`] and [`is_text`] (UTF-8/UTF-16 sniffing),
+//! and [`LineDecoder`], which gives the same lines as bytes arrive, so that a big log is
+//! never held whole in memory.
 
 /// How many leading bytes (after a BOM) the text/binary judgement looks at. A later NUL
 /// or control character does not turn a text file into binary: logs may end in NUL
@@ -27,6 +29,156 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
     let kept = text.trim_end_matches('\0').len();
     text.truncate(kept);
     Some(text)
+}
+
+/// Decodes a text file line by line as its bytes arrive, with the judgement and the
+/// result of [`decode_text`] on the whole followed by `str::lines`: the same encoding,
+/// the BOM dropped, the same lines (split at `\n`, a `\r` before it dropped), trailing
+/// NUL padding left out. Memory is the longest line, not the file.
+#[derive(Debug)]
+pub struct LineDecoder {
+    state: DecoderState,
+}
+
+#[derive(Debug)]
+enum DecoderState {
+    /// Too few bytes yet to judge (the judgement reads a BOM and a sample).
+    Sniffing(Vec<u8>),
+    /// Bytes after the last complete line; the first `searched` of them hold no line
+    /// end (a long line is not searched again for every chunk).
+    Decoding {
+        encoding: Encoding,
+        carry: Vec<u8>,
+        searched: usize,
+    },
+    NotText,
+}
+
+/// Bytes [`sniff`] may look at: the longest BOM and the sample.
+const SNIFF_LEN: usize = 3 + SAMPLE_LEN;
+
+impl Default for LineDecoder {
+    fn default() -> Self {
+        LineDecoder {
+            state: DecoderState::Sniffing(Vec::new()),
+        }
+    }
+}
+
+impl LineDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next bytes of the file; each complete line goes to `line`.
+    pub fn feed(&mut self, bytes: &[u8], line: &mut dyn FnMut(&str)) {
+        match &mut self.state {
+            DecoderState::Sniffing(head) => {
+                head.extend_from_slice(bytes);
+                if head.len() >= SNIFF_LEN {
+                    let head = std::mem::take(head);
+                    self.judge(head, line);
+                }
+            }
+            DecoderState::Decoding {
+                encoding,
+                carry,
+                searched,
+            } => {
+                carry.extend_from_slice(bytes);
+                complete_lines(*encoding, carry, searched, line);
+            }
+            DecoderState::NotText => {}
+        }
+    }
+
+    /// The end of the bytes: the last line, if any, goes to `line`. False when the bytes
+    /// are not text (then no line was given).
+    pub fn finish(mut self, line: &mut dyn FnMut(&str)) -> bool {
+        if let DecoderState::Sniffing(head) = &mut self.state {
+            let head = std::mem::take(head);
+            self.judge(head, line);
+        }
+        match self.state {
+            DecoderState::Decoding {
+                encoding, carry, ..
+            } => {
+                let mut text = match encoding {
+                    Encoding::Utf8 => String::from_utf8_lossy(&carry).into_owned(),
+                    Encoding::Utf16Le => decode_utf16(&carry, u16::from_le_bytes),
+                    Encoding::Utf16Be => decode_utf16(&carry, u16::from_be_bytes),
+                };
+                let kept = text.trim_end_matches('\0').len();
+                text.truncate(kept);
+                if !text.is_empty() {
+                    line(&text);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn judge(&mut self, head: Vec<u8>, line: &mut dyn FnMut(&str)) {
+        self.state = match sniff(&head) {
+            Some((encoding, bom)) => {
+                let mut carry = head;
+                carry.drain(..bom);
+                let mut searched = 0;
+                complete_lines(encoding, &mut carry, &mut searched, line);
+                DecoderState::Decoding {
+                    encoding,
+                    carry,
+                    searched,
+                }
+            }
+            None => DecoderState::NotText,
+        };
+    }
+}
+
+/// Gives every complete line in `carry` to `line` and keeps the rest.
+fn complete_lines(
+    encoding: Encoding,
+    carry: &mut Vec<u8>,
+    searched: &mut usize,
+    line: &mut dyn FnMut(&str),
+) {
+    let mut start = 0;
+    match encoding {
+        Encoding::Utf8 => {
+            let mut from = *searched;
+            while let Some(at) = carry[from..].iter().position(|&b| b == b'\n') {
+                let end = from + at;
+                let text = String::from_utf8_lossy(&carry[start..end]);
+                line(text.strip_suffix('\r').unwrap_or(&text));
+                start = end + 1;
+                from = start;
+            }
+        }
+        Encoding::Utf16Le | Encoding::Utf16Be => {
+            let unit: fn([u8; 2]) -> u16 = if encoding == Encoding::Utf16Le {
+                u16::from_le_bytes
+            } else {
+                u16::from_be_bytes
+            };
+            // Units start at even offsets: `searched` is kept even.
+            let mut at = *searched;
+            while at + 2 <= carry.len() {
+                if unit([carry[at], carry[at + 1]]) == u16::from(b'\n') {
+                    let text = decode_utf16(&carry[start..at], unit);
+                    line(text.strip_suffix('\r').unwrap_or(&text));
+                    start = at + 2;
+                }
+                at += 2;
+            }
+        }
+    }
+    carry.drain(..start);
+    *searched = match encoding {
+        Encoding::Utf8 => carry.len(),
+        _ => carry.len() & !1,
+    };
 }
 
 /// Whether `prefix` (a file's leading bytes) is text, by the judgement of [`decode_text`]:
@@ -312,5 +464,93 @@ mod tests {
         bytes.extend_from_slice(b"tail");
         let text = decode_text(&bytes).expect("text");
         assert!(text.ends_with("\0tail"));
+    }
+
+    /// Lines of `bytes` through [`LineDecoder`], fed `chunk` bytes at a time.
+    fn streamed(bytes: &[u8], chunk: usize) -> Option<Vec<String>> {
+        let mut decoder = LineDecoder::new();
+        let mut lines = Vec::new();
+        for part in bytes.chunks(chunk.max(1)) {
+            decoder.feed(part, &mut |l| lines.push(l.to_string()));
+        }
+        decoder
+            .finish(&mut |l| lines.push(l.to_string()))
+            .then_some(lines)
+    }
+
+    fn whole(bytes: &[u8]) -> Option<Vec<String>> {
+        decode_text(bytes).map(|t| t.lines().map(String::from).collect())
+    }
+
+    #[test]
+    fn streamed_lines_are_the_lines_of_the_whole() {
+        let mut long_utf8 = "é".repeat(SAMPLE_LEN).into_bytes();
+        long_utf8.extend_from_slice(b"\r\nlast\0\0");
+        let mut padded_le = vec![0xFF, 0xFE];
+        padded_le.extend(utf16le("one\r\ntwo 𝄞\nthree"));
+        padded_le.extend([0u8; 40]);
+        let mut odd_be = vec![0xFE, 0xFF];
+        odd_be.extend(utf16be("a\nb"));
+        odd_be.push(b'x');
+        let mut bomless_le = utf16le(&"line of text\n".repeat(900));
+        bomless_le.extend(utf16le("end"));
+        let cases: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"\n".to_vec(),
+            b"a\r\nb\rc\n\nd\r".to_vec(),
+            b"\xEF\xBB\xBFbom\nnext\n".to_vec(),
+            b"caf\xE9 latin-1\nok\n".to_vec(),
+            b"a\n\0\0\nb\0\0".to_vec(),
+            b"\0\0\0".to_vec(),
+            b"MZ\x90\0\x03\0\0\0".to_vec(),
+            long_utf8,
+            padded_le,
+            odd_be,
+            bomless_le,
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            let expected = whole(case);
+            for chunk in [1, 2, 3, 7, 4096, usize::MAX] {
+                assert_eq!(
+                    streamed(case, chunk.min(case.len().max(1))),
+                    expected,
+                    "case {i}, chunks of {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn streamed_lines_match_on_random_bytes() {
+        // Text-like bytes with stray controls, NULs, CR/LF and broken sequences.
+        let alphabet: &[u8] = b"ab \r\n\n\0\xC3\xA9\xE2\x82\xAC\xFF\xD8\x01";
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut texts = 0;
+        for round in 0..300 {
+            let len = (round * 37) % 20_000;
+            let mut bytes = Vec::with_capacity(len);
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bytes.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            if round % 3 == 0 {
+                // Mostly ASCII: passes the text judgement.
+                bytes.iter_mut().for_each(|b| {
+                    if *b >= 0x80 || *b == 0 || *b == 1 {
+                        *b = b'x'
+                    }
+                });
+            }
+            if round % 5 == 0 {
+                bytes = bytes.iter().flat_map(|&b| [b, 0]).collect();
+            }
+            let chunk = 1 + (round * 131) % 5000;
+            let expected = whole(&bytes);
+            texts += usize::from(expected.is_some());
+            assert_eq!(streamed(&bytes, chunk), expected, "round {round}");
+        }
+        assert!(texts >= 100, "only {texts} rounds were text");
     }
 }

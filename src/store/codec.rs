@@ -1,0 +1,269 @@
+//! The on-disk form of a row in a spilled run: compact, exact (times keep their
+//! precision), and checked when read back, so a damaged temporary file is an error, not
+//! a wrong row.
+//!
+//! Layout of one record: `u32` length of the rest, then the time (`u8` 0 = none, or 1 +
+//! `i64` seconds + `u32` nanoseconds + `u8` precision), nine strings (`u32` length +
+//! UTF-8) in the order written below, the size (`u8` 0 = none, or 1 + `u64`), and the
+//! state (`u8`). Little-endian throughout.
+
+use std::io::{self, Read};
+
+use crate::evidence::{EvidenceRow, RecordState};
+use crate::time::{Precision, Timestamp};
+
+/// Appends one encoded row to `out`.
+pub(super) fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    match row.datetime {
+        None => out.push(0),
+        Some(t) => {
+            out.push(1);
+            out.extend_from_slice(&t.unix_seconds().to_le_bytes());
+            out.extend_from_slice(&t.subsec_nanos().to_le_bytes());
+            out.push(precision_code(t.precision()));
+        }
+    }
+    for text in strings(row) {
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    match row.size {
+        None => out.push(0),
+        Some(size) => {
+            out.push(1);
+            out.extend_from_slice(&size.to_le_bytes());
+        }
+    }
+    out.push(state_code(row.state));
+    let length = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+}
+
+fn strings(row: &EvidenceRow) -> [&str; STRINGS] {
+    [
+        &row.timestamp_desc,
+        &row.message,
+        &row.artifact,
+        &row.user,
+        &row.path,
+        &row.value,
+        &row.sha256,
+        &row.source,
+        &row.locator,
+    ]
+}
+
+/// Reads the next row; `Ok(None)` at a clean end of the stream. `buf` is reused between
+/// calls.
+pub(super) fn decode(reader: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Option<EvidenceRow>> {
+    let mut length = [0u8; 4];
+    match reader.read_exact(&mut length) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let length = u32::from_le_bytes(length) as usize;
+    // No row of ours comes near this: every field is cut long before (lines at 4,096
+    // characters); a larger length means the file is damaged.
+    if length > MAX_RECORD {
+        return Err(invalid(format!("record length {length} out of range")));
+    }
+    buf.clear();
+    buf.resize(length, 0);
+    reader.read_exact(buf)?;
+    Record { bytes: buf, at: 0 }.row().map(Some)
+}
+
+const STRINGS: usize = 9;
+
+const MAX_RECORD: usize = 64 * 1024 * 1024;
+
+fn invalid(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("spilled row: {what}"))
+}
+
+struct Record<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Record<'_> {
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| invalid(format!("field at {} runs past the record", self.at)))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn string(&mut self) -> io::Result<String> {
+        let length = u32::from_le_bytes(self.array()?) as usize;
+        let bytes = self.take(length)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| invalid("text is not UTF-8".into()))
+    }
+
+    fn row(mut self) -> io::Result<EvidenceRow> {
+        let datetime = match self.u8()? {
+            0 => None,
+            1 => {
+                let secs = i64::from_le_bytes(self.array()?);
+                let nanos = u32::from_le_bytes(self.array()?);
+                let precision = precision_from(self.u8()?)?;
+                Some(
+                    Timestamp::from_unix(secs, nanos, precision)
+                        .ok_or_else(|| invalid(format!("time {secs}.{nanos} out of range")))?,
+                )
+            }
+            other => return Err(invalid(format!("time flag {other}"))),
+        };
+        let mut texts = Vec::with_capacity(STRINGS);
+        for _ in 0..STRINGS {
+            texts.push(self.string()?);
+        }
+        let size = match self.u8()? {
+            0 => None,
+            1 => Some(u64::from_le_bytes(self.array()?)),
+            other => return Err(invalid(format!("size flag {other}"))),
+        };
+        let state = state_from(self.u8()?)?;
+        if self.at != self.bytes.len() {
+            return Err(invalid("bytes left after the last field".into()));
+        }
+        let mut texts = texts.into_iter();
+        let mut next = || texts.next().unwrap_or_default();
+        Ok(EvidenceRow {
+            datetime,
+            timestamp_desc: next(),
+            message: next(),
+            artifact: next(),
+            user: next(),
+            path: next(),
+            value: next(),
+            sha256: next(),
+            source: next(),
+            locator: next(),
+            size,
+            state,
+        })
+    }
+}
+
+fn precision_code(p: Precision) -> u8 {
+    match p {
+        Precision::Seconds => 0,
+        Precision::Millis => 1,
+        Precision::Micros => 2,
+        Precision::FileTime => 3,
+        Precision::Nanos => 4,
+    }
+}
+
+fn precision_from(code: u8) -> io::Result<Precision> {
+    Ok(match code {
+        0 => Precision::Seconds,
+        1 => Precision::Millis,
+        2 => Precision::Micros,
+        3 => Precision::FileTime,
+        4 => Precision::Nanos,
+        other => return Err(invalid(format!("precision {other}"))),
+    })
+}
+
+fn state_code(s: RecordState) -> u8 {
+    match s {
+        RecordState::Allocated => 0,
+        RecordState::Deleted => 1,
+        RecordState::Orphan => 2,
+        RecordState::Live => 3,
+        RecordState::FromLog => 4,
+    }
+}
+
+fn state_from(code: u8) -> io::Result<RecordState> {
+    Ok(match code {
+        0 => RecordState::Allocated,
+        1 => RecordState::Deleted,
+        2 => RecordState::Orphan,
+        3 => RecordState::Live,
+        4 => RecordState::FromLog,
+        other => return Err(invalid(format!("state {other}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(i: u64) -> EvidenceRow {
+        EvidenceRow {
+            datetime: if i.is_multiple_of(3) {
+                None
+            } else {
+                Timestamp::from_unix(1_329_211_800 + i as i64, 123_456_700, Precision::FileTime)
+            },
+            timestamp_desc: "Created ($SI)".into(),
+            message: format!("Line {i} of netsession.log — José"),
+            artifact: "content.log_entry".into(),
+            user: "José".into(),
+            path: r"Users\José\AppData\Local\Akamai\netsession.log".into(),
+            value: "a\nb\u{0}c".into(),
+            size: i.is_multiple_of(2).then_some(i * 1000),
+            sha256: String::new(),
+            state: RecordState::Deleted,
+            source: "case.E01 p2@1048576".into(),
+            locator: format!("line={i}"),
+        }
+    }
+
+    #[test]
+    fn rows_come_back_exactly_with_their_precision() {
+        let mut bytes = Vec::new();
+        let rows: Vec<EvidenceRow> = (0..7).map(sample).collect();
+        for row in &rows {
+            encode(row, &mut bytes);
+        }
+        let mut reader = &bytes[..];
+        let mut buf = Vec::new();
+        let mut back = Vec::new();
+        while let Some(row) = decode(&mut reader, &mut buf).unwrap() {
+            back.push(row);
+        }
+        assert_eq!(back, rows);
+        let t = back[1].datetime.unwrap();
+        assert_eq!(t.precision(), Precision::FileTime);
+        assert_eq!(t.to_iso8601(), rows[1].datetime.unwrap().to_iso8601());
+    }
+
+    #[test]
+    fn damaged_records_are_errors_not_rows() {
+        let mut bytes = Vec::new();
+        encode(&sample(1), &mut bytes);
+        let mut buf = Vec::new();
+        // Cut in the middle: the record's length promises more than there is.
+        let cut = &bytes[..bytes.len() - 3];
+        assert!(decode(&mut &cut[..], &mut buf).is_err());
+        // A string length running past the record.
+        let mut forged = bytes.clone();
+        forged[4 + 1 + 13 + 3] = 0xFF;
+        assert!(decode(&mut &forged[..], &mut buf).is_err());
+        // An absurd record length.
+        let mut huge = bytes.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode(&mut &huge[..], &mut buf).is_err());
+    }
+}

@@ -1,0 +1,470 @@
+//! Where evidence rows wait to be sorted, in bounded memory.
+//!
+//! Rows arrive from the scanners in any order and leave in timeline order. A log with a
+//! million timestamped lines gives a million rows, so rows cannot all stay in memory:
+//! once the rows held pass a budget, they are sorted and written to a temporary file (a
+//! run), and reading them back merges the runs (an external merge sort). Memory is the
+//! budget plus one row and one read buffer per run, whatever the evidence holds. The
+//! temporary folder is created only when a run is first written, in the system's
+//! temporary folder or where `--temp-dir` says, and removed when the rows are dropped.
+//!
+//! If a run cannot be written (full disk, no temporary folder), the store says so in a
+//! warning and keeps the rows in memory: losing findings would be worse than using
+//! memory.
+
+mod codec;
+mod runs;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rayon::slice::ParallelSliceMut;
+
+use crate::evidence::{EvidenceRow, RowSink};
+use crate::warning::Warnings;
+use runs::Run;
+
+/// Above this many runs, the runs are merged into one: a merge keeps one open file and
+/// one read buffer per run.
+const MAX_RUNS: usize = 64;
+
+/// Rows handed over by one [`Batch`] at a time: few lock round trips, little held back.
+const BATCH_ROWS: usize = 1024;
+
+/// How much memory rows may take before they go to disk, and where.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Estimated bytes of rows held in memory before a sorted run is written.
+    pub memory_budget: usize,
+    /// Folder for the runs; `None` = the system's temporary folder.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            memory_budget: 64 * 1024 * 1024,
+            temp_dir: None,
+        }
+    }
+}
+
+/// Counts kept as rows arrive, so that summaries need no pass over the rows.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RowCounts {
+    pub total: u64,
+    pub per_artifact: BTreeMap<String, u64>,
+    /// Every distinct `source` (volume or input) among the rows.
+    pub sources: BTreeSet<String>,
+}
+
+impl RowCounts {
+    fn add(&mut self, row: &EvidenceRow) {
+        self.total += 1;
+        match self.per_artifact.get_mut(&row.artifact) {
+            Some(n) => *n += 1,
+            None => {
+                self.per_artifact.insert(row.artifact.clone(), 1);
+            }
+        }
+        if !self.sources.contains(&row.source) {
+            self.sources.insert(row.source.clone());
+        }
+    }
+}
+
+/// Rows of a scan on their way to being sorted. Shared by the threads that produce them.
+pub struct RowStore {
+    options: StoreOptions,
+    warnings: Warnings,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    buffer: Vec<EvidenceRow>,
+    /// Heap bytes of the buffered rows' text (see [`text_size`]).
+    text_bytes: usize,
+    counts: RowCounts,
+    dir: Option<tempfile::TempDir>,
+    runs: Vec<Run>,
+    next_run: u64,
+    /// A run could not be written: rows stay in memory from then on.
+    spilling_failed: bool,
+}
+
+impl RowStore {
+    /// Warnings about the temporary files go to `warnings`.
+    pub fn new(options: StoreOptions, warnings: &Warnings) -> Self {
+        RowStore {
+            options,
+            warnings: warnings.clone(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// A batch that hands its rows over every [`BATCH_ROWS`] rows and when dropped.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            store: self,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Takes rows in any order.
+    pub fn push_all(&self, rows: Vec<EvidenceRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for row in rows {
+            state.counts.add(&row);
+            state.text_bytes += text_size(&row);
+            state.buffer.push(row);
+        }
+        let held = state.text_bytes + state.buffer.capacity() * std::mem::size_of::<EvidenceRow>();
+        if held > self.options.memory_budget && !state.spilling_failed {
+            self.spill(&mut state);
+        }
+    }
+
+    /// Sorts the rows held in memory and writes them as a run. Holding the lock while
+    /// writing makes producers wait: that is what keeps memory bounded.
+    fn spill(&self, state: &mut State) {
+        // Unstable is in place (no second buffer), and rows equal in every column are
+        // indistinguishable anyway.
+        state.buffer.par_sort_unstable_by(EvidenceRow::timeline_cmp);
+        match self.write_run(state) {
+            Ok(run) => {
+                state.runs.push(run);
+                state.buffer = Vec::new();
+                state.text_bytes = 0;
+            }
+            Err(e) => {
+                state.spilling_failed = true;
+                self.warnings.push(
+                    "evidence rows",
+                    self.temp_root().display().to_string(),
+                    format!(
+                        "cannot write sorted rows to a temporary file ({e}); keeping every row in memory instead"
+                    ),
+                );
+                return;
+            }
+        }
+        if state.runs.len() >= MAX_RUNS
+            && let Err(e) = self.compact(state)
+        {
+            // The runs are intact; only the merge costs more open files.
+            self.warnings.push(
+                "evidence rows",
+                self.temp_root().display().to_string(),
+                format!("cannot merge the temporary runs ({e}); keeping them as they are"),
+            );
+        }
+    }
+
+    fn temp_root(&self) -> PathBuf {
+        self.options
+            .temp_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
+    }
+
+    fn next_run_path(&self, state: &mut State) -> io::Result<PathBuf> {
+        if state.dir.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix("netsession-scan-rows-")
+                .tempdir_in(self.temp_root())?;
+            state.dir = Some(dir);
+        }
+        state.next_run += 1;
+        let dir = state.dir.as_ref().map(|d| d.path().to_path_buf());
+        Ok(dir
+            .unwrap_or_default()
+            .join(format!("run-{:06}.rows", state.next_run)))
+    }
+
+    fn write_run(&self, state: &mut State) -> io::Result<Run> {
+        let path = self.next_run_path(state)?;
+        runs::write_run(&path, &state.buffer)
+    }
+
+    /// Merges every run into one.
+    fn compact(&self, state: &mut State) -> io::Result<()> {
+        let path = self.next_run_path(state)?;
+        let mut writer = runs::RunWriter::create(&path)?;
+        runs::merge(&[], &state.runs, &mut |row| writer.push(row))?;
+        let merged = writer.finish()?;
+        for old in std::mem::replace(&mut state.runs, vec![merged]) {
+            // A leftover file goes with the temporary folder at the end anyway.
+            let _ = std::fs::remove_file(&old.path);
+        }
+        Ok(())
+    }
+
+    /// Every row, ready to be read in timeline order.
+    pub fn finish(self) -> SortedRows {
+        let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        state.buffer.par_sort_unstable_by(EvidenceRow::timeline_cmp);
+        SortedRows {
+            memory: state.buffer,
+            runs: state.runs,
+            counts: state.counts,
+            _dir: state.dir,
+        }
+    }
+}
+
+/// The heap bytes of a row's text: each allocation's capacity and the allocator's own
+/// bookkeeping (about 16 bytes a block). The rows themselves are counted by the
+/// buffer's capacity.
+fn text_size(row: &EvidenceRow) -> usize {
+    [
+        &row.timestamp_desc,
+        &row.message,
+        &row.artifact,
+        &row.user,
+        &row.path,
+        &row.value,
+        &row.sha256,
+        &row.source,
+        &row.locator,
+    ]
+    .iter()
+    .map(|s| match s.capacity() {
+        0 => 0,
+        n => n.next_multiple_of(16) + 16,
+    })
+    .sum()
+}
+
+/// Collects rows for a [`RowStore`] from one producer.
+pub struct Batch<'s> {
+    store: &'s RowStore,
+    rows: Vec<EvidenceRow>,
+}
+
+impl Batch<'_> {
+    pub fn flush(&mut self) {
+        self.store.push_all(std::mem::take(&mut self.rows));
+    }
+}
+
+impl RowSink for Batch<'_> {
+    fn push(&mut self, row: EvidenceRow) {
+        self.rows.push(row);
+        if self.rows.len() >= BATCH_ROWS {
+            self.flush();
+        }
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// The rows of a scan in timeline order: in memory, or merged from runs on disk as they
+/// are read. May be read any number of times.
+#[derive(Debug)]
+pub struct SortedRows {
+    memory: Vec<EvidenceRow>,
+    runs: Vec<Run>,
+    counts: RowCounts,
+    /// Removes the runs when the rows are dropped.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl SortedRows {
+    /// Rows already in memory (tests, small callers): sorted here.
+    pub fn from_rows(mut rows: Vec<EvidenceRow>) -> Self {
+        rows.sort_by(EvidenceRow::timeline_cmp);
+        let mut counts = RowCounts::default();
+        rows.iter().for_each(|r| counts.add(r));
+        SortedRows {
+            memory: rows,
+            runs: Vec::new(),
+            counts,
+            _dir: None,
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.counts.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.total == 0
+    }
+
+    pub fn counts(&self) -> &RowCounts {
+        &self.counts
+    }
+
+    /// How many sorted runs were written to disk (0 = every row stayed in memory).
+    pub fn runs_on_disk(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Hands every row to `visit` in timeline order; stops at the first error (of
+    /// `visit`, or reading a run back).
+    pub fn visit(&self, mut visit: impl FnMut(&EvidenceRow) -> io::Result<()>) -> io::Result<()> {
+        if self.runs.is_empty() {
+            return self.memory.iter().try_for_each(visit);
+        }
+        runs::merge(&self.memory, &self.runs, &mut visit)
+    }
+
+    /// Every row in a vector: for callers that know the rows are few (tests).
+    pub fn to_vec(&self) -> io::Result<Vec<EvidenceRow>> {
+        let mut rows = Vec::with_capacity(usize::try_from(self.len()).unwrap_or(0));
+        self.visit(|row| {
+            rows.push(row.clone());
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::RecordState;
+    use crate::time::{Precision, Timestamp};
+
+    fn row(i: u64) -> EvidenceRow {
+        // A scrambled order with ties and untimed rows.
+        let secs = (i * 7919) % 1000;
+        EvidenceRow {
+            datetime: (!i.is_multiple_of(11))
+                .then(|| Timestamp::from_unix(1_000_000_000 + secs as i64, 0, Precision::Seconds))
+                .flatten(),
+            timestamp_desc: "Log Entry".into(),
+            message: format!("Line {i}"),
+            artifact: if i.is_multiple_of(5) { "a" } else { "b" }.into(),
+            user: String::new(),
+            path: format!("p{}", i % 3),
+            value: "x".repeat((i % 50) as usize),
+            size: None,
+            sha256: String::new(),
+            state: RecordState::Allocated,
+            source: format!("s{}", i % 2),
+            locator: format!("line={i}"),
+        }
+    }
+
+    fn sorted(n: u64) -> Vec<EvidenceRow> {
+        let mut rows: Vec<EvidenceRow> = (0..n).map(row).collect();
+        rows.sort_by(EvidenceRow::timeline_cmp);
+        rows
+    }
+
+    fn store_with(n: u64, budget: usize, dir: &std::path::Path) -> (SortedRows, Warnings) {
+        let warnings = Warnings::new();
+        let store = RowStore::new(
+            StoreOptions {
+                memory_budget: budget,
+                temp_dir: Some(dir.to_path_buf()),
+            },
+            &warnings,
+        );
+        // Two producers at once, as in a scan: one through a batch, one in small pushes
+        // (with a small budget, a run each).
+        std::thread::scope(|scope| {
+            let store = &store;
+            scope.spawn(move || {
+                let mut batch = store.batch();
+                for i in (0..n).filter(|i| i % 2 == 0) {
+                    batch.push(row(i));
+                }
+            });
+            scope.spawn(move || {
+                let odd: Vec<u64> = (0..n).filter(|i| i % 2 == 1).collect();
+                for part in odd.chunks(50) {
+                    store.push_all(part.iter().map(|&i| row(i)).collect());
+                }
+            });
+        });
+        (store.finish(), warnings)
+    }
+
+    #[test]
+    fn rows_in_memory_come_out_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rows, warnings) = store_with(5000, usize::MAX, dir.path());
+        assert_eq!(rows.runs_on_disk(), 0);
+        assert_eq!(rows.to_vec().unwrap(), sorted(5000));
+        assert!(warnings.is_empty());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file");
+    }
+
+    #[test]
+    fn spilled_rows_merge_back_in_order_and_the_files_go_away() {
+        let dir = tempfile::tempdir().unwrap();
+        // A budget of ~40 rows: hundreds of runs, merged into one every 64.
+        let (rows, warnings) = store_with(20_000, 40 * 400, dir.path());
+        assert!(rows.runs_on_disk() >= 1, "spilled");
+        assert!(rows.runs_on_disk() <= MAX_RUNS);
+        let highest = rows
+            .runs
+            .iter()
+            .filter_map(|r| {
+                r.path
+                    .file_stem()?
+                    .to_str()?
+                    .strip_prefix("run-")?
+                    .parse()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0usize);
+        assert!(highest > MAX_RUNS, "runs were merged (run {highest})");
+        assert!(warnings.is_empty(), "{:?}", warnings.snapshot());
+        let expected = sorted(20_000);
+        assert_eq!(rows.to_vec().unwrap(), expected);
+        // A second read gives the same rows.
+        let mut again = 0u64;
+        rows.visit(|_| {
+            again += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(again, 20_000);
+        assert_eq!(rows.len(), 20_000);
+        assert_eq!(rows.counts().per_artifact["a"], 4000);
+        assert_eq!(rows.counts().sources.len(), 2);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(rows);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the temporary folder goes with the rows"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_temp_dir_keeps_rows_in_memory_with_a_warning() {
+        let missing = std::path::Path::new("/nonexistent/netsession-scan-test");
+        let (rows, warnings) = store_with(3000, 1000, missing);
+        assert_eq!(rows.to_vec().unwrap(), sorted(3000));
+        let list = warnings.snapshot();
+        assert_eq!(list.len(), 1, "one warning, not one per batch: {list:?}");
+        assert!(list[0].message.contains("keeping every row in memory"));
+        assert!(list[0].location.contains("/nonexistent"));
+    }
+
+    #[test]
+    fn a_damaged_run_is_an_error_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (rows, _) = store_with(2000, 100 * 400, dir.path());
+        let run = &rows.runs[0];
+        let bytes = std::fs::read(&run.path).unwrap();
+        std::fs::write(&run.path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = rows.visit(|_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("run-"), "{err}");
+    }
+}
