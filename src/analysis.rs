@@ -306,9 +306,9 @@ fn read_text<R: std::io::Read>(
     let mut decoder = content::text::LineDecoder::new();
     let mut text = content::TextRows::new(ctx);
     let result = stream.finish_with(cap, &mut |bytes| {
-        decoder.feed(bytes, &mut |line| text.line(line, out));
+        decoder.feed(bytes, &mut |piece| text.piece(piece, out));
     });
-    decoder.finish(&mut |line| text.line(line, out));
+    decoder.finish(&mut |piece| text.piece(piece, out));
     text.finish(out);
     result
 }

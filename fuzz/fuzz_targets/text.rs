@@ -1,26 +1,42 @@
-//! The text content readers: encoding detection and decoding, timestamps, indicators.
+//! The text content readers: encoding detection and decoding, timestamps, indicators;
+//! and the streaming line decoder, which must give the rows of the whole-buffer decoder
+//! whatever the chunks it is fed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::content::text::decode_text;
-use netsession_scan::content::{FileContext, sniff, text_rows};
+use netsession_scan::content::text::{LineDecoder, decode_text};
+use netsession_scan::content::{FileContext, TextRows, sniff, text_rows};
 use netsession_scan::evidence::RecordState;
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();
     let _ = sniff(data);
-    if let Some(text) = decode_text(data) {
-        let ctx = FileContext {
-            path: "x\\netsession.log".into(),
-            name: "netsession.log".into(),
-            user: String::new(),
-            source: "fuzz".into(),
-            state: RecordState::Allocated,
-            sha256: String::new(),
-        };
-        text_rows(&text, &ctx, &mut Vec::new());
+    let ctx = FileContext {
+        path: "x\\netsession.log".into(),
+        name: "netsession.log".into(),
+        user: String::new(),
+        source: "fuzz".into(),
+        state: RecordState::Allocated,
+        sha256: String::new(),
+    };
+    let mut whole = Vec::new();
+    let decoded = decode_text(data);
+    if let Some(text) = &decoded {
+        text_rows(text, &ctx, &mut whole);
     }
+    // The same bytes streamed in chunks of a size the input chooses.
+    let chunk = 1 + usize::from(data.first().copied().unwrap_or(0)) * 7;
+    let mut decoder = LineDecoder::new();
+    let mut reader = TextRows::new(&ctx);
+    let mut streamed = Vec::new();
+    for part in data.chunks(chunk) {
+        decoder.feed(part, &mut |p| reader.piece(p, &mut streamed));
+    }
+    let is_text = decoder.finish(&mut |p| reader.piece(p, &mut streamed));
+    reader.finish(&mut streamed);
+    assert_eq!(is_text, decoded.is_some(), "text judgement differs");
+    assert_eq!(streamed, whole, "streamed rows differ");
 });

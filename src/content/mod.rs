@@ -71,6 +71,8 @@ struct Mention {
 pub struct TextRows<'c> {
     ctx: &'c FileContext,
     line_no: usize,
+    /// The time of the current line, for indicators in its later pieces.
+    line_time: Option<text::LineTime>,
     /// By kind, then value: the order the rows are made in.
     mentions: BTreeMap<IndicatorKind, BTreeMap<String, Mention>>,
 }
@@ -80,7 +82,18 @@ impl<'c> TextRows<'c> {
         TextRows {
             ctx,
             line_no: 0,
+            line_time: None,
             mentions: BTreeMap::new(),
+        }
+    }
+
+    /// A line or a piece of a long one, as [`text::LineDecoder`] hands them on.
+    pub fn piece(&mut self, piece: text::Piece<'_>, rows: &mut dyn RowSink) {
+        match piece {
+            text::Piece::Line(line) => self.line(line, rows),
+            // Later pieces of a long line: only their indicators count (the line's time
+            // and value come from its start).
+            text::Piece::Continued(rest) => self.mention_indicators(rest),
         }
     }
 
@@ -89,12 +102,13 @@ impl<'c> TextRows<'c> {
         self.line_no += 1;
         let line_no = self.line_no;
         let ctx = self.ctx;
+        self.line_time = None;
         let line = raw_line.trim_end();
         if line.is_empty() {
             return;
         }
-        let line_time = text::find_line_time(line);
-        if let Some(lt) = &line_time {
+        self.line_time = text::find_line_time(line);
+        if let Some(lt) = &self.line_time {
             let mut row = ctx.row(Some(lt));
             row.timestamp_desc = "Log Entry".into();
             row.artifact = "content.log_entry".into();
@@ -110,13 +124,17 @@ impl<'c> TextRows<'c> {
             row.locator = format!("line={line_no}");
             rows.push(row);
         }
-        for (kind, found) in text::find_indicators(line) {
+        self.mention_indicators(line);
+    }
+
+    fn mention_indicators(&mut self, text: &str) {
+        for (kind, found) in text::find_indicators(text) {
             let of_kind = self.mentions.entry(kind).or_default();
             let mention = match of_kind.get_mut(found) {
                 Some(m) => m,
                 None => of_kind.entry(found.to_string()).or_insert(Mention {
-                    first_line: line_no,
-                    first_time: line_time.clone(),
+                    first_line: self.line_no,
+                    first_time: self.line_time.clone(),
                     count: 0,
                 }),
             };
@@ -186,6 +204,36 @@ mod tests {
             state: RecordState::Allocated,
             sha256: "00".into(),
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_piece_counts_once_and_keeps_its_indicators() {
+        let long = format!(
+            "2012-02-14 09:30:00 begin {} http://far.example.com/end\nhttp://far.example.com/end again\n",
+            "y".repeat(text::MAX_PIECE * 2)
+        );
+        let mut decoder = text::LineDecoder::new();
+        let ctx = ctx();
+        let mut reader = TextRows::new(&ctx);
+        let mut rows = Vec::new();
+        for chunk in long.as_bytes().chunks(100_000) {
+            decoder.feed(chunk, &mut |p| reader.piece(p, &mut rows));
+        }
+        assert!(decoder.finish(&mut |p| reader.piece(p, &mut rows)));
+        reader.finish(&mut rows);
+        let logs: Vec<_> = rows
+            .iter()
+            .filter(|r| r.artifact == "content.log_entry")
+            .collect();
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].locator, "line=1");
+        let url = rows
+            .iter()
+            .find(|r| r.value == "http://far.example.com/end")
+            .expect("URL at the end of the long line");
+        assert_eq!(url.locator, "line=1");
+        assert_eq!(url.timestamp_desc, "Log Entry", "the long line's time");
+        assert!(url.message.ends_with("2 times in all"), "{}", url.message);
     }
 
     #[test]

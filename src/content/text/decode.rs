@@ -34,24 +34,43 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
 /// Decodes a text file line by line as its bytes arrive, with the judgement and the
 /// result of [`decode_text`] on the whole followed by `str::lines`: the same encoding,
 /// the BOM dropped, the same lines (split at `\n`, a `\r` before it dropped), trailing
-/// NUL padding left out. Memory is the longest line, not the file.
+/// NUL padding left out. A line longer than [`MAX_PIECE`] bytes comes in pieces, so
+/// memory is bounded even by a file without line ends.
 #[derive(Debug)]
 pub struct LineDecoder {
     state: DecoderState,
 }
 
+/// What [`LineDecoder`] hands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// A line, or the first piece of a long one.
+    Line(&'a str),
+    /// The next piece of a long line.
+    Continued(&'a str),
+}
+
+/// Longest piece of a line held and handed on at once (bytes of the file).
+pub const MAX_PIECE: usize = 1024 * 1024;
+
 #[derive(Debug)]
 enum DecoderState {
     /// Too few bytes yet to judge (the judgement reads a BOM and a sample).
     Sniffing(Vec<u8>),
-    /// Bytes after the last complete line; the first `searched` of them hold no line
-    /// end (a long line is not searched again for every chunk).
-    Decoding {
-        encoding: Encoding,
-        carry: Vec<u8>,
-        searched: usize,
-    },
+    Decoding(Lines),
     NotText,
+}
+
+#[derive(Debug)]
+struct Lines {
+    encoding: Encoding,
+    /// Bytes after the last complete line or piece.
+    carry: Vec<u8>,
+    /// The first `searched` bytes of `carry` hold no line end: a long line is not
+    /// searched again for every chunk.
+    searched: usize,
+    /// A piece of the current line was handed on already.
+    in_long_line: bool,
 }
 
 /// Bytes [`sniff`] may look at: the longest BOM and the sample.
@@ -70,48 +89,42 @@ impl LineDecoder {
         Self::default()
     }
 
-    /// The next bytes of the file; each complete line goes to `line`.
-    pub fn feed(&mut self, bytes: &[u8], line: &mut dyn FnMut(&str)) {
+    /// The next bytes of the file; each complete line (or piece) goes to `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut dyn FnMut(Piece<'_>)) {
         match &mut self.state {
             DecoderState::Sniffing(head) => {
                 head.extend_from_slice(bytes);
                 if head.len() >= SNIFF_LEN {
                     let head = std::mem::take(head);
-                    self.judge(head, line);
+                    self.judge(head, out);
                 }
             }
-            DecoderState::Decoding {
-                encoding,
-                carry,
-                searched,
-            } => {
-                carry.extend_from_slice(bytes);
-                complete_lines(*encoding, carry, searched, line);
+            DecoderState::Decoding(lines) => {
+                lines.carry.extend_from_slice(bytes);
+                lines.hand_on(out);
             }
             DecoderState::NotText => {}
         }
     }
 
-    /// The end of the bytes: the last line, if any, goes to `line`. False when the bytes
-    /// are not text (then no line was given).
-    pub fn finish(mut self, line: &mut dyn FnMut(&str)) -> bool {
+    /// The end of the bytes: the last line, if any, goes to `out`. False when the bytes
+    /// are not text (then nothing was handed on).
+    pub fn finish(mut self, out: &mut dyn FnMut(Piece<'_>)) -> bool {
         if let DecoderState::Sniffing(head) = &mut self.state {
             let head = std::mem::take(head);
-            self.judge(head, line);
+            self.judge(head, out);
         }
         match self.state {
-            DecoderState::Decoding {
-                encoding, carry, ..
-            } => {
-                let mut text = match encoding {
-                    Encoding::Utf8 => String::from_utf8_lossy(&carry).into_owned(),
-                    Encoding::Utf16Le => decode_utf16(&carry, u16::from_le_bytes),
-                    Encoding::Utf16Be => decode_utf16(&carry, u16::from_be_bytes),
-                };
+            DecoderState::Decoding(lines) => {
+                let mut text = lines.decode(&lines.carry);
                 let kept = text.trim_end_matches('\0').len();
                 text.truncate(kept);
                 if !text.is_empty() {
-                    line(&text);
+                    out(if lines.in_long_line {
+                        Piece::Continued(&text)
+                    } else {
+                        Piece::Line(&text)
+                    });
                 }
                 true
             }
@@ -119,66 +132,120 @@ impl LineDecoder {
         }
     }
 
-    fn judge(&mut self, head: Vec<u8>, line: &mut dyn FnMut(&str)) {
+    fn judge(&mut self, head: Vec<u8>, out: &mut dyn FnMut(Piece<'_>)) {
         self.state = match sniff(&head) {
             Some((encoding, bom)) => {
                 let mut carry = head;
                 carry.drain(..bom);
-                let mut searched = 0;
-                complete_lines(encoding, &mut carry, &mut searched, line);
-                DecoderState::Decoding {
+                let mut lines = Lines {
                     encoding,
                     carry,
-                    searched,
-                }
+                    searched: 0,
+                    in_long_line: false,
+                };
+                lines.hand_on(out);
+                DecoderState::Decoding(lines)
             }
             None => DecoderState::NotText,
         };
     }
 }
 
-/// Gives every complete line in `carry` to `line` and keeps the rest.
-fn complete_lines(
-    encoding: Encoding,
-    carry: &mut Vec<u8>,
-    searched: &mut usize,
-    line: &mut dyn FnMut(&str),
-) {
-    let mut start = 0;
-    match encoding {
-        Encoding::Utf8 => {
-            let mut from = *searched;
-            while let Some(at) = carry[from..].iter().position(|&b| b == b'\n') {
-                let end = from + at;
-                let text = String::from_utf8_lossy(&carry[start..end]);
-                line(text.strip_suffix('\r').unwrap_or(&text));
-                start = end + 1;
-                from = start;
-            }
+impl Lines {
+    fn unit(&self) -> fn([u8; 2]) -> u16 {
+        match self.encoding {
+            Encoding::Utf16Be => u16::from_be_bytes,
+            _ => u16::from_le_bytes,
         }
-        Encoding::Utf16Le | Encoding::Utf16Be => {
-            let unit: fn([u8; 2]) -> u16 = if encoding == Encoding::Utf16Le {
-                u16::from_le_bytes
-            } else {
-                u16::from_be_bytes
-            };
-            // Units start at even offsets: `searched` is kept even.
-            let mut at = *searched;
-            while at + 2 <= carry.len() {
-                if unit([carry[at], carry[at + 1]]) == u16::from(b'\n') {
-                    let text = decode_utf16(&carry[start..at], unit);
-                    line(text.strip_suffix('\r').unwrap_or(&text));
-                    start = at + 2;
-                }
-                at += 2;
+    }
+
+    fn decode(&self, bytes: &[u8]) -> String {
+        match self.encoding {
+            Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+            _ => decode_utf16(bytes, self.unit()),
+        }
+    }
+
+    /// Where the next line end starts, from `from` on (a unit start for UTF-16).
+    fn find_line_end(&self, from: usize) -> Option<usize> {
+        match self.encoding {
+            Encoding::Utf8 => self.carry[from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|at| from + at),
+            _ => {
+                let unit = self.unit();
+                (from..self.carry.len().saturating_sub(1))
+                    .step_by(2)
+                    .find(|&at| unit([self.carry[at], self.carry[at + 1]]) == u16::from(b'\n'))
             }
         }
     }
-    carry.drain(..start);
-    *searched = match encoding {
-        Encoding::Utf8 => carry.len(),
-        _ => carry.len() & !1,
-    };
+
+    fn emit(&mut self, text: &str, out: &mut dyn FnMut(Piece<'_>)) {
+        out(if self.in_long_line {
+            Piece::Continued(text)
+        } else {
+            Piece::Line(text)
+        });
+    }
+
+    /// Hands on every complete line in `carry`, then pieces of a line too long to hold,
+    /// and keeps the rest.
+    fn hand_on(&mut self, out: &mut dyn FnMut(Piece<'_>)) {
+        let end_len = if self.encoding == Encoding::Utf8 {
+            1
+        } else {
+            2
+        };
+        let mut start = 0;
+        let mut from = self.searched;
+        while let Some(end) = self.find_line_end(from) {
+            let text = self.decode(&self.carry[start..end]);
+            self.emit(text.strip_suffix('\r').unwrap_or(&text), out);
+            self.in_long_line = false;
+            start = end + end_len;
+            from = start;
+        }
+        while self.carry.len() - start > MAX_PIECE {
+            let cut = self.piece_end(start + MAX_PIECE);
+            let text = self.decode(&self.carry[start..cut]);
+            self.emit(&text, out);
+            self.in_long_line = true;
+            start = cut;
+        }
+        self.carry.drain(..start);
+        self.searched = match self.encoding {
+            Encoding::Utf8 => self.carry.len(),
+            _ => self.carry.len() & !1,
+        };
+    }
+
+    /// `at`, moved back so that no character is cut in two.
+    fn piece_end(&self, at: usize) -> usize {
+        match self.encoding {
+            Encoding::Utf8 => {
+                let mut at = at;
+                // At most three continuation bytes precede a character's end.
+                for _ in 0..3 {
+                    if self.carry[at] & 0xC0 == 0x80 {
+                        at -= 1;
+                    }
+                }
+                at
+            }
+            _ => {
+                let at = at & !1;
+                let before = self.unit()([self.carry[at - 2], self.carry[at - 1]]);
+                // Not between the two halves of a surrogate pair.
+                if (0xD800..0xDC00).contains(&before) {
+                    at - 2
+                } else {
+                    at
+                }
+            }
+        }
+    }
 }
 
 /// Whether `prefix` (a file's leading bytes) is text, by the judgement of [`decode_text`]:
@@ -466,16 +533,19 @@ mod tests {
         assert!(text.ends_with("\0tail"));
     }
 
-    /// Lines of `bytes` through [`LineDecoder`], fed `chunk` bytes at a time.
+    /// Lines of `bytes` through [`LineDecoder`], fed `chunk` bytes at a time (pieces of a
+    /// long line put together again).
     fn streamed(bytes: &[u8], chunk: usize) -> Option<Vec<String>> {
         let mut decoder = LineDecoder::new();
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        let mut take = |piece: Piece<'_>| match piece {
+            Piece::Line(l) => lines.push(l.to_string()),
+            Piece::Continued(l) => lines.last_mut().expect("a line first").push_str(l),
+        };
         for part in bytes.chunks(chunk.max(1)) {
-            decoder.feed(part, &mut |l| lines.push(l.to_string()));
+            decoder.feed(part, &mut take);
         }
-        decoder
-            .finish(&mut |l| lines.push(l.to_string()))
-            .then_some(lines)
+        decoder.finish(&mut take).then_some(lines)
     }
 
     fn whole(bytes: &[u8]) -> Option<Vec<String>> {
@@ -494,6 +564,14 @@ mod tests {
         odd_be.push(b'x');
         let mut bomless_le = utf16le(&"line of text\n".repeat(900));
         bomless_le.extend(utf16le("end"));
+        // Lines longer than a piece: cut between characters, never inside one.
+        let long_lines = format!(
+            "short\n{}\r\nnext\n{}",
+            "aé€𝄞".repeat(MAX_PIECE / 4),
+            "x".repeat(MAX_PIECE + 1)
+        );
+        let mut long_le = vec![0xFF, 0xFE];
+        long_le.extend(utf16le(&long_lines));
         let cases: Vec<Vec<u8>> = vec![
             Vec::new(),
             b"\n".to_vec(),
@@ -507,10 +585,17 @@ mod tests {
             padded_le,
             odd_be,
             bomless_le,
+            long_lines.clone().into_bytes(),
+            long_le,
         ];
         for (i, case) in cases.iter().enumerate() {
             let expected = whole(case);
-            for chunk in [1, 2, 3, 7, 4096, usize::MAX] {
+            let chunks: &[usize] = if case.len() > MAX_PIECE {
+                &[3, 65_536, usize::MAX]
+            } else {
+                &[1, 2, 3, 7, 4096, usize::MAX]
+            };
+            for &chunk in chunks {
                 assert_eq!(
                     streamed(case, chunk.min(case.len().max(1))),
                     expected,

@@ -19,7 +19,7 @@ mod decode;
 mod indicators;
 mod timestamps;
 
-pub use decode::{LineDecoder, decode_text, is_text};
+pub use decode::{LineDecoder, MAX_PIECE, Piece, decode_text, is_text};
 pub use indicators::{IndicatorKind, find_indicators};
 pub use timestamps::{LineTime, find_line_time};
 
