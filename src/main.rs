@@ -191,12 +191,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let report_file = create(&cli.report)?;
     let manifest_file = create(&cli.manifest)?;
-    if let Some(dir) = &cli.temp_dir {
-        refuse_temp_dir_in_evidence(dir, &cli.inputs)?;
-    }
+    // The default temporary folder too: scanning `/` or `/tmp` must not put runs inside
+    // the evidence.
+    let temp_dir = cli.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    refuse_temp_dir_in_evidence(&temp_dir, &cli.inputs, cli.temp_dir.is_none())?;
     let store = netsession_scan::StoreOptions {
         memory_budget: usize::try_from(cli.sort_memory * 1024 * 1024).unwrap_or(usize::MAX),
-        temp_dir: cli.temp_dir.clone(),
+        temp_dir: Some(temp_dir),
     };
 
     let progress = Arc::new(TerminalProgress::new(
@@ -344,21 +345,36 @@ fn output_error(format: Format, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("the {} output: {e}", format.name()))
 }
 
-/// Rows waiting to be sorted never go inside an input folder.
-fn refuse_temp_dir_in_evidence(dir: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
-    let Ok(dir) = dir.canonicalize() else {
-        return Err(UsageError(format!("{}: no such folder for --temp-dir", dir.display())).into());
+/// Rows waiting to be sorted never go inside an input folder. `default`: the folder was
+/// not named on the command line (the message then says how to name one).
+fn refuse_temp_dir_in_evidence(
+    dir: &Path,
+    inputs: &[PathBuf],
+    default: bool,
+) -> anyhow::Result<()> {
+    let dir = match dir.canonicalize() {
+        Ok(dir) if dir.is_dir() => dir,
+        // A missing system temporary folder costs nothing until rows must go to disk;
+        // then the store warns and keeps them in memory.
+        _ if default => return Ok(()),
+        _ => {
+            return Err(
+                UsageError(format!("{}: --temp-dir is not a folder", dir.display())).into(),
+            );
+        }
     };
-    if !dir.is_dir() {
-        return Err(UsageError(format!("{}: --temp-dir is not a folder", dir.display())).into());
-    }
     for input in inputs {
         if let Ok(root) = input.canonicalize()
             && root.is_dir()
             && dir.starts_with(&root)
         {
+            let hint = if default {
+                " (the system's temporary folder; name another with --temp-dir)"
+            } else {
+                ""
+            };
             return Err(UsageError(format!(
-                "{}: refusing temporary files inside the input {}",
+                "{}: refusing temporary files inside the input {}{hint}",
                 dir.display(),
                 input.display()
             ))

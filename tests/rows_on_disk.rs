@@ -151,4 +151,24 @@ fn temporary_files_never_go_inside_the_evidence() {
         evidence.as_os_str(),
     ]);
     assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    // Nor does the system's temporary folder when it lies inside the input.
+    let result = std::process::Command::new(common::BIN)
+        .env("TMPDIR", &inside)
+        .arg("-q")
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    assert!(stderr(&result).contains("name another with --temp-dir"));
+    // An explicit --temp-dir outside it is the way out.
+    let outside = tmp.path().join("spill");
+    std::fs::create_dir(&outside).unwrap();
+    let result = std::process::Command::new(common::BIN)
+        .env("TMPDIR", &inside)
+        .args(["-q", "--temp-dir"])
+        .arg(&outside)
+        .arg(&evidence)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(0), "{}", stderr(&result));
 }
