@@ -204,3 +204,128 @@ fn a_bad_sector_in_a_hive_keeps_the_other_hives_and_all_files() {
         "lost rows outside the damaged hive: {missing:#?}"
     );
 }
+
+/// An E01 without its middle segment: the image is read around the gap. Only findings
+/// whose MFT record or data lay in the missing chunks change; the warning names the
+/// segment and the bytes it held; the command exits 0.
+#[test]
+fn an_e01_missing_a_segment_loses_only_what_that_segment_held() {
+    use netsession_scan::image::source::EwfImage;
+    let images = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw) = common::gunzip("gpt.raw.gz", tmp.path()) else {
+        return;
+    };
+    let raw = std::fs::read(raw).unwrap();
+    let gap_dir = tmp.path().join("gap");
+    std::fs::create_dir(&gap_dir).unwrap();
+    for name in ["gpt.E01", "gpt.E03"] {
+        std::fs::copy(images.join(name), gap_dir.join(name)).unwrap();
+    }
+    // The bytes segment 2 held, from the crate's view of the whole set.
+    let full = EwfImage::open(&images.join("gpt.E01")).unwrap();
+    let chunks: Vec<u64> = (0..full.reader().chunk_count())
+        .filter(|&i| full.reader().debug_chunk(i).unwrap().3 == 1)
+        .map(|i| i as u64)
+        .collect();
+    let chunk = full.reader().chunk_size();
+    let gap = chunks[0] * chunk..(chunks[chunks.len() - 1] + 1) * chunk;
+
+    // A case rule for the filler file that lies in the gap, so that the scan reads it.
+    let rules = tmp.path().join("case-rules.toml");
+    std::fs::write(
+        &rules,
+        "[[file]]\nid = \"case.noise\"\npaths = [\"Users\\\\Public\\\\noise.bin\"]\nwhat = \"filler\"\n\
+         proves = \"nothing\"\nconfidence = \"G\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let catalog = Catalog::with_extra_files(&[rules]).unwrap();
+    let scan_e01 = |image: EwfImage| -> Report {
+        netsession_scan::scan_image_source(
+            Box::new(image),
+            "gpt.E01",
+            &catalog,
+            &AnalysisOptions::default(),
+            &Warnings::new(),
+        )
+        .into()
+    };
+    let baseline = scan_e01(full);
+    let damaged = scan_e01(EwfImage::open(&gap_dir.join("gpt.E01")).unwrap());
+    assert!(
+        damaged
+            .warnings
+            .iter()
+            .any(|w| w.location.ends_with("gpt.E02")
+                && w.message
+                    .contains(&format!("bytes {}..{}", gap.start, gap.end))),
+        "{:#?}",
+        damaged.warnings
+    );
+    let touches_gap = |row: &EvidenceRow| -> bool {
+        let Some(number) = row
+            .locator
+            .strip_prefix("mft=")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return false;
+        };
+        let (record, data) = common::case_record_ranges(&raw, number);
+        std::iter::once(record)
+            .chain(data)
+            .any(|r| r.start < gap.end && gap.start < r.end)
+    };
+    let before: BTreeSet<String> = baseline.rows.iter().map(key).collect();
+    let after: BTreeSet<String> = damaged.rows.iter().map(key).collect();
+    for row in baseline.rows.iter().filter(|r| !after.contains(&key(r))) {
+        assert!(touches_gap(row), "lost, yet outside the gap: {row:#?}");
+    }
+    for row in damaged.rows.iter().filter(|r| !before.contains(&key(r))) {
+        assert!(touches_gap(row), "changed, yet outside the gap: {row:#?}");
+    }
+    // The install itself lay outside the gap: all of it is still there.
+    let exe = |r: &Report| {
+        r.rows
+            .iter()
+            .filter(|r| r.path.ends_with("netsession_win.exe"))
+            .count()
+    };
+    assert!(exe(&baseline) > 0);
+    assert_eq!(exe(&damaged), exe(&baseline));
+    // The filler's data lay in the gap: listed, without a hash, and named in a warning.
+    let noise: Vec<&EvidenceRow> = damaged
+        .rows
+        .iter()
+        .filter(|r| r.path.ends_with("noise.bin"))
+        .collect();
+    assert!(
+        !noise.is_empty() && noise.iter().all(|r| r.sha256.is_empty()),
+        "{noise:#?}"
+    );
+    assert!(
+        baseline
+            .rows
+            .iter()
+            .any(|r| r.path.ends_with("noise.bin") && !r.sha256.is_empty())
+    );
+    assert!(
+        damaged
+            .warnings
+            .iter()
+            .any(|w| w.location.ends_with("noise.bin") && w.message.contains("missing segment")),
+        "{:#?}",
+        damaged.warnings
+    );
+    assert!(
+        damaged.rows.len() * 10 >= baseline.rows.len() * 9,
+        "{} of {} rows",
+        damaged.rows.len(),
+        baseline.rows.len()
+    );
+
+    // The command: exit 0, the gap in a warning.
+    let out = common::run(&["-q".as_ref(), gap_dir.join("gpt.E01").as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("gpt.E02: missing: image bytes"));
+}

@@ -229,6 +229,10 @@ impl<S: ImageSource> ImageSource for BlockCache<S> {
         self.source.describe()
     }
 
+    fn known_gaps(&self) -> Vec<(String, String)> {
+        self.source.known_gaps()
+    }
+
     fn files(&self) -> Vec<std::path::PathBuf> {
         self.source.files()
     }

@@ -6,10 +6,15 @@
 //! so one source can serve several threads. Reads are short only at the end of the
 //! image; anything else that goes wrong is an error naming the file and the offset.
 //!
-//! An incomplete image is refused rather than read with a hole: a gap in split-raw
-//! numbering or a missing E01 segment is [`ImageError::MissingSegment`] naming the file
-//! that should be there. The last segment of a split raw image cannot be known missing
-//! (split raw has no metadata); the last E01 segment can, by its closing section.
+//! Incomplete images: an E01 missing one run of segments (in the middle or at the end,
+//! not the first) is read around the hole: its volume section says how many chunks the
+//! missing run held, so every other chunk keeps its place, reads in the hole fail with
+//! [`ImageError::InMissingSegment`], and [`ImageSource::known_gaps`] tells the scan. What
+//! cannot be placed is refused with [`ImageError::MissingSegment`] naming the file that
+//! should be there: the first E01 segment, gaps in two places, any gap in split-raw
+//! numbering (split raw has no metadata to size a missing piece). The last segment of a
+//! split raw image cannot be known missing; the last E01 segment can, by its closing
+//! section.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -35,6 +40,11 @@ pub trait ImageSource: Send + Sync {
     fn files(&self) -> Vec<PathBuf> {
         Vec::new()
     }
+    /// Parts of the image known to be unreadable from the moment it was opened (a
+    /// missing E01 segment), as (location, what) for warnings. Reads there fail.
+    fn known_gaps(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// A reference, box or shared pointer to a source is a source: the cache, slices and
@@ -53,6 +63,9 @@ macro_rules! forward_image_source {
             }
             fn files(&self) -> Vec<PathBuf> {
                 (**self).files()
+            }
+            fn known_gaps(&self) -> Vec<(String, String)> {
+                (**self).known_gaps()
             }
         }
     )*};
@@ -85,6 +98,10 @@ pub enum ImageError {
         offset: u64,
         message: String,
     },
+    /// The bytes at `offset` were in a segment that is missing (the rest of the image is
+    /// read).
+    #[error("image offset {offset} lies in the missing segment {}", segment.display())]
+    InMissingSegment { segment: PathBuf, offset: u64 },
     /// Not something this module reads as an image (a directory, an L01 file, ...).
     #[error("{}: {message}", path.display())]
     Unsupported { path: PathBuf, message: String },
@@ -94,7 +111,9 @@ impl ImageError {
     /// The image offset the error is about, where it is about one.
     pub fn offset(&self) -> Option<u64> {
         match self {
-            ImageError::Io { offset, .. } | ImageError::EwfRead { offset, .. } => Some(*offset),
+            ImageError::Io { offset, .. }
+            | ImageError::EwfRead { offset, .. }
+            | ImageError::InMissingSegment { offset, .. } => Some(*offset),
             _ => None,
         }
     }
@@ -618,6 +637,8 @@ struct SegmentWalk {
     /// The `table` sections, or the `table2` ones where the segment has no `table` (the
     /// crate's choice): (entries offset, entry count, checksum follows).
     tables: Vec<(u64, u64, bool)>,
+    /// The chunk count its `volume` (or `disk`) section declares (the first segment's).
+    volume_chunks: Option<u64>,
 }
 
 fn le_u32(b: &[u8], at: usize) -> u32 {
@@ -653,6 +674,7 @@ fn walk_v1_segment(file: &File, len: u64, path: &Path) -> Result<SegmentWalk, Im
     let mut table = Vec::new();
     let mut table2 = Vec::new();
     let mut last = None;
+    let mut volume_chunks = None;
     loop {
         if offset.saturating_add(SECTION_DESCRIPTOR_SIZE as u64) > len
             || pread_full(file, &mut desc, offset).map_err(io_err)? < SECTION_DESCRIPTOR_SIZE
@@ -669,6 +691,13 @@ fn walk_v1_segment(file: &File, len: u64, path: &Path) -> Result<SegmentWalk, Im
             b"done" | b"next" => {
                 last = Some(String::from_utf8_lossy(&kind).into_owned());
                 break;
+            }
+            b"volume" | b"disk" => {
+                let mut volume = [0u8; 8];
+                let at = offset.saturating_add(SECTION_DESCRIPTOR_SIZE as u64);
+                if pread_full(file, &mut volume, at).map_err(io_err)? == volume.len() {
+                    volume_chunks = Some(u64::from(le_u32(&volume, 4)));
+                }
             }
             b"table" | b"table2" => {
                 let mut header = [0u8; 24];
@@ -710,7 +739,83 @@ fn walk_v1_segment(file: &File, len: u64, path: &Path) -> Result<SegmentWalk, Im
     Ok(SegmentWalk {
         last,
         tables: if table.is_empty() { table2 } else { table },
+        volume_chunks,
     })
+}
+
+/// One segment of a set: its file, or, missing, the name it would have.
+#[derive(Debug, Clone)]
+struct SegmentSlot {
+    path: PathBuf,
+    present: bool,
+}
+
+impl SegmentSlot {
+    fn present(path: &Path) -> Self {
+        SegmentSlot {
+            path: path.to_path_buf(),
+            present: true,
+        }
+    }
+}
+
+/// The chunks a run of missing segments held.
+#[derive(Debug, Clone)]
+struct SegmentGap {
+    first_chunk: u64,
+    count: u64,
+    segments: Vec<PathBuf>,
+}
+
+/// The runs of consecutive missing slots, as index ranges.
+fn missing_runs(slots: &[SegmentSlot]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        if slot.present {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if run.end == i => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    runs
+}
+
+/// Most entries in one stand-in table section (the crate takes up to 4,000,000).
+const PLACEHOLDER_TABLE_ENTRIES: u64 = 1 << 21;
+
+/// A stand-in for a missing EWF v1 segment: a file header with its number and table
+/// sections declaring `chunks` entries in all, without the entries (never read: reads of
+/// those chunks are refused first). The crate then numbers the chunks of later segments
+/// as they were.
+fn placeholder_segment(number: u16, chunks: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&EVF_SIGNATURE);
+    bytes.push(1);
+    bytes.extend_from_slice(&number.to_le_bytes());
+    bytes.extend_from_slice(&[0, 0]);
+    let mut left = chunks;
+    while left > 0 {
+        let count = left.min(PLACEHOLDER_TABLE_ENTRIES);
+        left -= count;
+        let at = bytes.len() as u64;
+        let section = (SECTION_DESCRIPTOR_SIZE + 24) as u64;
+        let next = if left > 0 { at + section } else { 0 };
+        let mut desc = [0u8; SECTION_DESCRIPTOR_SIZE];
+        desc[..5].copy_from_slice(b"table");
+        desc[16..24].copy_from_slice(&next.to_le_bytes());
+        desc[24..32].copy_from_slice(&section.to_le_bytes());
+        let sum = ewf::sections::adler32(&desc[..72]);
+        desc[72..76].copy_from_slice(&sum.to_le_bytes());
+        bytes.extend_from_slice(&desc);
+        let mut header = [0u8; 24];
+        header[..4].copy_from_slice(&(count as u32).to_le_bytes());
+        let sum = ewf::sections::adler32(&header[..20]);
+        header[20..24].copy_from_slice(&sum.to_le_bytes());
+        bytes.extend_from_slice(&header);
+    }
+    bytes
 }
 
 /// Call into the `ewf` crate, turning a panic on data it did not expect (a malformed
@@ -735,14 +840,15 @@ fn is_ewf_segment(path: &Path) -> bool {
 /// An Expert Witness image (E01, or EWF2 Ex01) with all its segments, read through the
 /// `ewf` crate.
 ///
-/// Completeness is checked when opening, because the crate alone does not refuse every
-/// incomplete set: it finds segments by name and reports a numbering gap only as
-/// numbers, and with the *last* segments missing it opens fine and fails only when a read
-/// reaches the missing chunks. Here the segments are listed by name (`.E01`..`.E99`,
-/// `.EAA`..`.EZZ`, `.FAA`..), a gap is [`ImageError::MissingSegment`] naming the missing
-/// file, the last segment must close with a `done` section (a `next` section means more
-/// segments follow: `MissingSegment` naming the next one), and the chunk table must cover
-/// the media size.
+/// Completeness is checked when opening, because the crate alone does not handle an
+/// incomplete set well: it finds segments by name and refuses a numbering gap (as bare
+/// numbers), and with the *last* segments missing it opens fine and fails only when a
+/// read reaches the missing chunks. Here the segments are listed by name (`.E01`..`.E99`,
+/// `.EAA`..`.EZZ`, `.FAA`..); the last one present must close with a `done` section (a
+/// `next` section means more segments followed). One run of missing segments after the
+/// first is read around (see [`EwfImage::from_slots`]); anything else missing is
+/// [`ImageError::MissingSegment`] naming the file. The chunk table must cover the media
+/// size.
 ///
 /// Damage: the crate (0.4.10) checks none of the EWF v1 checksums. It reports a chunk
 /// whose deflate stream does not decode, but it stops inflating once a chunk's worth of
@@ -767,9 +873,13 @@ pub struct EwfImage {
     reader: ewf::EwfReader,
     /// The first segment, named in errors.
     path: PathBuf,
+    /// Every segment of the set in order, a missing one under the name it would have.
     segments: Vec<PathBuf>,
-    /// Our own handles on the segments, for reading chunk checksums (EWF v1 only).
-    segment_files: Vec<File>,
+    /// Our own handles on the segments present, for reading chunk checksums (EWF v1
+    /// only); `None` for a missing segment.
+    segment_files: Vec<Option<File>>,
+    /// Chunks that were in missing segments: reads there fail, the rest is read.
+    gaps: Vec<SegmentGap>,
     v2: bool,
     size: u64,
     chunk_size: u64,
@@ -800,12 +910,13 @@ impl EwfImage {
                 message: "no EWF signature".into(),
             });
         }
-        let segments = Self::discover(path, v1_segment_number(&head))?;
-        Self::from_paths(&segments)
+        let slots = Self::discover(path, v1_segment_number(&head))?;
+        Self::from_slots(slots)
     }
 
-    /// The segment files of the set `path` belongs to, in order, checked for gaps.
-    fn discover(path: &Path, header_number: Option<u32>) -> Result<Vec<PathBuf>, ImageError> {
+    /// The segments of the set `path` belongs to, in order, a missing one under the name
+    /// it would have.
+    fn discover(path: &Path, header_number: Option<u32>) -> Result<Vec<SegmentSlot>, ImageError> {
         let naming = path
             .extension()
             .and_then(OsStr::to_str)
@@ -813,7 +924,7 @@ impl EwfImage {
         let (Some(naming), Some(stem)) = (naming, path.file_stem()) else {
             // Not named like a segment (`disk.img` holding EWF): the only segment we
             // can find. A set continued elsewhere shows as a `next` section.
-            return Ok(vec![path.to_path_buf()]);
+            return Ok(vec![SegmentSlot::present(path)]);
         };
         let dir = parent_dir(path);
         let mut found: BTreeMap<u32, PathBuf> = BTreeMap::new();
@@ -839,16 +950,23 @@ impl EwfImage {
         {
             found.entry(n).or_insert_with(|| path.to_path_buf());
         }
-        let mut paths = Vec::with_capacity(found.len());
+        let mut slots = Vec::with_capacity(found.len());
         let mut expect = 1u32;
         for (n, p) in found {
-            if n != expect {
-                return Err(Self::missing(dir, stem, naming, expect, path));
+            while expect < n {
+                match Self::missing(dir, stem, naming, expect, path) {
+                    ImageError::MissingSegment { expected } => slots.push(SegmentSlot {
+                        path: expected,
+                        present: false,
+                    }),
+                    other => return Err(other),
+                }
+                expect += 1;
             }
-            paths.push(p);
+            slots.push(SegmentSlot::present(&p));
             expect = expect.saturating_add(1);
         }
-        Ok(paths)
+        Ok(slots)
     }
 
     fn missing(dir: &Path, stem: &OsStr, naming: EwfNaming, n: u32, given: &Path) -> ImageError {
@@ -865,75 +983,220 @@ impl EwfImage {
 
     /// Open the given segment files (all of them, in order).
     pub fn from_paths(paths: &[PathBuf]) -> Result<EwfImage, ImageError> {
-        let Some(first) = paths.first() else {
+        Self::from_slots(paths.iter().map(|p| SegmentSlot::present(p)).collect())
+    }
+
+    /// Open a set of segments, some perhaps missing. EWF v1 can do without one run of
+    /// missing segments (in the middle or at the end) when the first segment is there:
+    /// its volume section gives the chunk count, so the missing run held exactly the
+    /// chunks the others do not, and every later chunk keeps its place. The crate gets a
+    /// stand-in for each missing segment ([`placeholder_segment`]); reads of the missing
+    /// chunks fail with [`ImageError::InMissingSegment`] before they reach it.
+    fn from_slots(mut slots: Vec<SegmentSlot>) -> Result<EwfImage, ImageError> {
+        let Some(first) = slots.first().cloned() else {
             return Err(ImageError::Ewf {
                 path: PathBuf::new(),
                 message: "no segment files".into(),
             });
         };
+        if !first.present {
+            // The first segment holds the volume section: nothing can be placed.
+            return Err(ImageError::MissingSegment {
+                expected: first.path,
+            });
+        }
+        let first = first.path;
         let ewf_err = |message: String| ImageError::Ewf {
             path: first.clone(),
             message,
         };
-        let head = read_head(first)?;
+        let head = read_head(&first)?;
         let v2 = head.get(..8) == Some(&EVF2_SIGNATURE[..]);
-        let mut segment_files = Vec::with_capacity(paths.len());
-        let mut tables = Vec::new();
-        let mut next_chunk = 0u64;
-        let reader = if v2 {
+        if v2 {
+            if let Some(missing) = slots.iter().find(|s| !s.present) {
+                return Err(ImageError::MissingSegment {
+                    expected: missing.path.clone(),
+                });
+            }
+            let paths: Vec<PathBuf> = slots.iter().map(|s| s.path.clone()).collect();
             // The crate reads EWF2 from paths only.
-            guarded(|| ewf::EwfReader::open_segments(paths)).map_err(ewf_err)?
-        } else {
-            let mut sources = Vec::with_capacity(paths.len());
-            let mut last_section = None;
-            for (i, path) in paths.iter().enumerate() {
-                let head = read_head(path)?;
-                let number = v1_segment_number(&head).ok_or_else(|| ImageError::Ewf {
-                    path: path.clone(),
-                    message: "segment file has no EWF signature".into(),
-                })?;
-                if u32::try_from(i + 1).ok() != Some(number) {
-                    return Err(ImageError::Ewf {
-                        path: path.clone(),
-                        message: format!(
-                            "segment file {} of the set says it is segment {number}",
-                            i + 1
-                        ),
-                    });
-                }
-                let (file, len) = open_sized(path)?;
-                let own = file.try_clone().map_err(|source| ImageError::Open {
-                    path: path.clone(),
-                    source,
-                })?;
-                let walk = walk_v1_segment(&own, len, path)?;
-                for (entries_offset, count, has_checksum) in walk.tables {
-                    tables.push(TableSection {
-                        first_chunk: next_chunk,
-                        count,
-                        segment: i,
-                        entries_offset,
-                        has_checksum,
-                    });
-                    next_chunk = next_chunk.saturating_add(count);
-                }
-                last_section = walk.last.map(|kind| (kind, number, path));
-                segment_files.push(own);
-                sources.push(ewf::SegmentSource::File(file));
+            let reader = guarded(|| ewf::EwfReader::open_segments(&paths)).map_err(ewf_err)?;
+            return Self::checked(reader, slots, Vec::new(), Vec::new(), Vec::new(), true);
+        }
+
+        // Walk every segment present: numbering, section checksums, chunk tables.
+        let mut walks: Vec<Option<(File, File, SegmentWalk)>> = Vec::with_capacity(slots.len());
+        for (i, slot) in slots.iter().enumerate() {
+            if !slot.present {
+                walks.push(None);
+                continue;
             }
-            if let Some((kind, number, path)) = last_section
-                && kind == "next"
-            {
-                return Err(Self::next_missing(path, number));
+            let path = &slot.path;
+            let head = read_head(path)?;
+            let number = v1_segment_number(&head).ok_or_else(|| ImageError::Ewf {
+                path: path.clone(),
+                message: "segment file has no EWF signature".into(),
+            })?;
+            if u32::try_from(i + 1).ok() != Some(number) {
+                return Err(ImageError::Ewf {
+                    path: path.clone(),
+                    message: format!(
+                        "segment file {} of the set says it is segment {number}",
+                        i + 1
+                    ),
+                });
             }
-            // The lazy chunk table keeps table sections paged instead of ~32 bytes per
-            // chunk resident (1 GiB for a 1 TB image); the bytes read are the same.
-            guarded(|| ewf::EwfReader::open_lazy_from_sources(sources)).map_err(ewf_err)?
+            let (file, len) = open_sized(path)?;
+            let own = file.try_clone().map_err(|source| ImageError::Open {
+                path: path.clone(),
+                source,
+            })?;
+            let walk = walk_v1_segment(&own, len, path)?;
+            walks.push(Some((file, own, walk)));
+        }
+        // A last segment closing with `next`: more segments followed.
+        if let (Some(slot), Some(Some((_, _, walk)))) = (slots.last(), walks.last())
+            && walk.last.as_deref() == Some("next")
+        {
+            let number = u32::try_from(slots.len()).unwrap_or(u32::MAX);
+            match Self::next_missing(&slot.path, number) {
+                ImageError::MissingSegment { expected } => {
+                    slots.push(SegmentSlot {
+                        path: expected,
+                        present: false,
+                    });
+                    walks.push(None);
+                }
+                other => return Err(other),
+            }
+        }
+        let runs = missing_runs(&slots);
+        let missing_chunks = match runs.as_slice() {
+            [] => 0,
+            [run] => Self::chunks_of_missing_run(&slots, &walks, run)?,
+            [_, second, ..] => {
+                return Err(ImageError::Ewf {
+                    path: first.clone(),
+                    message: format!(
+                        "segments are missing in more than one place (also {}): the chunks                          between the gaps cannot be placed",
+                        slots[second.start].path.display()
+                    ),
+                });
+            }
         };
+
+        let mut sources = Vec::with_capacity(slots.len());
+        let mut segment_files = Vec::with_capacity(slots.len());
+        let mut tables = Vec::new();
+        let mut gaps = Vec::new();
+        let mut next_chunk = 0u64;
+        for (i, walk) in walks.into_iter().enumerate() {
+            match walk {
+                Some((file, own, walk)) => {
+                    for (entries_offset, count, has_checksum) in walk.tables {
+                        tables.push(TableSection {
+                            first_chunk: next_chunk,
+                            count,
+                            segment: i,
+                            entries_offset,
+                            has_checksum,
+                        });
+                        next_chunk = next_chunk.saturating_add(count);
+                    }
+                    segment_files.push(Some(own));
+                    sources.push(ewf::SegmentSource::File(file));
+                }
+                None => {
+                    // The whole run's chunks go to its first segment's stand-in.
+                    let run_start = runs.first().is_some_and(|r| r.start == i);
+                    let count = if run_start { missing_chunks } else { 0 };
+                    if run_start {
+                        gaps.push(SegmentGap {
+                            first_chunk: next_chunk,
+                            count,
+                            segments: runs[0].clone().map(|j| slots[j].path.clone()).collect(),
+                        });
+                        next_chunk = next_chunk.saturating_add(count);
+                    }
+                    let number = u16::try_from(i + 1)
+                        .map_err(|_| ewf_err(format!("segment number {} out of range", i + 1)))?;
+                    segment_files.push(None);
+                    sources.push(ewf::SegmentSource::Mem(
+                        placeholder_segment(number, count).into(),
+                    ));
+                }
+            }
+        }
+        // The lazy chunk table keeps table sections paged instead of ~32 bytes per
+        // chunk resident (1 GiB for a 1 TB image); the bytes read are the same.
+        let reader =
+            guarded(|| ewf::EwfReader::open_lazy_from_sources(sources)).map_err(ewf_err)?;
+        Self::checked(reader, slots, segment_files, tables, gaps, false)
+    }
+
+    /// How many chunks a run of missing segments held: the volume's chunk count less the
+    /// chunks of the segments present. Refused where it cannot be known or believed.
+    fn chunks_of_missing_run(
+        slots: &[SegmentSlot],
+        walks: &[Option<(File, File, SegmentWalk)>],
+        run: &std::ops::Range<usize>,
+    ) -> Result<u64, ImageError> {
+        let missing = || ImageError::MissingSegment {
+            expected: slots[run.start].path.clone(),
+        };
+        let Some(Some((_, _, first))) = walks.first() else {
+            return Err(missing());
+        };
+        let present: u64 = walks
+            .iter()
+            .flatten()
+            .flat_map(|(_, _, w)| w.tables.iter().map(|t| t.1))
+            .sum();
+        let declared = first.volume_chunks.ok_or_else(missing)?;
+        let held = declared.checked_sub(present).ok_or_else(|| ImageError::Ewf {
+            path: slots[0].path.clone(),
+            message: format!(
+                "the volume section declares {declared} chunks, fewer than the {present} the                  segments present hold"
+            ),
+        })?;
+        // Segments after the run must stay where they were: the run cannot have held more
+        // chunks than segments of the size of the largest present one could list.
+        if run.end < slots.len() {
+            let largest = slots
+                .iter()
+                .filter(|s| s.present)
+                .filter_map(|s| std::fs::metadata(&s.path).ok())
+                .map(|m| m.len())
+                .max()
+                .unwrap_or(0);
+            if held > (run.len() as u64).saturating_mul(largest / 4) {
+                return Err(ImageError::Ewf {
+                    path: slots[0].path.clone(),
+                    message: format!(
+                        "{held} chunks would have been in the missing segment(s) from {}, more                          than they could hold",
+                        slots[run.start].path.display()
+                    ),
+                });
+            }
+        }
+        Ok(held)
+    }
+
+    /// The checks on sizes the evidence declares, then the image.
+    fn checked(
+        reader: ewf::EwfReader,
+        slots: Vec<SegmentSlot>,
+        segment_files: Vec<Option<File>>,
+        tables: Vec<TableSection>,
+        gaps: Vec<SegmentGap>,
+        v2: bool,
+    ) -> Result<EwfImage, ImageError> {
+        let first = slots[0].path.clone();
         let size = reader.total_size();
         let chunk_size = reader.chunk_size();
         // Sizes from the evidence bound what is allocated: a chunk buffer (and each
-        // decompressed chunk) is `chunk_size`; per-chunk bookkeeping is `chunk_count`.
+        // decompressed chunk) is `chunk_size`; per-chunk bookkeeping is the chunks the
+        // segments present list.
         if chunk_size == 0 || chunk_size > MAX_EWF_CHUNK {
             return Err(ImageError::Ewf {
                 path: first.clone(),
@@ -943,13 +1206,16 @@ impl EwfImage {
                 ),
             });
         }
-        let stored: u64 = paths
+        let stored: u64 = slots
             .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
+            .filter(|s| s.present)
+            .filter_map(|s| std::fs::metadata(&s.path).ok())
             .map(|m| m.len())
             .sum();
+        let in_gaps: u64 = gaps.iter().map(|g| g.count).sum();
+        let listed = (reader.chunk_count() as u64).saturating_sub(in_gaps);
         // Every chunk needs at least a 4-byte table entry somewhere in the segments.
-        if reader.chunk_count() as u64 > stored / 4 {
+        if listed > stored / 4 {
             return Err(ImageError::Ewf {
                 path: first.clone(),
                 message: format!(
@@ -960,21 +1226,34 @@ impl EwfImage {
         }
         let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
         if covered < size {
+            let last = slots.last().map_or(&first, |s| &s.path);
             return Err(ImageError::Ewf {
                 path: first.clone(),
                 message: format!(
                     "chunk table covers {covered} of {size} bytes: segments after {} may \
                      be missing",
-                    paths.last().unwrap_or(first).display()
+                    last.display()
                 ),
             });
         }
-        let words = reader.chunk_count().div_ceil(64);
+        // The bitmap of checked chunks reaches the last chunk present (a run missing at
+        // the end costs nothing, whatever count the volume declares).
+        let present_end = if gaps.is_empty() {
+            reader.chunk_count() as u64
+        } else {
+            tables
+                .iter()
+                .map(|t| t.first_chunk + t.count)
+                .max()
+                .unwrap_or(0)
+        };
+        let words = usize::try_from(present_end.div_ceil(64)).unwrap_or(usize::MAX);
         Ok(EwfImage {
             reader,
-            path: first.clone(),
-            segments: paths.to_vec(),
+            path: first,
+            segments: slots.into_iter().map(|s| s.path).collect(),
             segment_files,
+            gaps,
             v2,
             size,
             chunk_size: chunk_size.max(1),
@@ -983,6 +1262,13 @@ impl EwfImage {
             tables_verified: tables.iter().map(|_| AtomicBool::new(false)).collect(),
             tables,
         })
+    }
+
+    /// The missing run that held `chunk`, if any.
+    fn gap_of(&self, chunk: u64) -> Option<&SegmentGap> {
+        self.gaps
+            .iter()
+            .find(|g| chunk >= g.first_chunk && chunk - g.first_chunk < g.count)
     }
 
     /// Check the entries of the table holding `chunk` against their stored Adler-32,
@@ -997,7 +1283,7 @@ impl EwfImage {
         if done.load(Ordering::Relaxed) || !table.has_checksum {
             return Ok(());
         }
-        let (Some(file), Some(path)) = (
+        let (Some(Some(file)), Some(path)) = (
             self.segment_files.get(table.segment),
             self.segments.get(table.segment),
         ) else {
@@ -1066,7 +1352,7 @@ impl EwfImage {
         guarded(|| self.reader.read_at(&mut page, start)).map_err(damaged)?;
         let (offset, stored_len, compressed, segment) =
             guarded(|| self.reader.debug_chunk(index)).map_err(damaged)?;
-        let Some(file) = self.segment_files.get(segment) else {
+        let Some(Some(file)) = self.segment_files.get(segment) else {
             return Ok(());
         };
         let segment_path = self.segments.get(segment).unwrap_or(&self.path);
@@ -1148,9 +1434,18 @@ impl EwfImage {
         }
     }
 
-    /// The segment files, in order.
-    pub fn segment_paths(&self) -> &[PathBuf] {
-        &self.segments
+    /// The segment files present, in order.
+    pub fn segment_paths(&self) -> Vec<PathBuf> {
+        if self.v2 {
+            // EWF2 opens only complete sets, read through the crate's own handles.
+            return self.segments.clone();
+        }
+        self.segments
+            .iter()
+            .zip(&self.segment_files)
+            .filter(|(_, file)| file.is_some())
+            .map(|(p, _)| p.clone())
+            .collect()
     }
 
     /// The underlying reader, for metadata, stored hashes and acquisition errors.
@@ -1173,6 +1468,12 @@ impl ImageSource for EwfImage {
             let in_chunk = self.chunk_size - pos % self.chunk_size;
             let n = clamp_len(want - done, in_chunk);
             let chunk = pos / self.chunk_size;
+            if let Some(gap) = self.gap_of(chunk) {
+                return Err(ImageError::InMissingSegment {
+                    segment: gap.segments.first().cloned().unwrap_or_default(),
+                    offset: pos,
+                });
+            }
             if self.verify && !self.is_verified(chunk) {
                 self.verify_chunk(chunk)?;
             }
@@ -1200,15 +1501,51 @@ impl ImageSource for EwfImage {
 
     fn describe(&self) -> String {
         let n = self.segments.len();
+        let missing: usize = self.gaps.iter().map(|g| g.segments.len()).sum();
         format!(
-            "{} ({n} segment{})",
+            "{} ({n} segment{}{})",
             if self.v2 { "Ex01" } else { "E01" },
-            if n == 1 { "" } else { "s" }
+            if n == 1 { "" } else { "s" },
+            if missing > 0 {
+                format!(", {missing} missing")
+            } else {
+                String::new()
+            }
         )
     }
 
     fn files(&self) -> Vec<PathBuf> {
-        self.segments.clone()
+        self.segment_paths().to_vec()
+    }
+
+    fn known_gaps(&self) -> Vec<(String, String)> {
+        self.gaps
+            .iter()
+            .map(|gap| {
+                let names: Vec<String> = gap
+                    .segments
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                let start = gap.first_chunk.saturating_mul(self.chunk_size);
+                let end = (gap.first_chunk + gap.count)
+                    .saturating_mul(self.chunk_size)
+                    .min(self.size);
+                let what = if gap.count == 0 || start >= end {
+                    "missing, but it held none of the image's data (the other segments hold \
+                     every chunk): nothing is lost"
+                        .to_string()
+                } else {
+                    format!(
+                        "missing: image bytes {start}..{end} ({} chunks) cannot be read; the \
+                         rest of the image is scanned, and what lies there is named in warnings \
+                         as reads fail",
+                        gap.count
+                    )
+                };
+                (format!("segment {}", names.join(", ")), what)
+            })
+            .collect()
     }
 }
 
@@ -1408,6 +1745,50 @@ impl Seek for ImageReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_runs_are_told_apart() {
+        let slots = |present: &[bool]| -> Vec<SegmentSlot> {
+            present
+                .iter()
+                .map(|&present| SegmentSlot {
+                    path: PathBuf::new(),
+                    present,
+                })
+                .collect()
+        };
+        assert!(missing_runs(&slots(&[true, true])).is_empty());
+        assert_eq!(
+            missing_runs(&slots(&[true, false, false, true])),
+            vec![(1..3)]
+        );
+        // Two runs: the chunks of segment 3 could sit anywhere between them.
+        assert_eq!(
+            missing_runs(&slots(&[true, false, true, false])),
+            [1..2, 3..4]
+        );
+    }
+
+    #[test]
+    fn placeholder_segments_declare_their_chunks_in_checksummed_sections() {
+        let bytes = placeholder_segment(7, PLACEHOLDER_TABLE_ENTRIES + 5);
+        assert_eq!(v1_segment_number(&bytes), Some(7));
+        let desc = SECTION_DESCRIPTOR_SIZE;
+        let first = FILE_HEADER_SIZE as usize;
+        let second = first + desc + 24;
+        assert_eq!(bytes.len(), second + desc + 24);
+        for (at, count) in [(first, PLACEHOLDER_TABLE_ENTRIES), (second, 5)] {
+            assert_eq!(&bytes[at..at + 5], b"table");
+            assert_eq!(
+                ewf::sections::adler32(&bytes[at..at + 72]),
+                le_u32(&bytes, at + 72)
+            );
+            assert_eq!(u64::from(le_u32(&bytes, at + desc)), count);
+        }
+        assert_eq!(le_u64(&bytes, first + 16), second as u64, "chained");
+        assert_eq!(le_u64(&bytes, second + 16), 0, "last");
+        assert_eq!(placeholder_segment(2, 0).len(), FILE_HEADER_SIZE as usize);
+    }
 
     #[test]
     fn ewf_names_round_trip() {

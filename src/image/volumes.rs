@@ -23,6 +23,9 @@ pub fn open(path: &Path) -> Result<Shared, ImageError> {
 /// Every NTFS volume of the image as a view; `source` labels are `<input> p<N>@<offset>`
 /// (or the input alone for a bare volume).
 pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dyn FileSystem>> {
+    for (location, what) in image.known_gaps() {
+        warnings.push(label, location, what);
+    }
     let size = image.size();
     let reader = {
         let image = image.clone();
