@@ -223,9 +223,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .collect();
     let mut verdict =
         (!cli.quiet || report_file.is_some()).then(netsession_scan::verdict::VerdictBuilder::new);
+    progress.stage("writing the evidence", Some(report.rows.len()));
+    let mut since_tick = 0u64;
     report
         .rows
         .visit(|row| {
+            since_tick += 1;
+            if since_tick == 4096 {
+                progress.advance(since_tick);
+                since_tick = 0;
+            }
             for (_, format, writer) in writers.iter_mut() {
                 writer
                     .write_row(row)
@@ -237,6 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         })
         .context("writing the outputs")?;
+    progress.done();
     let mut written = Vec::new();
     for (path, format, mut writer) in writers {
         writer
