@@ -219,9 +219,10 @@ impl<'a> Scanner<'a> {
         let (catalog, options, warnings, progress) =
             (self.catalog, self.options, self.warnings, self.progress);
         progress.stage(&format!("walking {}", view.source()), None);
-        let walk = view.walk(&self.matcher, warnings);
-        self.rows
-            .push_all(analysis::journal_rows(view, &walk.journal, catalog));
+        let store = &self.rows;
+        let walk = view.walk(&self.matcher, warnings, &mut |hits| {
+            store.push_all(analysis::journal_rows(view, &hits, catalog));
+        });
         self.stats.entries_seen += walk.entries_seen;
         self.stats.candidates += walk.candidates.len();
         let (hive_files, others): (Vec<_>, Vec<_>) = walk

@@ -13,7 +13,10 @@ use std::sync::Mutex;
 
 use walkdir::WalkDir;
 
-use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, Walk, display_name};
+use super::{
+    Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk,
+    display_name,
+};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
 use crate::time::Timestamp;
@@ -186,7 +189,8 @@ impl FileSystem for DirectoryFs {
         &self.label
     }
 
-    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
+    /// A host directory has no change journal: `_journal` is never called.
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings, _journal: JournalSink<'_>) -> Walk {
         let mut walk = Walk::default();
         // Walk from the absolute path, and let the matcher see the folders above the
         // input first: the examiner may have named `/mnt/c/Users` or an install folder

@@ -106,9 +106,11 @@ pub struct Walk {
     pub candidates: Vec<Candidate>,
     /// Entries of every kind the walk went through.
     pub entries_seen: u64,
-    /// Change-journal records whose path matched the catalog (NTFS `$UsnJrnl:$J`).
-    pub journal: Vec<JournalHit>,
 }
+
+/// Where a walk hands change-journal records whose path matched the catalog (NTFS
+/// `$UsnJrnl:$J`).
+pub type JournalSink<'a> = &'a mut dyn FnMut(Vec<JournalHit>);
 
 /// A change-journal record naming something the catalog matches: it dates creation,
 /// renaming and deletion even after the file's MFT record was reused.
@@ -142,8 +144,10 @@ pub trait FileSystem: Sync {
     fn source(&self) -> &str;
 
     /// Walk every entry, match names against the catalog, and collect candidates.
-    /// Damage met on the way is a warning; the walk goes on.
-    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk;
+    /// Damage met on the way is a warning; the walk goes on. Change-journal records the
+    /// catalog matches go to `journal` a chunk of the journal at a time (a journal may
+    /// hold millions of them: they are not collected here).
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings, journal: JournalSink<'_>) -> Walk;
 
     /// Open a candidate's data for reading (regular files only: a FIFO would block).
     fn open(&self, candidate: &Candidate) -> Result<Box<dyn Read + Send + '_>, FsError> {

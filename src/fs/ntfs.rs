@@ -11,7 +11,7 @@ use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex};
 
 use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
-use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalHit, Walk};
+use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, Matcher};
 use crate::evidence::RecordState;
 use crate::image::source::{ImageReader, ImageSource};
@@ -427,9 +427,15 @@ impl<S: ImageSource> NtfsFs<S> {
     /// so memory stays bounded by the journal's folders, not its size: the first keeps
     /// the folders the journal names (to place files whose folder's MFT record was
     /// reused), the second matches.
-    fn journal_hits(&self, tree: &Tree, matcher: &Matcher, warnings: &Warnings) -> Vec<JournalHit> {
+    fn journal_hits(
+        &self,
+        tree: &Tree,
+        matcher: &Matcher,
+        warnings: &Warnings,
+        sink: JournalSink<'_>,
+    ) {
         let Some(extent) = self.journal_extent(tree, warnings) else {
-            return Vec::new();
+            return;
         };
         let mut folders = JournalFolders::default();
         let problems = self.each_journal_chunk(&extent, warnings, |records| folders.add(records));
@@ -452,11 +458,12 @@ impl<S: ImageSource> NtfsFs<S> {
             );
         }
         let mut journal = JournalMatcher::new(&tree.nodes, &folders, matcher);
-        let mut hits = Vec::new();
         self.each_journal_chunk(&extent, &Warnings::default(), |records| {
-            hits.extend(journal.matches(records))
+            let hits = journal.matches(records);
+            if !hits.is_empty() {
+                sink(hits);
+            }
         });
-        hits
     }
 
     /// The extent of `$J` in `$Extend\$UsnJrnl`, when the volume has a journal.
@@ -595,7 +602,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
         &self.label
     }
 
-    fn walk(&self, matcher: &Matcher, warnings: &Warnings) -> Walk {
+    fn walk(&self, matcher: &Matcher, warnings: &Warnings, journal: JournalSink<'_>) -> Walk {
         let mut tree = self.read_folders(warnings);
         let mut walk = Walk::default();
         // Folders depth-first from the root, then those under `$Orphan`: each gets its
@@ -663,7 +670,7 @@ impl<S: ImageSource> FileSystem for NtfsFs<S> {
         walk.candidates.extend(files.candidates);
         walk.entries_seen = tree.nodes.len() as u64 + tree.files_seen;
         tree.files_of = files.files_of;
-        walk.journal = self.journal_hits(&tree, matcher, warnings);
+        self.journal_hits(&tree, matcher, warnings, journal);
         *self.tree.lock().unwrap_or_else(|e| e.into_inner()) = tree;
         walk
     }
