@@ -496,8 +496,32 @@ fn no_hash_leaves_hashes_empty() {
     assert_eq!(out.status.code(), Some(0));
     let rows = parse_csv(&out.stdout);
     assert!(rows.iter().all(|r| r["sha256"].is_empty()));
-    // Content is still read.
+    // Content is still read (in one pass instead of two): the same rows as with
+    // hashing, hashes aside.
     assert!(rows.iter().any(|r| r["artifact"] == "content.log_entry"));
+    let hashed = parse_csv(&run_on(&root, &[]).stdout);
+    let content = |rows: &[common::Row]| -> Vec<String> {
+        let mut keys: Vec<String> = rows
+            .iter()
+            .filter(|r| r["artifact"].starts_with("content."))
+            .map(|r| {
+                format!(
+                    "{}|{}|{}|{}",
+                    r["datetime"], r["path"], r["locator"], r["value"]
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(content(&rows), content(&hashed));
+    assert!(
+        hashed
+            .iter()
+            .filter(|r| r["artifact"] == "content.log_entry")
+            .all(|r| r["sha256"].len() == 64),
+        "log rows carry their file's hash"
+    );
 }
 
 #[test]
