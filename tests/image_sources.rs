@@ -338,6 +338,40 @@ fn e01_missing_last_segment_is_read_around() {
     assert!(reader.read_at(&mut buf, 10 * MIB - 512).is_err());
 }
 
+/// The hole is sized from the volume section's chunk count: a count that fails the
+/// section's checksum, or disagrees with its sector count, must not place chunks.
+#[test]
+fn e01_hole_is_not_sized_from_an_untrusted_chunk_count() {
+    let bytes = std::fs::read(fixtures().join("gpt.E01")).unwrap();
+    let desc = bytes
+        .windows(16)
+        .position(|w| w == b"volume\0\0\0\0\0\0\0\0\0\0")
+        .expect("volume section");
+    let body = desc + 76;
+    let count_at = body + 4;
+    let count = u32::from_le_bytes(bytes[count_at..count_at + 4].try_into().unwrap());
+    for fix_checksum in [false, true] {
+        let mut forged = bytes.clone();
+        forged[count_at..count_at + 4].copy_from_slice(&(count + 8).to_le_bytes());
+        if fix_checksum {
+            // A careful forger: checksum right, but the count no longer matches the
+            // sector count.
+            let sum = ewf::sections::adler32(&forged[body..body + 1048]);
+            forged[body + 1048..body + 1052].copy_from_slice(&sum.to_le_bytes());
+        }
+        let tmp = e01_subset(&["gpt.E03"]);
+        std::fs::write(tmp.path().join("gpt.E01"), &forged).unwrap();
+        expect_missing(
+            EwfImage::open(&tmp.path().join("gpt.E01")),
+            &tmp.path().join("gpt.E02"),
+        );
+        // The same forged segment in a complete set opens as before (the count only
+        // matters for placing a hole).
+        std::fs::copy(fixtures().join("gpt.E02"), tmp.path().join("gpt.E02")).unwrap();
+        assert!(EwfImage::open(&tmp.path().join("gpt.E01")).is_ok());
+    }
+}
+
 #[test]
 fn e01_missing_first_segment_is_named() {
     let tmp = e01_subset(&["gpt.E02", "gpt.E03"]);

@@ -637,7 +637,8 @@ struct SegmentWalk {
     /// The `table` sections, or the `table2` ones where the segment has no `table` (the
     /// crate's choice): (entries offset, entry count, checksum follows).
     tables: Vec<(u64, u64, bool)>,
-    /// The chunk count its `volume` (or `disk`) section declares (the first segment's).
+    /// The chunk count its `volume` (or `disk`) section declares, when trusted (see
+    /// [`trusted_chunk_count`]).
     volume_chunks: Option<u64>,
 }
 
@@ -655,6 +656,30 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
         v.copy_from_slice(src);
     }
     u64::from_le_bytes(v)
+}
+
+/// An EnCase volume section's body: geometry, then an Adler-32 of the first 1,048 bytes.
+const VOLUME_BODY_LEN: usize = 1052;
+
+/// The chunk count of a volume section's body, when two independent fields agree on it
+/// (it is ceil(sector count / sectors per chunk)) and the body's Adler-32 holds (where
+/// the body is long enough to carry one). Only a count trusted this way sizes a hole
+/// left by missing segments: a wrong one would shift every later chunk onto the wrong
+/// image offset.
+fn trusted_chunk_count(volume: &[u8]) -> Option<u64> {
+    if volume.len() < 24 {
+        return None;
+    }
+    if volume.len() >= VOLUME_BODY_LEN
+        && ewf::sections::adler32(&volume[..VOLUME_BODY_LEN - 4])
+            != le_u32(volume, VOLUME_BODY_LEN - 4)
+    {
+        return None;
+    }
+    let chunks = u64::from(le_u32(volume, 4));
+    let sectors_per_chunk = u64::from(le_u32(volume, 8));
+    let sectors = le_u64(volume, 16);
+    (sectors_per_chunk > 0 && sectors.div_ceil(sectors_per_chunk) == chunks).then_some(chunks)
 }
 
 /// Walk an EWF v1 segment's section chain, checking every section descriptor's and every
@@ -693,11 +718,11 @@ fn walk_v1_segment(file: &File, len: u64, path: &Path) -> Result<SegmentWalk, Im
                 break;
             }
             b"volume" | b"disk" => {
-                let mut volume = [0u8; 8];
+                let mut volume = vec![0u8; VOLUME_BODY_LEN];
                 let at = offset.saturating_add(SECTION_DESCRIPTOR_SIZE as u64);
-                if pread_full(file, &mut volume, at).map_err(io_err)? == volume.len() {
-                    volume_chunks = Some(u64::from(le_u32(&volume, 4)));
-                }
+                let got = pread_full(file, &mut volume, at).map_err(io_err)?;
+                volume.truncate(got);
+                volume_chunks = trusted_chunk_count(&volume);
             }
             b"table" | b"table2" => {
                 let mut header = [0u8; 24];
