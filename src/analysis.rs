@@ -256,7 +256,7 @@ fn read_file(
     let result = if text_now {
         read_text(stream, options.text_cap, &ctx(""), out)
     } else {
-        stream.finish_with(0, &mut |_| {})
+        stream.finish(0, &mut |_| {})
     };
     let result = match result {
         Ok(r) => r,
@@ -269,7 +269,6 @@ fn read_file(
     if !wants_text {
         return read;
     }
-    // Not `result.cut`: the hashing pass read no content at all.
     if result.bytes_read > options.text_cap as u64 {
         warnings.push(
             &source,
@@ -305,7 +304,7 @@ fn read_text<R: std::io::Read>(
 ) -> std::io::Result<content::stream::StreamResult> {
     let mut decoder = content::text::LineDecoder::new();
     let mut text = content::TextRows::new(ctx);
-    let result = stream.finish_with(cap, &mut |bytes| {
+    let result = stream.finish(cap, &mut |bytes| {
         decoder.feed(bytes, &mut |piece| text.piece(piece, out));
     });
     decoder.finish(&mut |piece| text.piece(piece, out));

@@ -102,6 +102,23 @@ impl Clone for EvidenceRow {
 }
 
 impl EvidenceRow {
+    /// The text columns in a fixed order (`timestamp_desc`, `message`, `artifact`, `user`,
+    /// `path`, `value`, `sha256`, `source`, `locator`): the order the row store writes them
+    /// in, and what it counts as a row's size.
+    pub fn texts(&self) -> [&String; 9] {
+        [
+            &self.timestamp_desc,
+            &self.message,
+            &self.artifact,
+            &self.user,
+            &self.path,
+            &self.value,
+            &self.sha256,
+            &self.source,
+            &self.locator,
+        ]
+    }
+
     /// The row's fields as text, in column order, before any output escaping.
     pub fn fields(&self) -> [String; 12] {
         [

@@ -55,8 +55,6 @@ pub struct ScanStats {
     pub candidates: usize,
     pub files_read: usize,
     pub hives: usize,
-    /// Sorted runs of rows written to the temporary folder (0 = all in memory).
-    pub row_runs_on_disk: usize,
     pub elapsed: Duration,
 }
 
@@ -269,7 +267,6 @@ impl<'a> Scanner<'a> {
             progress.advance(group.len() as u64);
         });
         let rows = self.rows.finish();
-        self.stats.row_runs_on_disk = rows.runs_on_disk();
         self.stats.elapsed = self.started.elapsed();
         Report {
             rows,

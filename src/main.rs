@@ -371,25 +371,29 @@ fn refuse_temp_dir_in_evidence(
             );
         }
     };
-    for input in inputs {
-        if let Ok(root) = input.canonicalize()
-            && root.is_dir()
-            && dir.starts_with(&root)
-        {
-            let hint = if default {
-                " (the system's temporary folder; name another with --temp-dir)"
-            } else {
-                ""
-            };
-            return Err(UsageError(format!(
-                "{}: refusing temporary files inside the input {}{hint}",
-                dir.display(),
-                input.display()
-            ))
-            .into());
-        }
+    if let Some(input) = input_folder_holding(&dir, inputs) {
+        let hint = if default {
+            " (the system's temporary folder; name another with --temp-dir)"
+        } else {
+            ""
+        };
+        return Err(UsageError(format!(
+            "{}: refusing temporary files inside the input {}{hint}",
+            dir.display(),
+            input.display()
+        ))
+        .into());
     }
     Ok(())
+}
+
+/// The input folder that `dir` (canonical) lies in, if any.
+fn input_folder_holding<'i>(dir: &Path, inputs: &'i [PathBuf]) -> Option<&'i PathBuf> {
+    inputs.iter().find(|input| {
+        input
+            .canonicalize()
+            .is_ok_and(|root| root.is_dir() && dir.starts_with(&root))
+    })
 }
 
 fn now_utc() -> String {
@@ -492,18 +496,13 @@ fn refuse_inside_evidence(
     let Ok(out_dir) = parent.canonicalize() else {
         return Ok(()); // File::create will report a missing folder.
     };
-    for input in inputs {
-        if let Ok(root) = input.canonicalize()
-            && root.is_dir()
-            && out_dir.starts_with(&root)
-        {
-            return Err(UsageError(format!(
-                "{}: refusing to write the evidence file inside the input {}",
-                output.display(),
-                input.display()
-            ))
-            .into());
-        }
+    if let Some(input) = input_folder_holding(&out_dir, inputs) {
+        return Err(UsageError(format!(
+            "{}: refusing to write the evidence file inside the input {}",
+            output.display(),
+            input.display()
+        ))
+        .into());
     }
     Ok(())
 }

@@ -229,7 +229,7 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
             candidates: report.stats.candidates,
             files_read: report.stats.files_read,
             hives: report.stats.hives,
-            row_runs_on_disk: report.stats.row_runs_on_disk,
+            row_runs_on_disk: report.rows.runs_on_disk(),
             elapsed_seconds: report.stats.elapsed.as_secs_f64(),
         },
         warnings: report

@@ -1,8 +1,6 @@
 //! One streaming pass over a file: SHA-256 of every byte, the first bytes for
-//! classification, and (when asked) the text to read, up to a cap.
-//!
-//! Reading a file once serves both hashing and content reading; memory stays at the cap
-//! whatever the file's size.
+//! classification, and (when asked) its first bytes, up to a cap, handed on as they are
+//! read. Memory stays at one chunk whatever the file's size.
 
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
@@ -17,15 +15,11 @@ const CHUNK: usize = 256 * 1024;
 pub struct StreamResult {
     /// Hex SHA-256 of all bytes read, when hashing was asked for and the read finished.
     pub sha256: Option<String>,
-    /// Bytes kept for content reading (the head, or up to the cap).
-    pub kept: Vec<u8>,
-    /// Bytes read in total.
+    /// Bytes read in total (more than the content limit: the content was cut).
     pub bytes_read: u64,
-    /// True when the file was longer than what was kept for content reading.
-    pub cut: bool,
 }
 
-/// Read the first bytes; the caller decides from them how much more to keep.
+/// Read the first bytes; the caller decides from them how much to hand on as content.
 pub struct FileStream<R> {
     reader: R,
     hasher: Option<Sha256>,
@@ -71,20 +65,9 @@ impl<R: Read> FileStream<R> {
         self.bytes_read += bytes.len() as u64;
     }
 
-    /// Read to the end, keeping up to `keep_limit` bytes (head included) for content
-    /// reading, hashing everything.
-    pub fn finish(self, keep_limit: usize) -> io::Result<StreamResult> {
-        let mut kept = Vec::new();
-        let mut result =
-            self.finish_with(keep_limit, &mut |bytes| kept.extend_from_slice(bytes))?;
-        result.kept = kept;
-        Ok(result)
-    }
-
     /// Read to the end, hashing everything and handing the first `content_limit` bytes
-    /// (head included) to `content` as they are read: content reading in the memory of
-    /// one chunk, whatever the file's size. `kept` stays empty.
-    pub fn finish_with(
+    /// (head included) to `content` as they are read.
+    pub fn finish(
         mut self,
         content_limit: usize,
         content: &mut dyn FnMut(&[u8]),
@@ -94,7 +77,6 @@ impl<R: Read> FileStream<R> {
         if given > 0 {
             content(&head[..given]);
         }
-        let mut cut = self.bytes_read > content_limit as u64;
         if !self.at_end {
             let mut buf = vec![0u8; CHUNK];
             loop {
@@ -108,17 +90,12 @@ impl<R: Read> FileStream<R> {
                     content(&chunk[..room.min(n)]);
                     given += room.min(n);
                 }
-                if n > room {
-                    cut = true;
-                }
                 self.absorb(chunk);
             }
         }
         Ok(StreamResult {
             sha256: self.hasher.map(|h| hex(&h.finalize())),
-            kept: Vec::new(),
             bytes_read: self.bytes_read,
-            cut,
         })
     }
 }
@@ -146,42 +123,40 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The result, and the content handed on.
+    fn finish_keeping(s: FileStream<&[u8]>, limit: usize) -> (StreamResult, Vec<u8>) {
+        let mut kept = Vec::new();
+        let r = s.finish(limit, &mut |b| kept.extend_from_slice(b)).unwrap();
+        (r, kept)
+    }
+
     #[test]
     fn hashes_everything_keeps_up_to_the_cap() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let s = FileStream::start(&data[..], true).unwrap();
         assert_eq!(s.head().len(), HEAD_LEN);
-        let r = s.finish(20_000).unwrap();
+        let (r, kept) = finish_keeping(s, 20_000);
         assert_eq!(r.bytes_read, 100_000);
-        assert_eq!(r.kept, &data[..20_000]);
-        assert!(r.cut);
+        assert_eq!(kept, &data[..20_000]);
+        assert!(r.bytes_read > 20_000, "cut");
         assert_eq!(r.sha256.unwrap(), hex(&Sha256::digest(&data)));
     }
 
     #[test]
     fn small_files_and_empty_files() {
-        let r = FileStream::start(&b"abc"[..], true)
-            .unwrap()
-            .finish(10)
-            .unwrap();
-        assert_eq!(r.kept, b"abc");
-        assert!(!r.cut);
+        let (r, kept) = finish_keeping(FileStream::start(&b"abc"[..], true).unwrap(), 10);
+        assert_eq!(kept, b"abc");
+        assert!(r.bytes_read <= 10, "not cut");
         assert_eq!(
             r.sha256.unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        let r = FileStream::start(&b""[..], false)
-            .unwrap()
-            .finish(10)
-            .unwrap();
+        let (r, _) = finish_keeping(FileStream::start(&b""[..], false).unwrap(), 10);
         assert_eq!(r.sha256, None);
         assert_eq!(r.bytes_read, 0);
         // A head longer than the keep limit is cut to it, and says so.
-        let r = FileStream::start(&b"abcdef"[..], false)
-            .unwrap()
-            .finish(2)
-            .unwrap();
-        assert_eq!(r.kept, b"ab");
-        assert!(r.cut);
+        let (r, kept) = finish_keeping(FileStream::start(&b"abcdef"[..], false).unwrap(), 2);
+        assert_eq!(kept, b"ab");
+        assert!(r.bytes_read > 2, "cut");
     }
 }

@@ -216,20 +216,6 @@ impl Folder {
     }
 }
 
-/// Folds rows into bodyfile lines (files first in order of appearance, then facts).
-pub fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
-    let ahead = RowsAhead {
-        several_sources: rows
-            .first()
-            .is_some_and(|first| rows.iter().any(|r| r.source != first.source)),
-    };
-    let mut folder = Folder::new(ahead);
-    let facts: Vec<BodyLine> = rows.iter().filter_map(|r| folder.add(r)).collect();
-    let mut lines = folder.into_file_lines();
-    lines.extend(facts);
-    lines
-}
-
 /// TSK's mode string: a directory has no size in our rows.
 fn mode_of(row: &EvidenceRow) -> &'static str {
     if row.size.is_none() {
@@ -264,6 +250,20 @@ impl EvidenceWriter for BodyfileWriter<'_> {
 mod tests {
     use super::*;
     use crate::time::Timestamp;
+
+    /// What the writer makes of `rows`, as lines (files first, then facts).
+    fn body_lines(rows: &[EvidenceRow]) -> Vec<BodyLine> {
+        let ahead = RowsAhead {
+            several_sources: rows
+                .first()
+                .is_some_and(|first| rows.iter().any(|r| r.source != first.source)),
+        };
+        let mut folder = Folder::new(ahead);
+        let facts: Vec<BodyLine> = rows.iter().filter_map(|r| folder.add(r)).collect();
+        let mut lines = folder.into_file_lines();
+        lines.extend(facts);
+        lines
+    }
 
     fn file_row(desc: &str, filetime: u64) -> EvidenceRow {
         EvidenceRow {

@@ -25,7 +25,7 @@ pub(super) fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
             out.push(precision_code(t.precision()));
         }
     }
-    for text in strings(row) {
+    for text in row.texts() {
         out.extend_from_slice(&(text.len() as u32).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
     }
@@ -39,20 +39,6 @@ pub(super) fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
     out.push(state_code(row.state));
     let length = (out.len() - start - 4) as u32;
     out[start..start + 4].copy_from_slice(&length.to_le_bytes());
-}
-
-fn strings(row: &EvidenceRow) -> [&str; STRINGS] {
-    [
-        &row.timestamp_desc,
-        &row.message,
-        &row.artifact,
-        &row.user,
-        &row.path,
-        &row.value,
-        &row.sha256,
-        &row.source,
-        &row.locator,
-    ]
 }
 
 /// Reads the next row; `Ok(None)` at a clean end of the stream. `buf` is reused between
@@ -76,6 +62,7 @@ pub(super) fn decode(reader: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Op
     Record { bytes: buf, at: 0 }.row().map(Some)
 }
 
+/// The text columns, in the order of [`EvidenceRow::texts`].
 const STRINGS: usize = 9;
 
 const MAX_RECORD: usize = 64 * 1024 * 1024;

@@ -173,18 +173,19 @@ impl RowStore {
             .unwrap_or_else(std::env::temp_dir)
     }
 
+    /// A new run's file name; the temporary folder is made with the first.
     fn next_run_path(&self, state: &mut State) -> io::Result<PathBuf> {
-        if state.dir.is_none() {
-            let dir = tempfile::Builder::new()
-                .prefix("netsession-scan-rows-")
-                .tempdir_in(self.temp_root())?;
-            state.dir = Some(dir);
-        }
+        let dir = match &state.dir {
+            Some(dir) => dir.path().to_path_buf(),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("netsession-scan-rows-")
+                    .tempdir_in(self.temp_root())?;
+                state.dir.insert(dir).path().to_path_buf()
+            }
+        };
         state.next_run += 1;
-        let dir = state.dir.as_ref().map(|d| d.path().to_path_buf());
-        Ok(dir
-            .unwrap_or_default()
-            .join(format!("run-{:06}.rows", state.next_run)))
+        Ok(dir.join(format!("run-{:06}.rows", state.next_run)))
     }
 
     fn write_run(&self, state: &mut State) -> io::Result<Run> {
@@ -222,23 +223,13 @@ impl RowStore {
 /// bookkeeping (about 16 bytes a block). The rows themselves are counted by the
 /// buffer's capacity.
 fn text_size(row: &EvidenceRow) -> usize {
-    [
-        &row.timestamp_desc,
-        &row.message,
-        &row.artifact,
-        &row.user,
-        &row.path,
-        &row.value,
-        &row.sha256,
-        &row.source,
-        &row.locator,
-    ]
-    .iter()
-    .map(|s| match s.capacity() {
-        0 => 0,
-        n => n.next_multiple_of(16) + 16,
-    })
-    .sum()
+    row.texts()
+        .iter()
+        .map(|s| match s.capacity() {
+            0 => 0,
+            n => n.next_multiple_of(16) + 16,
+        })
+        .sum()
 }
 
 /// Collects rows for a [`RowStore`] from one producer.
@@ -280,19 +271,6 @@ pub struct SortedRows {
 }
 
 impl SortedRows {
-    /// Rows already in memory (tests, small callers): sorted here.
-    pub fn from_rows(mut rows: Vec<EvidenceRow>) -> Self {
-        rows.sort_by(EvidenceRow::timeline_cmp);
-        let mut counts = RowCounts::default();
-        rows.iter().for_each(|r| counts.add(r));
-        SortedRows {
-            memory: rows,
-            runs: Vec::new(),
-            counts,
-            _dir: None,
-        }
-    }
-
     pub fn len(&self) -> u64 {
         self.counts.total
     }

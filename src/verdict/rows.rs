@@ -62,42 +62,26 @@ pub(super) fn moment(row: &EvidenceRow) -> Option<Moment> {
     })
 }
 
-/// The earliest timed row seen, by timeline order (rows may come in any order).
+/// The earliest (`LATEST` false) or latest timed row seen, by timeline order, whatever
+/// order the rows come in.
 #[derive(Debug, Default)]
-pub(super) struct Earliest(Option<EvidenceRow>);
+pub(super) struct Extreme<const LATEST: bool>(Option<EvidenceRow>);
 
-impl Earliest {
+pub(super) type Earliest = Extreme<false>;
+pub(super) type Latest = Extreme<true>;
+
+impl<const LATEST: bool> Extreme<LATEST> {
     pub fn add(&mut self, row: &EvidenceRow) {
         if row.datetime.is_none() {
             return;
         }
+        let wanted = if LATEST {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Less
+        };
         match &mut self.0 {
-            Some(best) if row.timeline_cmp(best).is_lt() => best.clone_from(row),
-            Some(_) => {}
-            None => self.0 = Some(row.clone()),
-        }
-    }
-
-    pub fn row(&self) -> Option<&EvidenceRow> {
-        self.0.as_ref()
-    }
-
-    pub fn moment(&self) -> Option<Moment> {
-        self.row().and_then(moment)
-    }
-}
-
-/// The latest timed row seen, by timeline order (rows may come in any order).
-#[derive(Debug, Default)]
-pub(super) struct Latest(Option<EvidenceRow>);
-
-impl Latest {
-    pub fn add(&mut self, row: &EvidenceRow) {
-        if row.datetime.is_none() {
-            return;
-        }
-        match &mut self.0 {
-            Some(best) if row.timeline_cmp(best).is_gt() => best.clone_from(row),
+            Some(best) if row.timeline_cmp(best) == wanted => best.clone_from(row),
             Some(_) => {}
             None => self.0 = Some(row.clone()),
         }
