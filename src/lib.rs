@@ -5,11 +5,13 @@
 //! view → catalog match → evidence rows → sort → writer.
 
 pub mod analysis;
+pub mod bytes;
 pub mod catalog;
 pub mod content;
 pub mod evidence;
 pub mod fs;
 pub mod guard;
+pub mod host;
 pub mod image;
 pub mod input;
 pub mod manifest;

@@ -114,7 +114,7 @@ pub fn describe_file_with(
     progress: &dyn crate::progress::Progress,
 ) -> FileRecord {
     let mut record = FileRecord {
-        path: crate::fs::display_name(path.as_os_str()),
+        path: crate::host::display_name(path.as_os_str()),
         format: None,
         size: None,
         sha256: None,
@@ -147,7 +147,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 }
 
 fn sha256_file_with(path: &Path, progress: &dyn crate::progress::Progress) -> io::Result<String> {
-    let mut file = crate::fs::directory::open_evidence_file(path)?;
+    let mut file = crate::host::open_evidence_file(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -158,11 +158,11 @@ fn sha256_file_with(path: &Path, progress: &dyn crate::progress::Progress) -> io
         hasher.update(&buf[..n]);
         progress.advance(n as u64);
     }
-    Ok(crate::content::stream::hex(&hasher.finalize()))
+    Ok(crate::bytes::hex(&hasher.finalize()))
 }
 
 pub fn sha256_text(text: &str) -> String {
-    crate::content::stream::hex(&Sha256::digest(text.as_bytes()))
+    crate::bytes::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Everything the manifest says about inputs, catalog and results, given what the

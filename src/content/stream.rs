@@ -94,7 +94,7 @@ impl<R: Read> FileStream<R> {
             }
         }
         Ok(StreamResult {
-            sha256: self.hasher.map(|h| hex(&h.finalize())),
+            sha256: self.hasher.map(|h| crate::bytes::hex(&h.finalize())),
             bytes_read: self.bytes_read,
         })
     }
@@ -107,16 +107,6 @@ fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
             other => return other,
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]
@@ -139,7 +129,7 @@ mod tests {
         assert_eq!(r.bytes_read, 100_000);
         assert_eq!(kept, &data[..20_000]);
         assert!(r.bytes_read > 20_000, "cut");
-        assert_eq!(r.sha256.unwrap(), hex(&Sha256::digest(&data)));
+        assert_eq!(r.sha256.unwrap(), crate::bytes::hex(&Sha256::digest(&data)));
     }
 
     #[test]

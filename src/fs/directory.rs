@@ -6,17 +6,15 @@
 //! entries are stat'ed; everything else costs a directory read, as for `find`.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata, OpenOptions};
-use std::io::{self, Read};
+use std::fs::Metadata;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use walkdir::WalkDir;
 
-use super::{
-    Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk,
-    display_name,
-};
+use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
+use crate::host::{display_name, open_evidence_file};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
 use crate::time::Timestamp;
@@ -300,24 +298,6 @@ fn normal_components(path: &Path) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Open read-only, and on Linux without updating the access time when the kernel lets
-/// us (O_NOATIME needs ownership or CAP_FOWNER): reading evidence should not change it.
-pub fn open_evidence_file(path: &Path) -> io::Result<File> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        const O_NOATIME: i32 = 0o1_000_000;
-        if let Ok(file) = OpenOptions::new()
-            .read(true)
-            .custom_flags(O_NOATIME)
-            .open(path)
-        {
-            return Ok(file);
-        }
-    }
-    OpenOptions::new().read(true).open(path)
 }
 
 /// Every time the host's stat gives, labelled as file-system times: on a mount these are

@@ -7,10 +7,7 @@
 
 pub mod directory;
 pub mod journal;
-mod names;
 pub mod ntfs;
-
-pub use names::display_name;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,7 +53,7 @@ pub enum EntryHandle {
 /// An entry that matched the catalog, with all the file system knows about it.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// Names leading to the entry, for display (see [`display_name`]). For a directory
+    /// Names leading to the entry, for display (see [`crate::host::display_name`]). For a directory
     /// input these start at the host's root, so that a pattern can begin above the
     /// folder the examiner named (`netsession-scan /mnt/c/Users` still sees `Users`).
     pub components: Vec<String>,

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::fs::directory::open_evidence_file;
+use crate::host::open_evidence_file;
 
 /// A read-only byte source of known size, read at any offset (no shared cursor, so it
 /// can be used from several threads: `&self`).

@@ -61,7 +61,7 @@ pub struct Input {
 
 /// Open the input far enough to tell what it is.
 pub fn detect(path: &Path) -> Result<Input, InputError> {
-    let label = crate::fs::display_name(path.as_os_str());
+    let label = crate::host::display_name(path.as_os_str());
     let meta = std::fs::metadata(path).map_err(|source| InputError::Open {
         input: label.clone(),
         source,

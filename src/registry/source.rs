@@ -32,7 +32,7 @@ fn read_capped(mut reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    crate::content::stream::hex(&Sha256::digest(bytes))
+    crate::bytes::hex(&Sha256::digest(bytes))
 }
 
 /// A hive the file system view matched, with its logs.
@@ -97,7 +97,7 @@ pub fn from_view(
 pub fn logs_beside(path: &std::path::Path) -> Vec<(String, std::path::PathBuf)> {
     let name = path
         .file_name()
-        .map(crate::fs::display_name)
+        .map(crate::host::display_name)
         .unwrap_or_default();
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -109,7 +109,7 @@ pub fn logs_beside(path: &std::path::Path) -> Vec<(String, std::path::PathBuf)> 
     let mut found: Vec<_> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| (crate::fs::display_name(&e.file_name()), e.path()))
+        .map(|e| (crate::host::display_name(&e.file_name()), e.path()))
         .filter(|(n, _)| is_log_of(&name, n))
         .collect();
     found.sort();
@@ -123,7 +123,7 @@ pub fn from_host_file(
     hash: bool,
     warnings: &Warnings,
 ) -> Option<HiveInput> {
-    let open = |p: &std::path::Path| crate::fs::directory::open_evidence_file(p);
+    let open = |p: &std::path::Path| crate::host::open_evidence_file(p);
     let bytes = match open(path).and_then(read_capped) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {

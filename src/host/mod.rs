@@ -1,0 +1,47 @@
+//! The host's own files: evidence on a mounted image or in a collection folder, opened
+//! read-only (and on Linux without touching the access time where the kernel allows it),
+//! and their names as text. The only module besides the directory view and the image
+//! readers that opens paths; parsers get bytes or readers.
+
+mod names;
+
+pub use names::display_name;
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Open read-only, and on Linux without updating the access time when the kernel lets
+/// us (O_NOATIME needs ownership or CAP_FOWNER): reading evidence should not change it.
+pub fn open_evidence_file(path: &Path) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NOATIME: i32 = 0o1_000_000;
+        if let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NOATIME)
+            .open(path)
+        {
+            return Ok(file);
+        }
+    }
+    OpenOptions::new().read(true).open(path)
+}
+
+/// The regular files in the folder of `path` (the file itself included), as (display
+/// name, path); nothing when the folder cannot be listed.
+pub fn files_beside(path: &Path) -> Vec<(String, PathBuf)> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| (display_name(&e.file_name()), e.path()))
+        .collect()
+}
