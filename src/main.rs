@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use netsession_scan::output::{self, Format};
@@ -31,23 +31,46 @@ Examples:
 Exit status: 0 when the scan completed (warnings allowed), 2 when an input
 cannot be opened or recognised or the command line is wrong, 1 on other errors.";
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FormatArg {
-    /// Evidence CSV (DESIGN.md columns)
-    Csv,
-    /// Timesketch JSONL: the CSV's fields plus `timestamp` (microseconds)
-    Jsonl,
-    /// TSK 3.x bodyfile for `mactime -b`
-    Bodyfile,
+/// `--csv FILE`, `--jsonl FILE`, ...: one option per output format, made from
+/// [`Format::ALL`].
+#[derive(Debug, Default)]
+struct AlsoWrite(Vec<(Format, PathBuf)>);
+
+impl clap::FromArgMatches for AlsoWrite {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(AlsoWrite(
+            Format::ALL
+                .iter()
+                .filter_map(|f| {
+                    matches
+                        .get_one::<PathBuf>(f.name())
+                        .map(|p| (*f, p.clone()))
+                })
+                .collect(),
+        ))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
 }
 
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Bodyfile => Format::Bodyfile,
-        }
+impl clap::Args for AlsoWrite {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Format::ALL.iter().fold(cmd, |cmd, format| {
+            cmd.arg(
+                clap::Arg::new(format.name())
+                    .long(format.name())
+                    .value_name("FILE")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help(format.also_help()),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
@@ -69,8 +92,8 @@ struct Cli {
     output: Option<PathBuf>,
 
     /// Output format
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Csv)]
-    format: FormatArg,
+    #[arg(short, long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
 
     /// Extra rules, same format as the embedded catalog (may be repeated)
     #[arg(long, value_name = "FILE")]
@@ -85,18 +108,8 @@ struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     max_text_bytes: usize,
 
-    /// Also write the evidence CSV to FILE (any formats in one run: the scan is the
-    /// expensive part)
-    #[arg(long, value_name = "FILE")]
-    csv: Option<PathBuf>,
-
-    /// Also write Timesketch JSONL to FILE
-    #[arg(long, value_name = "FILE")]
-    jsonl: Option<PathBuf>,
-
-    /// Also write a TSK bodyfile (for `mactime -b`) to FILE
-    #[arg(long, value_name = "FILE")]
-    bodyfile: Option<PathBuf>,
+    #[command(flatten)]
+    also: AlsoWrite,
 
     /// Write the verdict as Markdown to FILE
     #[arg(long, value_name = "FILE")]
@@ -298,7 +311,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 
     if !cli.quiet {
-        eprint!("{}", output::summary::render(&report));
+        eprint!(
+            "{}",
+            output::summary::render(&report.stats, report.rows.counts(), report.warnings.len())
+        );
         if let Some(verdict) = &verdict {
             eprint!("{}", verdict.to_text());
         }
@@ -310,16 +326,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// `--csv`/`--jsonl`/`--bodyfile`. Two outputs may not share a file.
 fn output_targets(cli: &Cli) -> anyhow::Result<Vec<(Option<PathBuf>, Format)>> {
     let main = cli.output.clone().filter(|p| p.as_path() != Path::new("-"));
-    let mut targets = vec![(main, Format::from(cli.format))];
-    for (path, format) in [
-        (&cli.csv, Format::Csv),
-        (&cli.jsonl, Format::Jsonl),
-        (&cli.bodyfile, Format::Bodyfile),
-    ] {
-        if let Some(path) = path {
-            let path = (path.as_path() != Path::new("-")).then(|| path.clone());
-            targets.push((path, format));
-        }
+    let mut targets = vec![(main, cli.format)];
+    for (format, path) in &cli.also.0 {
+        let path = (path.as_path() != Path::new("-")).then(|| path.clone());
+        targets.push((path, *format));
     }
     let mut seen: Vec<&Option<PathBuf>> = Vec::new();
     for (path, _) in &targets {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::Report;
 use crate::input::{Input, InputKind};
+use crate::scan::Report;
 
 #[derive(Debug, Serialize)]
 pub struct Manifest {
@@ -89,7 +89,7 @@ pub fn input_files(input: &Input) -> Vec<PathBuf> {
         InputKind::RegistryHive => {
             let mut files = vec![input.path.clone()];
             files.extend(
-                crate::registry::source::logs_beside(&input.path)
+                crate::scan::hives::logs_beside(&input.path)
                     .into_iter()
                     .map(|(_, p)| p),
             );

@@ -6,6 +6,7 @@
 
 pub mod stream;
 pub mod text;
+pub mod zone_identifier;
 
 use std::collections::BTreeMap;
 

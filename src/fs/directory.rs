@@ -14,9 +14,9 @@ use std::sync::Mutex;
 use walkdir::WalkDir;
 
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
-use crate::host::{display_name, open_evidence_file};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
+use crate::host::{display_name, open_evidence_file};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
 

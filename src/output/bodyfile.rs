@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use super::{EvidenceWriter, RowsAhead, escape_one_line};
+use super::{EvidenceWriter, RowsAhead};
+use crate::evidence::escape_one_line;
 use crate::evidence::{EvidenceRow, RecordState};
 
 pub struct BodyfileWriter<'w> {

@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::{EvidenceWriter, escape_one_line};
+use super::EvidenceWriter;
+use crate::evidence::escape_one_line;
 use crate::evidence::{COLUMNS, EvidenceRow};
 
 pub struct CsvWriter<'w> {

@@ -9,7 +9,8 @@ use std::io::{self, Write};
 
 use crate::evidence::EvidenceRow;
 
-/// Output formats.
+/// Output formats: the one list that the CLI's options (`--format`, `--csv`, ...) and
+/// [`writer_for`] are made from. A new format is a variant, its texts below and a writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The evidence CSV (DESIGN.md columns).
@@ -21,12 +22,46 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order the CLI lists them.
+    pub const ALL: [Format; 3] = [Format::Csv, Format::Jsonl, Format::Bodyfile];
+
+    /// Its name on the command line (`--format NAME`, `--NAME FILE`) and in the manifest.
     pub fn name(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
             Format::Bodyfile => "bodyfile",
         }
+    }
+
+    /// What it is, for `--format`'s help.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Csv => "Evidence CSV (DESIGN.md columns)",
+            Format::Jsonl => "Timesketch JSONL: the CSV's fields plus `timestamp` (microseconds)",
+            Format::Bodyfile => "TSK 3.x bodyfile for `mactime -b`",
+        }
+    }
+
+    /// The help of `--NAME FILE`, which writes it besides the main output.
+    pub fn also_help(self) -> &'static str {
+        match self {
+            Format::Csv => {
+                "Also write the evidence CSV to FILE (any formats in one run: the scan is the expensive part)"
+            }
+            Format::Jsonl => "Also write Timesketch JSONL to FILE",
+            Format::Bodyfile => "Also write a TSK bodyfile (for `mactime -b`) to FILE",
+        }
+    }
+}
+
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.describe()))
     }
 }
 
@@ -55,7 +90,7 @@ pub struct RowsAhead {
 }
 
 impl RowsAhead {
-    pub fn of(counts: &crate::store::RowCounts) -> Self {
+    pub fn of(counts: &crate::evidence::RowCounts) -> Self {
         RowsAhead {
             several_sources: counts.sources.len() > 1,
         }
@@ -72,41 +107,5 @@ pub fn writer_for<'w>(
         Format::Csv => Box::new(csv::CsvWriter::new(sink)),
         Format::Jsonl => Box::new(jsonl::JsonlWriter::new(sink)),
         Format::Bodyfile => Box::new(bodyfile::BodyfileWriter::new(sink, ahead)),
-    }
-}
-
-/// Make a value safe for a one-line field: line breaks, tabs and other control
-/// characters become visible escapes (`\n`, `\r`, `\t`, `\x1B`). Backslashes stay as they
-/// are: every Windows path has them.
-pub fn escape_one_line(value: &str) -> String {
-    if !value.chars().any(needs_escape) {
-        return value.to_string();
-    }
-    let mut out = String::with_capacity(value.len() + 8);
-    for c in value.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_escapes() {
-        assert_eq!(escape_one_line("a\r\nb\tc\u{1b}"), "a\\r\\nb\\tc\\x1B");
-        assert_eq!(escape_one_line("C:\\x\\y"), "C:\\x\\y");
-        assert_eq!(escape_one_line("line\u{2028}sep"), "line\\x2028sep");
     }
 }

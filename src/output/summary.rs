@@ -2,10 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::Report;
+use crate::evidence::RowCounts;
+use crate::scan::ScanStats;
 
-pub fn render(report: &Report) -> String {
-    let stats = &report.stats;
+/// `counts` of the rows written, `warnings` how many were met.
+pub fn render(stats: &ScanStats, counts: &RowCounts, warnings: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -15,11 +16,11 @@ pub fn render(report: &Report) -> String {
         stats.candidates,
         stats.files_read,
         stats.hives,
-        report.rows.len(),
-        report.warnings.len(),
+        counts.total,
+        warnings,
         stats.elapsed.as_secs_f64()
     );
-    let per_artifact = &report.rows.counts().per_artifact;
+    let per_artifact = &counts.per_artifact;
     if per_artifact.is_empty() {
         let _ = writeln!(
             out,

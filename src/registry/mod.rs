@@ -10,7 +10,6 @@ pub mod base_block;
 pub mod hive;
 pub mod kind;
 pub mod replay;
-pub mod source;
 
 use crate::catalog::{Catalog, RegistryRuleDef, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};

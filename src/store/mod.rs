@@ -15,14 +15,13 @@
 mod codec;
 mod runs;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use rayon::slice::ParallelSliceMut;
 
-use crate::evidence::{EvidenceRow, RowSink};
+use crate::evidence::{EvidenceRow, RowCounts, RowSink};
 use crate::warning::Warnings;
 use runs::Run;
 
@@ -47,30 +46,6 @@ impl Default for StoreOptions {
         StoreOptions {
             memory_budget: 64 * 1024 * 1024,
             temp_dir: None,
-        }
-    }
-}
-
-/// Counts kept as rows arrive, so that summaries need no pass over the rows.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RowCounts {
-    pub total: u64,
-    pub per_artifact: BTreeMap<String, u64>,
-    /// Every distinct `source` (volume or input) among the rows.
-    pub sources: BTreeSet<String>,
-}
-
-impl RowCounts {
-    fn add(&mut self, row: &EvidenceRow) {
-        self.total += 1;
-        match self.per_artifact.get_mut(&row.artifact) {
-            Some(n) => *n += 1,
-            None => {
-                self.per_artifact.insert(row.artifact.clone(), 1);
-            }
-        }
-        if !self.sources.contains(&row.source) {
-            self.sources.insert(row.source.clone());
         }
     }
 }

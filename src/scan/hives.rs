@@ -1,11 +1,12 @@
 //! Gathering a hive and its transaction logs from wherever they are: a file system view
-//! (a mounted directory now, a volume inside an image later) or a file given directly.
-//! Bytes are read whole (hives are usually well under 200 MB), up to a cap.
+//! (a directory or a volume inside an image) or a file given directly. Bytes are read
+//! whole (hives are usually well under 200 MB), up to a cap, and handed to the registry
+//! analysis with their provenance: the registry code never opens a file.
 
 use std::io::Read;
 
-use super::hive::HiveInput;
 use crate::fs::{Candidate, FileSystem};
+use crate::registry::hive::HiveInput;
 use crate::warning::Warnings;
 
 /// Largest hive or log read; a larger one is skipped with a warning.
@@ -99,17 +100,8 @@ pub fn logs_beside(path: &std::path::Path) -> Vec<(String, std::path::PathBuf)> 
         .file_name()
         .map(crate::host::display_name)
         .unwrap_or_default();
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Vec::new();
-    };
-    let mut found: Vec<_> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| (crate::host::display_name(&e.file_name()), e.path()))
+    let mut found: Vec<_> = crate::host::files_beside(path)
+        .into_iter()
         .filter(|(n, _)| is_log_of(&name, n))
         .collect();
     found.sort();
@@ -140,7 +132,8 @@ pub fn from_host_file(
         }
     };
     // A transaction log starts with `regf` too; given on its own it is no hive.
-    if super::base_block::BaseBlock::parse_header(&bytes).is_ok_and(|b| b.file_type != 0) {
+    if crate::registry::base_block::BaseBlock::parse_header(&bytes).is_ok_and(|b| b.file_type != 0)
+    {
         warnings.push(
             label,
             "base block",

@@ -3,6 +3,12 @@
 //! Rows are plain data. Writers and the summary only read them; nothing downstream of
 //! the scanners changes a row.
 
+mod counts;
+mod escape;
+
+pub use counts::RowCounts;
+pub use escape::escape_one_line;
+
 use serde::Serialize;
 use std::cmp::Ordering;
 

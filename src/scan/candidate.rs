@@ -1,0 +1,174 @@
+//! From a matched entry to evidence rows: its file-system times, its hash, its class
+//! inside an install tree, and what its content says.
+
+use crate::catalog::{Catalog, Confidence, MatchKind, RuleInfo};
+use crate::content::{FileContext, zone_identifier};
+use crate::evidence::{EvidenceRow, RecordState, RowSink};
+use crate::fs::{Candidate, EntryKind, FileSystem, FileTime};
+use crate::warning::Warnings;
+
+use super::AnalysisOptions;
+use super::read::{FileRead, Reading, read_file, zone_fields};
+use super::route::{Route, route};
+
+/// Every row for one candidate, handed to `out` as they are made (a log gives its lines
+/// while it is read, not all at the end).
+pub(super) fn analyze(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+    out: &mut dyn RowSink,
+) {
+    let file_rule = &catalog.files[candidate.found.rule];
+    let source = fs.candidate_source(candidate);
+    let path = candidate.evidence_path();
+    let user = candidate_user(candidate);
+
+    let mut read = FileRead::default();
+    let mut rule = file_rule.info.clone();
+    let mut what = file_rule.info.what.clone();
+    match route(catalog, candidate) {
+        Route::Folder { member: true } => {
+            what = format!("folder inside the {}", file_rule.info.what);
+        }
+        Route::Folder { member: false } | Route::Hive => {}
+        Route::ZoneIdentifier => {
+            // The stream names where its file came from: read it whatever the file is.
+            let reading = Reading {
+                member: false,
+                text_wanted: true,
+            };
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
+            read.summary = zone_fields(fs, candidate);
+            rule = zone_identifier::rule(&file_rule.info);
+            what = rule.what.clone();
+        }
+        Route::File {
+            member,
+            text_wanted,
+        } => {
+            let reading = Reading {
+                member,
+                text_wanted,
+            };
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
+            if let Some(member_rule) = &read.rule {
+                rule = member_rule.clone();
+                what = member_rule.what.clone();
+            }
+        }
+        Route::Link => {
+            if let EntryKind::Link { target } = &candidate.kind {
+                read.note = Some(format!("symbolic link to {target}, not followed"));
+            }
+        }
+        Route::Special => {
+            read.note = Some("not a regular file (FIFO, socket or device); not read".into());
+        }
+    }
+
+    let ctx = FileContext {
+        path: path.clone(),
+        name: candidate.name().to_string(),
+        user: user.clone(),
+        source: source.clone(),
+        state: candidate.state,
+        sha256: read.sha256.clone(),
+    };
+    for row in entry_rows(candidate, &rule, &what, &read, &ctx) {
+        out.push(row);
+    }
+}
+
+/// One row per distinct time of the entry (times that coincide share a row).
+fn entry_rows(
+    candidate: &Candidate,
+    rule: &RuleInfo,
+    what: &str,
+    read: &FileRead,
+    ctx: &FileContext,
+) -> Vec<EvidenceRow> {
+    let mut message = format!("{what}: {}", candidate.name());
+    if let (Some(size), EntryKind::File) = (candidate.size, &candidate.kind) {
+        message.push_str(&format!(" ({size} bytes)"));
+    }
+    if candidate.found.kind == MatchKind::TreeMember {
+        message.push_str(&format!(" in {}", candidate.tree_root_path()));
+    }
+    if let Some(note) = &read.note {
+        message.push_str(&format!("; {note}"));
+    }
+    match candidate.state {
+        RecordState::Deleted if candidate.kind == EntryKind::File => message.push_str(
+            "; DELETED: the data its runs still point to was hashed and may have been overwritten since",
+        ),
+        RecordState::Deleted => message.push_str("; DELETED"),
+        RecordState::Orphan => message.push_str("; orphan: its parent folder is gone"),
+        _ => {}
+    }
+    if rule.confidence == Confidence::G {
+        message.push_str(&format!(" [{}]", Confidence::G.describe()));
+    }
+    let base = EvidenceRow {
+        datetime: None,
+        timestamp_desc: String::new(),
+        message,
+        artifact: rule.id.clone(),
+        user: ctx.user.clone(),
+        path: ctx.path.clone(),
+        value: read.summary.clone().unwrap_or_else(|| {
+            read.class
+                .map(|c| format!("class={}", c.describe()))
+                .unwrap_or_default()
+        }),
+        size: candidate.size.filter(|_| candidate.kind != EntryKind::Dir),
+        sha256: ctx.sha256.clone(),
+        state: candidate.state,
+        source: ctx.source.clone(),
+        locator: candidate.locator.clone(),
+    };
+    let groups = group_times(&candidate.times);
+    if groups.is_empty() {
+        let mut row = base;
+        row.timestamp_desc = "No Time (file system gave none)".into();
+        return vec![row];
+    }
+    groups
+        .into_iter()
+        .map(|(desc, time)| {
+            let mut row = base.clone();
+            row.datetime = Some(time);
+            row.timestamp_desc = desc;
+            row
+        })
+        .collect()
+}
+
+/// Group equal times of one attribute: `Created, Modified (filesystem)`.
+fn group_times(times: &[FileTime]) -> Vec<(String, crate::time::Timestamp)> {
+    let mut groups: Vec<(&'static str, crate::time::Timestamp, Vec<&'static str>)> = Vec::new();
+    for t in times {
+        match groups
+            .iter_mut()
+            .find(|(attr, time, _)| *attr == t.attribute && *time == t.time)
+        {
+            Some(group) => group.2.push(t.label),
+            None => groups.push((t.attribute, t.time, vec![t.label])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(attr, time, labels)| (format!("{} ({attr})", labels.join(", ")), time))
+        .collect()
+}
+
+pub(super) fn candidate_user(candidate: &Candidate) -> String {
+    candidate
+        .found
+        .user
+        .as_deref()
+        .map(String::from)
+        .unwrap_or_default()
+}

@@ -1,0 +1,275 @@
+//! The scan: from the inputs to sorted rows. Each input becomes file-system views
+//! (a directory, or every NTFS volume of an image); a view's walk yields candidates;
+//! each candidate is routed by what it is to a reader (file facts and text, hives with
+//! their logs, change-journal records); rows go to the row store, which sorts them.
+//! Readers get bytes or a stream plus provenance; only this module and the views open
+//! anything.
+
+mod candidate;
+pub mod hives;
+mod journal;
+mod read;
+mod route;
+
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::catalog::{Catalog, Matcher};
+use crate::fs::{self, FileSystem, directory::DirectoryFs};
+use crate::input::{Input, InputError, InputKind};
+use crate::store::{self, SortedRows, StoreOptions};
+use crate::warning::{Warning, Warnings};
+use crate::{image, progress, registry};
+
+/// What a scan produced.
+#[derive(Debug)]
+pub struct Report {
+    /// Evidence rows in timeline order (in memory, or merged from disk as they are
+    /// read: see [`store`]).
+    pub rows: SortedRows,
+    pub warnings: Vec<Warning>,
+    pub stats: ScanStats,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ScanStats {
+    pub inputs: usize,
+    pub entries_seen: u64,
+    pub candidates: usize,
+    pub files_read: usize,
+    pub hives: usize,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+}
+
+/// Detect every input before any work starts, so a typo in the last input does not
+/// cost a long scan of the first.
+pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
+    let mut inputs = Vec::with_capacity(paths.len());
+    for path in paths {
+        let input = crate::input::detect(path)?;
+        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
+            // An image counts as opened when at least one volume in it can be read.
+            let image = image::volumes::open(&input.path).map_err(|e| InputError::Image {
+                input: input.label.clone(),
+                reason: e.to_string(),
+            })?;
+            let probe = Warnings::new();
+            if image::volumes::ntfs_views(image, &input.label, &probe).is_empty() {
+                let why: Vec<String> = probe
+                    .snapshot()
+                    .into_iter()
+                    .map(|w| format!("{}: {}", w.location, w.message))
+                    .collect();
+                return Err(InputError::Image {
+                    input: input.label,
+                    reason: format!("no readable NTFS volume ({})", why.join("; ")),
+                }
+                .into());
+            }
+        }
+        inputs.push(input);
+    }
+    Ok(inputs)
+}
+
+/// Scan inputs already detected. Warnings go to `warnings` as they happen. Rows are
+/// kept within [`StoreOptions::default`]'s memory budget.
+pub fn scan(
+    inputs: &[Input],
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+) -> Report {
+    scan_with_progress(
+        inputs,
+        catalog,
+        options,
+        &StoreOptions::default(),
+        warnings,
+        &progress::Silent,
+    )
+}
+
+/// [`scan`], with rows stored as `store` says, telling `progress` what it is doing.
+pub fn scan_with_progress(
+    inputs: &[Input],
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    store: &StoreOptions,
+    warnings: &Warnings,
+    progress: &dyn progress::Progress,
+) -> Report {
+    let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
+    scanner.stats.inputs = inputs.len();
+    for input in inputs {
+        match input.kind {
+            InputKind::Directory => {
+                scanner.scan_view(&DirectoryFs::new(&input.path, &input.label));
+            }
+            InputKind::RegistryHive => {
+                if let Some(hive) =
+                    hives::from_host_file(&input.path, &input.label, options.hash, warnings)
+                {
+                    scanner
+                        .hive_groups
+                        .entry(String::new())
+                        .or_default()
+                        .push(hive);
+                }
+            }
+            _ => match image::volumes::open(&input.path) {
+                Ok(image) => scanner.scan_image(image, &input.label),
+                Err(e) => warnings.push(&input.label, "image", format!("cannot open: {e}")),
+            },
+        }
+    }
+    scanner.finish()
+}
+
+/// Scan an image from any source (a disk image already open, an image in memory, a
+/// reader that fails on chosen ranges in tests): every NTFS volume in it, hives inside
+/// analysed, as [`scan`] does for an image file. `label` names it in `source` columns.
+pub fn scan_image_source(
+    source: Box<dyn image::source::ImageSource>,
+    label: &str,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+) -> Report {
+    let store = StoreOptions::default();
+    let mut scanner = Scanner::new(catalog, options, &store, warnings, &progress::Silent);
+    scanner.stats.inputs = 1;
+    let image = std::sync::Arc::new(image::cache::BlockCache::new(source));
+    scanner.scan_image(image, label);
+    scanner.finish()
+}
+
+/// One scan's state: rows so far, and hives waiting to be analysed per system (those of
+/// one volume together: SOFTWARE's ProfileList names the users of SYSTEM's BAM
+/// entries; hives given directly on the command line together).
+struct Scanner<'a> {
+    catalog: &'a Catalog,
+    options: &'a AnalysisOptions,
+    warnings: &'a Warnings,
+    progress: &'a dyn progress::Progress,
+    matcher: Matcher,
+    started: Instant,
+    stats: ScanStats,
+    rows: store::RowStore,
+    hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(
+        catalog: &'a Catalog,
+        options: &'a AnalysisOptions,
+        store: &StoreOptions,
+        warnings: &'a Warnings,
+        progress: &'a dyn progress::Progress,
+    ) -> Self {
+        Scanner {
+            catalog,
+            options,
+            warnings,
+            progress,
+            matcher: Matcher::new(catalog),
+            started: Instant::now(),
+            stats: ScanStats::default(),
+            rows: store::RowStore::new(store.clone(), warnings),
+            hive_groups: BTreeMap::new(),
+        }
+    }
+
+    fn scan_image(&mut self, image: image::volumes::Shared, label: &str) {
+        for view in image::volumes::ntfs_views(image, label, self.warnings) {
+            self.scan_view(view.as_ref());
+        }
+    }
+
+    /// Walk one file-system view, read what matched, keep its hives for later.
+    fn scan_view(&mut self, view: &dyn FileSystem) {
+        let (catalog, options, warnings, progress) =
+            (self.catalog, self.options, self.warnings, self.progress);
+        progress.stage(&format!("walking {}", view.source()), None);
+        let store = &self.rows;
+        let walk = view.walk(&self.matcher, warnings, &mut |hits| {
+            store.push_all(journal::journal_rows(view, &hits, catalog));
+        });
+        self.stats.entries_seen += walk.entries_seen;
+        self.stats.candidates += walk.candidates.len();
+        let (hive_files, others): (Vec<_>, Vec<_>) = walk
+            .candidates
+            .into_iter()
+            .partition(|c| route::route(catalog, c) == route::Route::Hive);
+        self.stats.files_read += others
+            .iter()
+            .filter(|c| c.kind == fs::EntryKind::File)
+            .count();
+        progress.stage(
+            &format!("reading what matched in {}", view.source()),
+            Some(others.len() as u64),
+        );
+        let store = &self.rows;
+        others.par_iter().for_each(|c| {
+            let mut batch = store.batch();
+            candidate::analyze(view, c, catalog, options, warnings, &mut batch);
+            progress.advance(1);
+        });
+        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+            if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
+                self.hive_groups
+                    .entry(view.candidate_source(candidate))
+                    .or_default()
+                    .push(hive);
+            }
+        }
+    }
+
+    /// Analyse the hives, sort the rows.
+    fn finish(mut self) -> Report {
+        let groups: Vec<Vec<registry::hive::HiveInput>> = std::mem::take(&mut self.hive_groups)
+            .into_values()
+            .collect();
+        self.stats.hives = groups.iter().map(Vec::len).sum();
+        self.progress
+            .stage("analysing registry hives", Some(self.stats.hives as u64));
+        let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
+        let store = &self.rows;
+        groups.par_iter().for_each(|group| {
+            store.push_all(registry::analyze_hives(group, catalog, warnings));
+            progress.advance(group.len() as u64);
+        });
+        let rows = self.rows.finish();
+        self.stats.elapsed = self.started.elapsed();
+        Report {
+            rows,
+            warnings: warnings.snapshot(),
+            stats: self.stats,
+        }
+    }
+}
+
+/// Options that change what analysis reads.
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    pub hash: bool,
+    /// Most bytes of one file read for its text content.
+    pub text_cap: usize,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            hash: true,
+            text_cap: 64 * 1024 * 1024,
+        }
+    }
+}

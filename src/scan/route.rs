@@ -1,0 +1,50 @@
+//! Where a candidate goes: the one place that decides which reader gets an entry. A new
+//! reader (an event log, a Prefetch file, a database) is a variant here and an arm in
+//! [`super::Scanner`] or [`super::candidate::analyze`].
+
+use crate::catalog::{Catalog, ContentKind, MatchKind};
+use crate::content::zone_identifier;
+use crate::fs::{Candidate, EntryKind};
+
+/// The reader a candidate is routed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Route {
+    /// A registry hive (by its rule): gathered with its transaction logs and analysed per
+    /// system at the end of the scan (SOFTWARE names the users of SYSTEM's entries).
+    Hive,
+    /// A `Zone.Identifier` stream: hashed, and its fields read.
+    ZoneIdentifier,
+    /// A file: hashed; classified by the member rules when it lies inside an install
+    /// tree; its lines read when it is text and the rule wants text.
+    File { member: bool, text_wanted: bool },
+    /// A folder: its times only (`member` inside an install tree).
+    Folder { member: bool },
+    /// A link, never followed.
+    Link,
+    /// A FIFO, socket or device: never opened.
+    Special,
+}
+
+/// Decide from the catalog's rule and the entry's kind (content is sniffed later, by
+/// the reader, from the bytes it reads anyway).
+pub(super) fn route(catalog: &Catalog, candidate: &Candidate) -> Route {
+    let rule = &catalog.files[candidate.found.rule];
+    let member = candidate.found.kind == MatchKind::TreeMember;
+    if rule.content == Some(ContentKind::Hive) {
+        // Only regular files among them are read; a folder or link of that name is
+        // not evidence of anything.
+        return Route::Hive;
+    }
+    match &candidate.kind {
+        EntryKind::Dir => Route::Folder { member },
+        EntryKind::Link { .. } => Route::Link,
+        EntryKind::Special => Route::Special,
+        EntryKind::File if zone_identifier::is_zone_identifier(candidate.name()) => {
+            Route::ZoneIdentifier
+        }
+        EntryKind::File => Route::File {
+            member,
+            text_wanted: !member && rule.content == Some(ContentKind::Text),
+        },
+    }
+}
