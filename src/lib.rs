@@ -4,6 +4,8 @@
 //! is a thin CLI over [`scan`]. Data flows one way (see ARCHITECTURE.md): input →
 //! volume → file system view → candidates → readers → rows → sort → writers.
 
+#![forbid(unsafe_code)]
+
 pub mod bytes;
 pub mod catalog;
 pub mod content;

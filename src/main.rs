@@ -1,4 +1,5 @@
 //! The `netsession-scan` command: a thin CLI over the library.
+#![forbid(unsafe_code)]
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
