@@ -18,6 +18,7 @@ pub mod input;
 pub mod manifest;
 pub mod ntfs;
 pub mod output;
+pub mod partitions;
 pub mod progress;
 pub mod registry;
 pub mod scan;

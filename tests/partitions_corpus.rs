@@ -1,5 +1,5 @@
 //! Partition tables of the disk images in the shared corpus, read with
-//! `image::partitions::read_partitions` over a plain file, checked against values found
+//! `partitions::read_partitions` over a plain file, checked against values found
 //! with sleuthkit's `mmls` (hard-coded here, so machines without sleuthkit check them too)
 //! and, where `mmls` is installed, against its output at run time.
 //!
@@ -9,7 +9,7 @@
 mod common;
 use common::corpus_dir;
 
-use netsession_scan::image::partitions::{PartitionTable, Scheme, read_partitions};
+use netsession_scan::partitions::{PartitionTable, Scheme, read_partitions};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::cache::BlockCache;
-use super::partitions::{Scheme, read_partitions};
 use super::source::{ImageError, ImageSource, Slice, open_image};
 use crate::fs::FileSystem;
 use crate::fs::ntfs::NtfsFs;
 use crate::ntfs::volume::NtfsVolume;
+use crate::partitions::{Scheme, read_partitions};
 use crate::warning::Warnings;
 
 pub type Shared = Arc<BlockCache<Box<dyn ImageSource>>>;
