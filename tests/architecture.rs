@@ -170,7 +170,11 @@ fn no_upward_or_sideways_import() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the layers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -187,7 +191,13 @@ fn readers_open_no_files() {
         }
         let text = std::fs::read_to_string(file).unwrap();
         let code = code_before_tests(&text);
-        for needle in ["std::fs", "crate::fs", "crate::host", "File::open", "read_dir"] {
+        for needle in [
+            "std::fs",
+            "crate::fs",
+            "crate::host",
+            "File::open",
+            "read_dir",
+        ] {
             if code.contains(needle) {
                 wrong.push(format!(
                     "{} uses {needle}",
@@ -196,7 +206,11 @@ fn readers_open_no_files() {
             }
         }
     }
-    assert!(wrong.is_empty(), "readers that open files:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "readers that open files:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 pub mod directory;
 pub mod journal;
 pub mod ntfs;
+pub mod volumes;
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -4,4 +4,3 @@
 
 pub mod cache;
 pub mod source;
-pub mod volumes;

@@ -57,12 +57,12 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
         let input = crate::input::detect(path)?;
         if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.
-            let image = image::volumes::open(&input.path).map_err(|e| InputError::Image {
+            let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
                 reason: e.to_string(),
             })?;
             let probe = Warnings::new();
-            if image::volumes::ntfs_views(image, &input.label, &probe).is_empty() {
+            if fs::volumes::ntfs_views(image, &input.label, &probe).is_empty() {
                 let why: Vec<String> = probe
                     .snapshot()
                     .into_iter()
@@ -125,7 +125,7 @@ pub fn scan_with_progress(
                         .push(hive);
                 }
             }
-            _ => match image::volumes::open(&input.path) {
+            _ => match fs::volumes::open(&input.path) {
                 Ok(image) => scanner.scan_image(image, &input.label),
                 Err(e) => warnings.push(&input.label, "image", format!("cannot open: {e}")),
             },
@@ -188,8 +188,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn scan_image(&mut self, image: image::volumes::Shared, label: &str) {
-        for view in image::volumes::ntfs_views(image, label, self.warnings) {
+    fn scan_image(&mut self, image: fs::volumes::Shared, label: &str) {
+        for view in fs::volumes::ntfs_views(image, label, self.warnings) {
             self.scan_view(view.as_ref());
         }
     }

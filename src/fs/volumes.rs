@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::cache::BlockCache;
-use super::source::{ImageError, ImageSource, Slice, open_image};
-use crate::fs::FileSystem;
-use crate::fs::ntfs::NtfsFs;
+use super::FileSystem;
+use super::ntfs::NtfsFs;
+use crate::image::cache::BlockCache;
+use crate::image::source::{ImageError, ImageSource, Slice, open_image};
 use crate::ntfs::volume::NtfsVolume;
 use crate::partitions::{Scheme, read_partitions};
 use crate::warning::Warnings;
