@@ -79,7 +79,27 @@ pub fn from_view(
             logs.push((name, log));
         }
     }
-    Some(HiveInput {
+    let user_hint = candidate.found.user.as_deref().map(String::from);
+    Some(hive_input(
+        bytes,
+        logs,
+        hash,
+        evidence_path,
+        source,
+        user_hint,
+    ))
+}
+
+/// The hive's bytes and logs with their provenance, hashed when asked.
+fn hive_input(
+    bytes: Vec<u8>,
+    logs: Vec<(String, Vec<u8>)>,
+    hash: bool,
+    evidence_path: String,
+    source: String,
+    user_hint: Option<String>,
+) -> HiveInput {
+    HiveInput {
         sha256: if hash {
             sha256_hex(&bytes)
         } else {
@@ -89,8 +109,8 @@ pub fn from_view(
         logs,
         evidence_path,
         source,
-        user_hint: candidate.found.user.as_deref().map(String::from),
-    })
+        user_hint,
+    }
 }
 
 /// The transaction logs beside a hive file on the host (any case, collector prefixes),
@@ -149,18 +169,14 @@ pub fn from_host_file(
             Err(e) => warnings.push(label, log_name, format!("cannot read log: {e}")),
         }
     }
-    Some(HiveInput {
-        sha256: if hash {
-            sha256_hex(&bytes)
-        } else {
-            String::new()
-        },
+    Some(hive_input(
         bytes,
         logs,
-        evidence_path: label.to_string(),
-        source: label.to_string(),
-        user_hint: None,
-    })
+        hash,
+        label.to_string(),
+        label.to_string(),
+        None,
+    ))
 }
 
 #[cfg(test)]
