@@ -3,6 +3,10 @@
 //! tables (MBR, GPT) inside them.
 
 pub mod cache;
+pub mod e01;
+mod file;
 pub mod partitions;
+pub mod raw;
 pub mod source;
+pub mod split;
 pub mod volumes;
