@@ -210,7 +210,7 @@ fn a_bad_sector_in_a_hive_keeps_the_other_hives_and_all_files() {
 /// segment and the bytes it held; the command exits 0.
 #[test]
 fn an_e01_missing_a_segment_loses_only_what_that_segment_held() {
-    use netsession_scan::image::source::EwfImage;
+    use netsession_scan::image::e01::EwfImage;
     let images = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
     let tmp = tempfile::tempdir().unwrap();
     let Some(raw) = common::gunzip("gpt.raw.gz", tmp.path()) else {

@@ -12,10 +12,12 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use netsession_scan::image::cache::BlockCache;
+use netsession_scan::image::e01::EwfImage;
+use netsession_scan::image::raw::RawImage;
 use netsession_scan::image::source::{
-    EwfImage, ImageError, ImageReader, ImageSource, MemoryImage, RawImage, Slice, SplitRawImage,
-    open_image,
+    ImageError, ImageReader, ImageSource, MemoryImage, Slice, open_image,
 };
+use netsession_scan::image::split::SplitRawImage;
 use sha2::{Digest, Sha256};
 
 const MIB: u64 = 1024 * 1024;

@@ -3,4 +3,8 @@
 //! (MBR, GPT) inside them are read by [`crate::partitions`].
 
 pub mod cache;
+pub mod e01;
+mod file;
+pub mod raw;
 pub mod source;
+pub mod split;
