@@ -8,9 +8,10 @@
 //! scanner sees one record with whole attributes: names, times, sizes and streams come
 //! out the same whether a record has extensions or not.
 
-use super::record::{
-    ATTR_ATTRIBUTE_LIST, AttrBody, Attribute, AttributeListEntry, MftRecord, parse_attribute_list,
+use super::attribute::{
+    ATTR_ATTRIBUTE_LIST, AttrBody, Attribute, AttributeListEntry, parse_attribute_list,
 };
+use super::record::MftRecord;
 use super::volume::{Extent, NtfsVolume};
 use crate::image::source::ImageSource;
 
@@ -163,7 +164,8 @@ fn merge(attributes: &mut Vec<Attribute>, piece: Attribute) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ntfs::record::{ATTR_DATA, ATTR_FILE_NAME, Run};
+    use crate::ntfs::attribute::{ATTR_DATA, ATTR_FILE_NAME};
+    use crate::ntfs::runs::Run;
 
     fn non_resident(name: &str, start_vcn: u64, runs: &[(u64, u64)]) -> Attribute {
         Attribute {

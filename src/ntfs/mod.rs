@@ -5,12 +5,15 @@
 //! (see `../shared/corpus/SOURCES.md`). The scanner reads $MFT sequentially in large
 //! chunks instead and parses each record with [`record::parse_record`].
 
+pub mod attribute;
+pub mod boot;
 pub mod extensions;
 pub mod record;
+pub mod runs;
 pub mod usn;
 pub mod volume;
 
-pub use record::{
-    AttrBody, Attribute, AttributeListEntry, BootSector, FileName, MftRecord, NtfsError,
-    RecordHeader, Run, StandardInformation, apply_fixups, decode_runs, parse_record,
-};
+pub use attribute::{AttrBody, Attribute, AttributeListEntry, FileName, StandardInformation};
+pub use boot::BootSector;
+pub use record::{MftRecord, NtfsError, RecordHeader, apply_fixups, parse_record};
+pub use runs::{Run, decode_runs};

@@ -9,6 +9,9 @@
 //! allocation sized by a record field (the file name) is bounded by the record length,
 //! which is itself checked against the buffer.
 
+use super::record::split_reference;
+use crate::bytes::{u16_le, u32_le, u64_le, utf16_lossy};
+
 /// The fixed part of a version 2 record; its file name starts here at the earliest.
 const V2_HEADER_LEN: usize = 0x3C;
 /// The fixed part of a version 3 record (128-bit file ids).
@@ -86,26 +89,6 @@ pub fn reason_names(reason: u32) -> Vec<&'static str> {
         .collect()
 }
 
-fn u16_at(b: &[u8], off: usize) -> Option<u16> {
-    let bytes = b.get(off..off.checked_add(2)?)?;
-    Some(u16::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn u32_at(b: &[u8], off: usize) -> Option<u32> {
-    let bytes = b.get(off..off.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], off: usize) -> Option<u64> {
-    let bytes = b.get(off..off.checked_add(8)?)?;
-    Some(u64::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Splits a 64-bit NTFS file reference into (record number, sequence number).
-fn split_reference(reference: u64) -> (u64, u16) {
-    (reference & 0x0000_FFFF_FFFF_FFFF, (reference >> 48) as u16)
-}
-
 /// Problem descriptions, capped at [`MAX_PROBLEMS_KEPT`] plus a count of the rest.
 #[derive(Default)]
 struct Problems {
@@ -147,7 +130,7 @@ enum Rejection {
 fn parse_one(data: &[u8], pos: usize, offset: u64) -> Result<(UsnRecord, usize), Rejection> {
     let damaged = Rejection::Damaged;
     let rest = &data[pos..];
-    let len = u32_at(rest, 0).ok_or_else(|| damaged("length field cut off".into()))? as usize;
+    let len = u32_le(rest, 0).ok_or_else(|| damaged("length field cut off".into()))? as usize;
     if len < V2_HEADER_LEN {
         return Err(damaged(format!("record length {len} is below 60")));
     }
@@ -164,8 +147,8 @@ fn parse_one(data: &[u8], pos: usize, offset: u64) -> Result<(UsnRecord, usize),
     }
     let rec = &rest[..len];
     // All reads below are within `rec` (len >= 0x3C, and >= 0x4C checked for v3).
-    let major = u16_at(rec, 4).unwrap_or(0);
-    let minor = u16_at(rec, 6).unwrap_or(0);
+    let major = u16_le(rec, 4).unwrap_or(0);
+    let minor = u16_le(rec, 6).unwrap_or(0);
     let (header_len, name_len_at) = match major {
         2 => (V2_HEADER_LEN, 0x38),
         3 => (V3_HEADER_LEN, 0x48),
@@ -184,21 +167,17 @@ fn parse_one(data: &[u8], pos: usize, offset: u64) -> Result<(UsnRecord, usize),
             "record length {len} is too short for a version {major} record"
         )));
     }
-    let name_len = usize::from(u16_at(rec, name_len_at).unwrap_or(0));
-    let name_off = usize::from(u16_at(rec, name_len_at + 2).unwrap_or(0));
+    let name_len = usize::from(u16_le(rec, name_len_at).unwrap_or(0));
+    let name_off = usize::from(u16_le(rec, name_len_at + 2).unwrap_or(0));
     if name_off < header_len || name_off + name_len > len {
         return Err(damaged(format!(
             "file name ({name_len} bytes at {name_off:#x}) lies outside the record of {len} bytes"
         )));
     }
-    let units: Vec<u16> = rec[name_off..name_off + name_len]
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    let name = String::from_utf16_lossy(&units);
+    let name = utf16_lossy(&rec[name_off..name_off + name_len]);
 
-    let field64 = |at: usize| u64_at(rec, at).unwrap_or(0);
-    let field32 = |at: usize| u32_at(rec, at).unwrap_or(0);
+    let field64 = |at: usize| u64_le(rec, at).unwrap_or(0);
+    let field32 = |at: usize| u32_le(rec, at).unwrap_or(0);
     // v2: references at 0x08 / 0x10; v3: 128-bit ids at 0x08 / 0x18 (low half first).
     let (file_ref, parent_ref, base) = if major == 2 {
         (field64(0x08), field64(0x10), 0x18)
@@ -257,7 +236,7 @@ pub fn parse_records(data: &[u8], base_offset: u64) -> (Vec<UsnRecord>, Vec<Stri
 
     let mut pos = 0usize;
     while pos < data.len() {
-        let len_field = u32_at(data, pos);
+        let len_field = u32_le(data, pos);
         if len_field == Some(0) {
             // Zero-filled gap (sparse part, page padding).
             close_region(&mut damaged, &mut problems, pos);

@@ -4,9 +4,11 @@
 
 use std::io::{self, Read};
 
-use super::record::{
-    ATTR_ATTRIBUTE_LIST, ATTR_DATA, AttrBody, BootSector, MftRecord, NtfsError, Run, parse_record,
-};
+use super::attribute::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, AttrBody};
+use super::boot::BootSector;
+use super::record::{MftRecord, NtfsError, parse_record};
+use super::runs::Run;
+use crate::bytes::u16_le;
 use crate::image::source::{ImageError, ImageSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -448,8 +450,7 @@ impl<S: ImageSource> NtfsVolume<S> {
 fn decompress_unit(raw: &[u8], unit_bytes: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(unit_bytes);
     let mut at = 0;
-    while at + 2 <= raw.len() {
-        let header = u16::from_le_bytes([raw[at], raw[at + 1]]);
+    while let Some(header) = u16_le(raw, at) {
         if header == 0 {
             break;
         }
