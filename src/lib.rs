@@ -22,6 +22,7 @@ pub mod partitions;
 pub mod progress;
 pub mod registry;
 pub mod scan;
+pub mod signature;
 pub mod store;
 pub mod time;
 pub mod verdict;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// layer only; modules of one layer do not import each other.
 const LAYERS: &[&[&str]] = &[
     &["bytes", "host", "time", "guard", "progress"],
+    &["signature"],
     &["evidence"],
     &["warning"],
     &["catalog"],

@@ -19,9 +19,9 @@ const MAX_LINE_CHARS: usize = 4096;
 
 /// What a file's first bytes look like.
 pub fn sniff(head: &[u8]) -> ContentKind {
-    if head.starts_with(b"MZ") {
+    if head.starts_with(crate::signature::MZ) {
         ContentKind::Pe
-    } else if head.starts_with(b"regf") {
+    } else if head.starts_with(crate::signature::REGF) {
         ContentKind::Hive
     } else if head.is_empty() || text::is_text(head) {
         ContentKind::Text

@@ -26,9 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::e01::EwfImage;
-use super::e01::sections::{
-    EVF_SIGNATURE, EVF2_SIGNATURE, LEF2_SIGNATURE, LVF_SIGNATURE, read_head,
-};
+use super::e01::sections::read_head;
 use super::raw::RawImage;
 use super::split::SplitRawImage;
 
@@ -152,11 +150,7 @@ pub(super) fn clamp_len(buf_len: usize, remaining: u64) -> usize {
 /// [`SplitRawImage`] (a gap in the set is an error); anything else is a [`RawImage`].
 pub fn open_image(path: &Path) -> Result<Box<dyn ImageSource>, ImageError> {
     let head = read_head(path)?;
-    let sig = head.get(..8).unwrap_or_default();
-    if [EVF_SIGNATURE, EVF2_SIGNATURE, LVF_SIGNATURE, LEF2_SIGNATURE]
-        .iter()
-        .any(|s| s[..] == *sig)
-    {
+    if crate::signature::is_ewf(&head) {
         return Ok(Box::new(EwfImage::open(path)?));
     }
     if let Some(paths) = SplitRawImage::discover(path)?

@@ -94,28 +94,16 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
 
 /// Recognise a file input from its first bytes (at least 1024 where the file has them).
 pub fn detect_bytes(head: &[u8]) -> Option<InputKind> {
-    if head.starts_with(b"regf") {
-        return Some(InputKind::RegistryHive);
+    use crate::signature::Signature;
+    match crate::signature::of_file(head)? {
+        Signature::Hive => Some(InputKind::RegistryHive),
+        Signature::Ewf => Some(InputKind::Ewf),
+        Signature::NtfsVolume => Some(InputKind::NtfsVolume),
+        Signature::GptDisk => Some(InputKind::GptDisk),
+        Signature::MbrDisk => Some(InputKind::MbrDisk),
+        // Files, not a disk: not an input this version reads.
+        Signature::EwfLogical => None,
     }
-    if head.starts_with(b"EVF\x09\x0d\x0a\xff\x00") || head.starts_with(b"EVF2\r\n\x81\x00") {
-        return Some(InputKind::Ewf);
-    }
-    if head.get(3..11) == Some(b"NTFS    ") {
-        return Some(InputKind::NtfsVolume);
-    }
-    let boot_signature = head.get(510..512) == Some(&[0x55, 0xAA]);
-    if boot_signature && head.get(512..520) == Some(b"EFI PART") {
-        return Some(InputKind::GptDisk);
-    }
-    if boot_signature {
-        // An MBR: four partition entries at 446, each with status 0x00 or 0x80.
-        let entries_ok = (0..4).all(|i| matches!(head[446 + i * 16], 0x00 | 0x80));
-        let any_type = (0..4).any(|i| head[446 + i * 16 + 4] != 0);
-        if entries_ok && any_type {
-            return Some(InputKind::MbrDisk);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ fn last_lba(disk: &Disk<'_, '_>, ss: u64) -> Option<u64> {
 
 fn has_gpt_signature_at(disk: &Disk<'_, '_>, offset: u64) -> bool {
     disk.read_exact(offset, 8)
-        .is_ok_and(|b| b.as_slice() == b"EFI PART")
+        .is_ok_and(|b| b.as_slice() == crate::signature::GPT)
 }
 
 fn read_gpt_header(disk: &Disk<'_, '_>, ss: u64, lba: u64) -> Result<GptHeader, String> {
@@ -149,7 +149,7 @@ fn read_gpt_header(disk: &Disk<'_, '_>, ss: u64, lba: u64) -> Result<GptHeader, 
         .checked_mul(ss)
         .ok_or_else(|| "sector number overflows".to_string())?;
     let b = disk.read_exact(offset, 512)?;
-    if !bytes::bytes_eq(&b, 0, b"EFI PART") {
+    if !bytes::bytes_eq(&b, 0, crate::signature::GPT) {
         return Err("no \"EFI PART\" signature".into());
     }
     let header_size = u32z(&b, 12);

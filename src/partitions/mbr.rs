@@ -2,7 +2,7 @@
 //! primary slots 1-4, logicals numbered from 5 in chain order, 512- or 4096-byte sectors.
 
 use super::{Disk, Partition, PartitionTable, finish, u32z};
-use crate::bytes;
+use crate::{bytes, signature};
 
 /// At most this many logical partitions are read from EBR chains, all together.
 pub(super) const MAX_LOGICALS: usize = 128;
@@ -10,7 +10,11 @@ pub(super) const MAX_LOGICALS: usize = 128;
 const MAX_EBRS: usize = 2 * MAX_LOGICALS;
 
 fn has_boot_signature(sector: &[u8]) -> bool {
-    bytes::bytes_eq(sector, 510, &[0x55, 0xAA])
+    bytes::bytes_eq(
+        sector,
+        signature::BOOT_SIGNATURE_AT,
+        &signature::BOOT_SIGNATURE,
+    )
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -20,7 +20,7 @@ mod test_disks;
 
 pub use gpt::guid_text;
 
-use crate::bytes;
+use crate::{bytes, signature};
 use gpt::read_gpt;
 use mbr::{MbrSector, read_mbr, try_4kn_mbr};
 
@@ -245,7 +245,7 @@ fn filesystem_name(b: &[u8]) -> &'static str {
 
 /// File systems recognised by their boot sector (the first 512 bytes).
 fn boot_sector_filesystem(b: &[u8]) -> Option<&'static str> {
-    if bytes::bytes_eq(b, 3, b"NTFS    ") {
+    if bytes::bytes_eq(b, signature::OEM_ID_AT, signature::NTFS_OEM) {
         Some("NTFS")
     } else if bytes::bytes_eq(b, 3, b"EXFAT   ") {
         Some("exFAT")

@@ -33,7 +33,7 @@ pub(crate) const OFF_CHECKSUM: usize = 0x1FC;
 /// Hive bins data sizes and bin sizes are multiples of this.
 pub(crate) const HBIN_ALIGN: u32 = 4096;
 
-const SIGNATURE: &[u8; 4] = b"regf";
+const SIGNATURE: &[u8; 4] = crate::signature::REGF;
 
 /// Problems that make a hive's base block unusable. Every message is one line and names
 /// the file offset of the faulty field in hex.

@@ -10,14 +10,9 @@ use crate::host::open_evidence_file;
 use crate::image::file::pread_full;
 use crate::image::source::ImageError;
 
-/// EWF v1 file signature (E01, S01).
-pub(in crate::image) const EVF_SIGNATURE: [u8; 8] = *b"EVF\x09\x0d\x0a\xff\x00";
-/// EWF v1 logical evidence (L01).
-pub(in crate::image) const LVF_SIGNATURE: [u8; 8] = *b"LVF\x09\x0d\x0a\xff\x00";
-/// EWF v2 (Ex01).
-pub(in crate::image) const EVF2_SIGNATURE: [u8; 8] = *b"EVF2\x0d\x0a\x81\x00";
-/// EWF v2 logical evidence (Lx01).
-pub(in crate::image) const LEF2_SIGNATURE: [u8; 8] = *b"LEF2\x0d\x0a\x81\x00";
+pub(in crate::image) use crate::signature::{
+    EVF as EVF_SIGNATURE, EVF2 as EVF2_SIGNATURE, LEF2 as LEF2_SIGNATURE, LVF as LVF_SIGNATURE,
+};
 /// An EWF v1 section descriptor: type (16), next (8), size (8), padding, checksum.
 pub(super) const SECTION_DESCRIPTOR_SIZE: usize = 76;
 /// The EWF v1 file header: signature (8), 1, segment number (2), 0 (2).
