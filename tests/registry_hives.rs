@@ -290,7 +290,7 @@ fn format_1_3_hive_with_a_20000_byte_single_cell_value() {
     let value = key.value("Akamai blob", &mut problems).expect("value");
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(value.data.len(), 20_000);
-    let text: String = netsession_scan::registry::hive::utf16_until_nul(&value.data);
+    let text: String = netsession_scan::bytes::utf16_until_nul(&value.data);
     assert!(text.ends_with("Akamai\\netsession_win.exe"), "{text}");
     // And the binary reports Bob's Run entry from this 1.3 hive.
     let (rows, _) = scan(&["NTUSER_Bob.DAT"]);

@@ -5,6 +5,7 @@
 
 use super::super::hive::RegKey;
 use super::super::{Fact, HiveScan, Rule};
+use crate::bytes::u64_le;
 use crate::time::Timestamp;
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
@@ -18,11 +19,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         if !scan.names_netsession(&value.name) {
             continue;
         }
-        let filetime = value
-            .data
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes);
+        let filetime = u64_le(&value.data, 0);
         let (time, desc) = match filetime.and_then(Timestamp::from_filetime) {
             Some(t) => (Some(t), "Last Executed"),
             None => (key.last_written(), "Key Last Written"),

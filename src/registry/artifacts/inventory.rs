@@ -5,6 +5,7 @@
 
 use super::super::hive::{RegKey, RegValue};
 use super::super::{Fact, HiveScan, Rule};
+use crate::bytes::u64_le;
 use crate::time::Timestamp;
 
 fn find<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
@@ -98,13 +99,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             let Some(value) = find(&values, name) else {
                 continue;
             };
-            let filetime = value.qword().or_else(|| {
-                value
-                    .data
-                    .get(..8)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_le_bytes)
-            });
+            let filetime = value.qword().or_else(|| u64_le(&value.data, 0));
             if let Some(time) = filetime.and_then(Timestamp::from_filetime) {
                 let message = format!("Amcache: {path} file time as recorded ({desc})");
                 scan.report(

@@ -7,6 +7,7 @@
 
 use super::super::hive::RegKey;
 use super::super::{Fact, HiveScan, Rule};
+use crate::bytes::{u32_le, u64_le};
 use crate::time::Timestamp;
 
 /// Known folders that UserAssist names by GUID.
@@ -86,22 +87,14 @@ pub fn resolve_known_folder(path: &str) -> String {
     path.to_string()
 }
 
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(data: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(data.get(at..at + 8)?.try_into().ok()?))
-}
-
 /// (run count, focus count, last run FILETIME) by data layout.
 fn counts(data: &[u8]) -> (Option<u32>, Option<u32>, Option<u64>) {
     match data.len() {
-        72 => (u32_at(data, 4), u32_at(data, 8), u64_at(data, 60)),
+        72 => (u32_le(data, 4), u32_le(data, 8), u64_le(data, 60)),
         16 => (
-            u32_at(data, 4).map(|c| c.saturating_sub(5)),
+            u32_le(data, 4).map(|c| c.saturating_sub(5)),
             None,
-            u64_at(data, 8),
+            u64_le(data, 8),
         ),
         _ => (None, None, None),
     }

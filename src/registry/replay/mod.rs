@@ -32,9 +32,9 @@ use std::ops::Range;
 
 use super::base_block::{
     self, BASE_BLOCK_LEN, BaseBlock, HBIN_START, HiveError, LOG_BASE_BLOCK_LEN, OFF_CHECKSUM,
-    OFF_DATA_SIZE, OFF_FILE_TYPE, OFF_FLAGS, OFF_PRIMARY_SEQ, OFF_SECONDARY_SEQ, read_u32,
-    read_u64, write_u32,
+    OFF_DATA_SIZE, OFF_FILE_TYPE, OFF_FLAGS, OFF_PRIMARY_SEQ, OFF_SECONDARY_SEQ, write_u32,
 };
+use crate::bytes::{u32_le, u64_le};
 use log_file::{LogFormat, UsableLog, check_log};
 
 pub use log_file::LogFile;
@@ -160,7 +160,7 @@ pub fn replay(primary: &[u8], logs: &[LogFile<'_>]) -> Result<ReplayOutcome, Hiv
     if work.final_seq.is_none() && !old_logs.is_empty() {
         // Old format: a log applies when its last-written timestamp matches the primary's
         // (the first hive bin's timestamp serves when the base block is damaged).
-        let hbin_ts = read_u64(primary, HBIN_START + 0x14);
+        let hbin_ts = u64_le(primary, HBIN_START + 0x14);
         let own_ts = own.as_ref().ok().map(|bb| bb.last_written);
         let mut candidates = Vec::new();
         for log in old_logs {
@@ -354,13 +354,13 @@ impl<'a> Work<'a> {
             write_u32(&mut self.image, OFF_DATA_SIZE, hbs);
         }
         if let Some(flags) = self.final_flags
-            && let Some(old) = read_u32(&self.image, OFF_FLAGS)
+            && let Some(old) = u32_le(&self.image, OFF_FLAGS)
         {
             // Only bit 0 (KTM locked the hive) is kept in log entries.
             write_u32(&mut self.image, OFF_FLAGS, (old & !1) | (flags & 1));
         }
         base_block::mark_clean(&mut self.image);
-        if let Some(hbs) = read_u32(&self.image, OFF_DATA_SIZE) {
+        if let Some(hbs) = u32_le(&self.image, OFF_DATA_SIZE) {
             self.check_truncation(hbs);
         }
         let recovered = changed_ranges(self.original, &self.image, &mut self.written);

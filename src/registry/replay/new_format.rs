@@ -4,9 +4,8 @@
 
 use super::log_file::UsableLog;
 use super::{SECTOR, Work};
-use crate::registry::base_block::{
-    HBIN_ALIGN, HBIN_START, LOG_BASE_BLOCK_LEN, read_array4, read_u32, read_u64,
-};
+use crate::bytes::{array, u32_le, u64_le};
+use crate::registry::base_block::{HBIN_ALIGN, HBIN_START, LOG_BASE_BLOCK_LEN};
 
 /// Seed of the Marvin32 hashes in new-format log entries. The specification lists it as
 /// "82 EF 4D 88 7A 4E 55 C5": that is the 64-bit value written most significant byte first
@@ -30,9 +29,8 @@ pub fn marvin32(seed: u64, data: &[u8]) -> u64 {
     let mut s1 = (seed >> 32) as u32;
     let mut blocks = data.chunks_exact(4);
     for block in &mut blocks {
-        let mut word = [0u8; 4];
-        word.copy_from_slice(block);
-        s0 = s0.wrapping_add(u32::from_le_bytes(word));
+        // `chunks_exact(4)`: every block holds the four bytes read.
+        s0 = s0.wrapping_add(u32_le(block, 0).unwrap_or(0));
         mix(&mut s0, &mut s1);
     }
     // Final block: the 0-3 remaining bytes, then a 0x80 byte, then zero padding.
@@ -72,7 +70,7 @@ struct EntryProblem {
 fn scan_new_entries(bytes: &[u8]) -> (Vec<LogEntry<'_>>, Option<EntryProblem>) {
     let mut entries = Vec::new();
     let mut offset = LOG_BASE_BLOCK_LEN;
-    while let Some(sig) = read_array4(bytes, offset) {
+    while let Some(sig) = array::<4>(bytes, offset) {
         if &sig != ENTRY_SIGNATURE {
             break; // end of the entries (zeros or remnants of older data)
         }
@@ -108,14 +106,14 @@ fn parse_entry(bytes: &[u8], offset: usize) -> Result<(LogEntry<'_>, usize), Ent
                 ),
             )
         })?;
-    let field = |off: usize| read_u32(header, off).unwrap_or(0);
+    let field = |off: usize| u32_le(header, off).unwrap_or(0);
     let size = field(4);
     let flags = field(8);
     let seq = field(12);
     let hbs = field(16);
     let count = field(20);
-    let hash1 = read_u64(header, 24).unwrap_or(0);
-    let hash2 = read_u64(header, 32).unwrap_or(0);
+    let hash1 = u64_le(header, 24).unwrap_or(0);
+    let hash2 = u64_le(header, 32).unwrap_or(0);
     let claimed = Some(seq);
 
     let computed2 = marvin32(LOG_ENTRY_SEED, header.get(..32).unwrap_or(header));
@@ -173,8 +171,8 @@ fn parse_entry(bytes: &[u8], offset: usize) -> Result<(LogEntry<'_>, usize), Ent
     let mut pages = Vec::new();
     let mut data_pos = refs_len;
     for i in 0..count as usize {
-        let page_offset = read_u32(body, 8 * i).unwrap_or(0);
-        let page_size = read_u32(body, 8 * i + 4).unwrap_or(0);
+        let page_offset = u32_le(body, 8 * i).unwrap_or(0);
+        let page_size = u32_le(body, 8 * i + 4).unwrap_or(0);
         if u64::from(page_offset) + u64::from(page_size) > u64::from(hbs) {
             return Err(problem(
                 claimed,

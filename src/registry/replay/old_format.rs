@@ -6,9 +6,8 @@ use std::ops::Range;
 
 use super::log_file::UsableLog;
 use super::{SECTOR, Work};
-use crate::registry::base_block::{
-    HBIN_ALIGN, HBIN_START, OFF_DATA_SIZE, OFF_PRIMARY_SEQ, read_array4, read_u32,
-};
+use crate::bytes::{array, u32_le};
+use crate::registry::base_block::{HBIN_ALIGN, HBIN_START, OFF_DATA_SIZE, OFF_PRIMARY_SEQ};
 
 const DIRT_SIGNATURE: &[u8; 4] = b"DIRT";
 
@@ -17,7 +16,7 @@ impl Work<'_> {
     pub(super) fn replay_old(&mut self, log: &UsableLog<'_>) {
         let name = log.name;
         let bytes = log.bytes;
-        if read_array4(bytes, SECTOR).as_ref() != Some(DIRT_SIGNATURE) {
+        if array::<4>(bytes, SECTOR).as_ref() != Some(DIRT_SIGNATURE) {
             self.warn_log(
                 name,
                 SECTOR,
@@ -108,7 +107,7 @@ impl Work<'_> {
         if pages_done > 0 || total_pages == 0 {
             self.final_hbs = Some(hbs);
             // The primary's sequence number is kept; mark_clean makes the secondary equal.
-            self.final_seq = read_u32(&self.image, OFF_PRIMARY_SEQ);
+            self.final_seq = u32_le(&self.image, OFF_PRIMARY_SEQ);
         }
     }
 }
@@ -122,10 +121,10 @@ fn verify_bins(image: &[u8], hbs: u32, dirty: &Range<usize>) -> Result<(), (usiz
     let mut offset = HBIN_START;
     while offset < dirty.end && offset < bins_end {
         let relative = offset - HBIN_START;
-        let problem = match read_array4(image, offset) {
+        let problem = match array::<4>(image, offset) {
             Some(sig) if &sig == b"hbin" => {
-                let field = read_u32(image, offset + 4).unwrap_or(u32::MAX);
-                let size = read_u32(image, offset + 8).unwrap_or(0);
+                let field = u32_le(image, offset + 4).unwrap_or(u32::MAX);
+                let size = u32_le(image, offset + 8).unwrap_or(0);
                 if field as usize != relative {
                     Some(format!("offset field {field:#x}"))
                 } else if size < HBIN_ALIGN
