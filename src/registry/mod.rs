@@ -12,7 +12,7 @@ pub mod kind;
 pub mod replay;
 pub mod source;
 
-use crate::catalog::{Catalog, RegistryRuleDef, RuleInfo, wildcard_match};
+use crate::catalog::{Catalog, RegistryRule, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
@@ -410,5 +410,5 @@ fn file_name(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
 
-/// The rule definition type the families receive.
-pub type Rule = RegistryRuleDef;
+/// The rule type the families receive.
+pub type Rule = RegistryRule;
