@@ -4,7 +4,7 @@
 //! of the program's last execution by that user.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule, own_time_or_key_written};
 use crate::bytes::u64_le;
 use crate::time::Timestamp;
 
@@ -20,10 +20,11 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             continue;
         }
         let filetime = u64_le(&value.data, 0);
-        let (time, desc) = match filetime.and_then(Timestamp::from_filetime) {
-            Some(t) => (Some(t), "Last Executed"),
-            None => (key.last_written(), "Key Last Written"),
-        };
+        let (time, desc) = own_time_or_key_written(
+            filetime.and_then(Timestamp::from_filetime),
+            "Last Executed",
+            key,
+        );
         let message = format!(
             "BAM: {user} last ran {} (Background Activity Moderator)",
             value.name

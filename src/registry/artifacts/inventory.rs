@@ -81,18 +81,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let message = format!(
         "Amcache inventoried {path}{sha_note} (key last written at this time: the program was present or ran)"
     );
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown: shown.clone(),
-            user: user.clone(),
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown.clone(), user.clone());
 
     if !new_format {
         for (name, desc) in [("17", "Modified (Amcache)"), ("12", "Created (Amcache)")] {

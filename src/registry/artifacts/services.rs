@@ -4,7 +4,7 @@
 //! for the SvcHost family.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 fn start_type(n: u32) -> &'static str {
     match n {
@@ -93,18 +93,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         .or(image_path.as_deref())
         .and_then(|p| scan.context.user_in_path(p));
     let shown = fields.join("; ");
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown: shown.clone(),
-            user: user.clone(),
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown.clone(), user.clone());
 
     // The Parameters key has its own last-write time: when ServiceDll was set.
     if let Some(params) = &parameters
@@ -114,18 +103,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             "Parameters of service \"{}\" last written (ServiceDll set or changed)",
             key.name
         );
-        scan.report(
-            &rule.info,
-            params,
-            Fact {
-                value: None,
-                time: params.last_written(),
-                desc: "Key Last Written",
-                message,
-                shown,
-                user,
-            },
-        );
+        scan.report_key_written(&rule.info, params, None, message, shown, user);
     }
 }
 

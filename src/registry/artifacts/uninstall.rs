@@ -2,7 +2,7 @@
 //! machine-wide (SOFTWARE, WOW6432Node): what Programs and Features listed.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 const FIELDS: [&str; 7] = [
     "DisplayName",
@@ -62,16 +62,5 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             .or(get("UninstallString"))
             .and_then(|p| scan.context.user_in_path(p))
     });
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown,
-            user,
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown, user);
 }

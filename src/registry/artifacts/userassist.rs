@@ -6,7 +6,7 @@
 //! FILETIME at 8).
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule, own_time_or_key_written};
 use crate::bytes::{u32_le, u64_le};
 use crate::time::Timestamp;
 
@@ -108,10 +108,11 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         }
         let program = resolve_known_folder(&decoded);
         let (runs, focus, last) = counts(&value.data);
-        let (time, desc) = match last.and_then(Timestamp::from_filetime) {
-            Some(t) => (Some(t), "Last Run (UserAssist)"),
-            None => (key.last_written(), "Key Last Written"),
-        };
+        let (time, desc) = own_time_or_key_written(
+            last.and_then(Timestamp::from_filetime),
+            "Last Run (UserAssist)",
+            key,
+        );
         let mut message = format!("UserAssist: the user launched {program} from the shell");
         if let Some(r) = runs {
             message.push_str(&format!(", {r} time(s)"));
