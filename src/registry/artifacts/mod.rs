@@ -16,6 +16,8 @@ mod svchost;
 mod uninstall;
 mod userassist;
 
+pub use userassist::{parse_run_count, run_count_phrase};
+
 use super::hive::RegKey;
 use super::{HiveScan, Rule};
 use crate::catalog::RegistryFamily;
