@@ -319,6 +319,19 @@ pub struct RegValue {
     pub offset: Option<usize>,
 }
 
+/// The value named `name` among values already read (ASCII case-insensitive).
+pub fn value_named<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
+    values.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+}
+
+/// The data of the value named `name` as one line of text ([`RegValue::display`]); `None`
+/// when there is no such value or its text is empty.
+pub fn text_named(values: &[RegValue], name: &str) -> Option<String> {
+    value_named(values, name)
+        .map(RegValue::display)
+        .filter(|s| !s.is_empty())
+}
+
 fn read_value(bytes: &[u8], value: &KeyValue<'_, &[u8]>, errors: &mut Vec<String>) -> RegValue {
     let name_bytes = value.name().ok();
     let name = name_bytes.as_ref().map(name_string).unwrap_or_default();

@@ -1017,6 +1017,29 @@ mod tests {
         }
     }
 
+    /// Executed flags of `specs()` in the formats that record them, and in those that do not.
+    const FLAGGED: [Option<bool>; 3] = [Some(true), Some(false), Some(true)];
+    const NO_FLAGS: [Option<bool>; 3] = [None; 3];
+
+    /// The entries of `specs()`, at `offsets`, with `executed` flags.
+    fn spec_entries(offsets: &[usize], executed: [Option<bool>; 3]) -> Vec<CacheEntry> {
+        vec![
+            entry(0, JOSE, Some(FT_2012), offsets[0], executed[0]),
+            entry(1, SVCHOST, Some(FT_2019), offsets[1], executed[1]),
+            entry(2, EMOJI, None, offsets[2], executed[2]),
+        ]
+    }
+
+    /// `blob` parses as `format` into `expected` without problems, and so do its
+    /// truncations (see [`check_truncations`]).
+    fn assert_parses_clean(blob: &Blob, format: CacheFormat, expected: &[CacheEntry]) {
+        let parsed = parse(&blob.data).unwrap();
+        assert_eq!(parsed.format, format);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(parsed.entries, expected);
+        check_truncations(blob);
+    }
+
     /// Every prefix of the blob parses without panic, keeps exactly the entries that
     /// are whole in it, and reports a problem when it cut an entry.
     fn check_truncations(blob: &Blob) {
@@ -1075,18 +1098,15 @@ mod tests {
         let specs = specs();
         // Slot 2 is the most recent, then slot 0, then slot 1.
         let blob = build_xp(&specs, &[2, 0, 1]);
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::WinXp);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
+        assert_parses_clean(
+            &blob,
+            CacheFormat::WinXp,
+            &[
                 entry(0, EMOJI, None, 0x190 + 2 * 0x228, None),
                 entry(1, JOSE, Some(FT_2012), 0x190, None),
                 entry(2, SVCHOST, Some(FT_2019), 0x190 + 0x228, None),
-            ]
+            ],
         );
-        check_truncations(&blob);
     }
 
     #[test]
@@ -1123,35 +1143,15 @@ mod tests {
     #[test]
     fn vista_32_bit() {
         let blob = build_table(false, false, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win2003Vista);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x08, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0x20, Some(false)),
-                entry(2, EMOJI, None, 0x38, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x08, 0x20, 0x38], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win2003Vista, &expected);
     }
 
     #[test]
     fn vista_64_bit() {
         let blob = build_table(false, true, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win2003Vista64);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x08, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0x28, Some(false)),
-                entry(2, EMOJI, None, 0x48, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x08, 0x28, 0x48], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win2003Vista64, &expected);
     }
 
     #[test]
@@ -1161,17 +1161,11 @@ mod tests {
             (true, CacheFormat::Win2003Vista64, 0x28),
         ] {
             let blob = build_table(false, wide, true, &specs()[..2]);
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, format);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), 0x08, None),
-                    entry(1, SVCHOST, Some(FT_2019), second, None),
-                ]
-            );
-            check_truncations(&blob);
+            let expected = [
+                entry(0, JOSE, Some(FT_2012), 0x08, None),
+                entry(1, SVCHOST, Some(FT_2019), second, None),
+            ];
+            assert_parses_clean(&blob, format, &expected);
         }
     }
 
@@ -1180,35 +1174,15 @@ mod tests {
     #[test]
     fn win7_32_bit() {
         let blob = build_table(true, false, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win7x86);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x80, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0xa0, Some(false)),
-                entry(2, EMOJI, None, 0xc0, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x80, 0xa0, 0xc0], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win7x86, &expected);
     }
 
     #[test]
     fn win7_64_bit() {
         let blob = build_table(true, true, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win7x64);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x80, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0xb0, Some(false)),
-                entry(2, EMOJI, None, 0xe0, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x80, 0xb0, 0xe0], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win7x64, &expected);
     }
 
     #[test]
@@ -1262,41 +1236,19 @@ mod tests {
     fn win8_and_81_with_package_names() {
         for tag in [b"00ts", b"10ts"] {
             let blob = build_ts(0x80, tag, Ts::Win8, &specs());
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, CacheFormat::Win8);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
             let offsets = blob.entry_offsets();
             assert_eq!(offsets[0], 0x80);
             // 12 + 2 + 120 (path) + 2 + 0 (package) + 20 + 4 (data)
             assert_eq!(offsets[1], 0x80 + 160);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), offsets[0], Some(true)),
-                    entry(1, SVCHOST, Some(FT_2019), offsets[1], Some(false)),
-                    entry(2, EMOJI, None, offsets[2], Some(true)),
-                ]
-            );
-            check_truncations(&blob);
+            assert_parses_clean(&blob, CacheFormat::Win8, &spec_entries(&offsets, FLAGGED));
         }
     }
 
     #[test]
     fn win8_without_package_names() {
         let blob = build_ts(0x80, b"00ts", Ts::Win8NoPackage, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win8);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        let offsets = blob.entry_offsets();
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), offsets[0], Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), offsets[1], Some(false)),
-                entry(2, EMOJI, None, offsets[2], Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&blob.entry_offsets(), FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win8, &expected);
     }
 
     #[test]
@@ -1314,22 +1266,11 @@ mod tests {
     fn win10_both_header_sizes() {
         for header_len in [0x30, 0x34] {
             let blob = build_ts(header_len, b"10ts", Ts::Win10, &specs());
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, CacheFormat::Win10);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
             let offsets = blob.entry_offsets();
             assert_eq!(offsets[0], header_len);
             // 12 + 2 + 120 (path) + 12 + 4 (data)
             assert_eq!(offsets[1], header_len + 150);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), offsets[0], None),
-                    entry(1, SVCHOST, Some(FT_2019), offsets[1], None),
-                    entry(2, EMOJI, None, offsets[2], None),
-                ]
-            );
-            check_truncations(&blob);
+            assert_parses_clean(&blob, CacheFormat::Win10, &spec_entries(&offsets, NO_FLAGS));
         }
     }
 

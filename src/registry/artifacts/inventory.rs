@@ -3,14 +3,10 @@
 //! values; Windows 8/early 10: `Root\File\<volume GUID>\<file id>` with numbered values
 //! (15 = path, 101 = SHA-1, 17 = last modified, 12 = created, 0 = product, 1 = company).
 
-use super::super::hive::{RegKey, RegValue};
+use super::super::hive::{RegKey, text_named, value_named};
 use super::super::{Fact, HiveScan, Rule};
 use crate::bytes::u64_le;
 use crate::time::Timestamp;
-
-fn find<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
-    values.iter().find(|v| v.name.eq_ignore_ascii_case(name))
-}
 
 /// Amcache writes SHA-1s with four leading zeros.
 fn sha1_of(file_id: &str) -> String {
@@ -24,11 +20,7 @@ fn sha1_of(file_id: &str) -> String {
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let values = key.values(&mut scan.problems);
-    let text = |name: &str| {
-        find(&values, name)
-            .map(|v| v.display())
-            .filter(|s| !s.is_empty())
-    };
+    let text = |name: &str| text_named(&values, name);
     let new_format = key.path.to_lowercase().contains("inventoryapplicationfile");
     let (path, sha1, fields) = if new_format {
         let path = text("LowerCaseLongPath").or_else(|| text("Name"));
@@ -85,7 +77,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
 
     if !new_format {
         for (name, desc) in [("17", "Modified (Amcache)"), ("12", "Created (Amcache)")] {
-            let Some(value) = find(&values, name) else {
+            let Some(value) = value_named(&values, name) else {
                 continue;
             };
             let filetime = value.qword().or_else(|| u64_le(&value.data, 0));

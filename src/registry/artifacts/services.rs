@@ -3,7 +3,7 @@
 //! (`rswin_<build>.dll`). The svchost group named in ImagePath (`-k <group>`) is kept
 //! for the SvcHost family.
 
-use super::super::hive::RegKey;
+use super::super::hive::{RegKey, value_named};
 use super::super::{HiveScan, Rule};
 
 fn start_type(n: u32) -> &'static str {
@@ -19,18 +19,10 @@ fn start_type(n: u32) -> &'static str {
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let values = key.values(&mut scan.problems);
-    let text = |name: &str| {
-        values
-            .iter()
-            .find(|v| v.name.eq_ignore_ascii_case(name))
-            .map(|v| v.display())
-    };
+    let text = |name: &str| value_named(&values, name).map(|v| v.display());
     let image_path = text("ImagePath");
     let display_name = text("DisplayName");
-    let start = values
-        .iter()
-        .find(|v| v.name.eq_ignore_ascii_case("Start"))
-        .and_then(|v| v.dword());
+    let start = value_named(&values, "Start").and_then(|v| v.dword());
     let parameters = key.subkey("Parameters", &mut scan.problems);
     let service_dll = parameters
         .as_ref()
