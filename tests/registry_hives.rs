@@ -290,7 +290,7 @@ fn format_1_3_hive_with_a_20000_byte_single_cell_value() {
     let value = key.value("Akamai blob", &mut problems).expect("value");
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(value.data.len(), 20_000);
-    let text: String = netsession_scan::registry::hive::utf16_until_nul(&value.data);
+    let text: String = netsession_scan::bytes::utf16_until_nul(&value.data);
     assert!(text.ends_with("Akamai\\netsession_win.exe"), "{text}");
     // And the binary reports Bob's Run entry from this 1.3 hive.
     let (rows, _) = scan(&["NTUSER_Bob.DAT"]);
@@ -508,4 +508,40 @@ fn random_damage_never_panics() {
             let _ = analyze_hives(&[input], &catalog, &warnings);
         }
     }
+}
+
+#[test]
+fn catalog_with_a_misspelt_registry_family_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let catalog = tmp.path().join("case-rules.toml");
+    std::fs::write(
+        &catalog,
+        r#"[[registry]]
+id = "case.firewall_rules"
+family = "firewal"
+hives = ["SOFTWARE"]
+keys = ["Policies\\Microsoft\\WindowsFirewall\\FirewallRules"]
+what = "firewall rule set by policy"
+proves = "a NetSession firewall rule was pushed by policy"
+confidence = "G"
+source = "case 17"
+"#,
+    )
+    .unwrap();
+    let system = fixture("SYSTEM");
+    let out = run(&[
+        "--catalog".as_ref(),
+        catalog.as_os_str(),
+        system.as_os_str(),
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "no rows from a refused catalog");
+    assert!(
+        err.contains("rule \"case.firewall_rules\"")
+            && err.contains("field `family`")
+            && err.contains("unknown registry family \"firewal\"")
+            && err.contains("known families: run, uninstall, service"),
+        "{err}"
+    );
 }

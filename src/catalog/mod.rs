@@ -173,9 +173,99 @@ pub struct RegistryRuleDef {
     /// Key paths inside the hive; `<controlset>` stands for the current control set,
     /// `*` for any one key name.
     pub keys: Vec<String>,
-    /// Which parser interprets the key: run, uninstall, service, svchost, firewall,
-    /// firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl.
+    /// Which parser interprets the key, as written: one of [`RegistryFamily::ALL`]'s
+    /// names (checked when the catalog is loaded).
     pub family: String,
+}
+
+/// The parser family of a registry rule: one per family in `registry::artifacts`.
+/// Catalogs name it in snake_case (`firewall_xp`), the spelling serde reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryFamily {
+    /// Run/RunOnce values: programs started at logon.
+    Run,
+    /// Uninstall entries: installed software.
+    Uninstall,
+    /// A service key (`ImagePath`, `Parameters\ServiceDll`, `Start`).
+    Service,
+    /// svchost groups hosting a NetSession service.
+    Svchost,
+    /// Windows Firewall rules (Vista+).
+    Firewall,
+    /// Windows XP firewall exceptions.
+    FirewallXp,
+    /// Background Activity Moderator: last execution per user.
+    Bam,
+    /// UserAssist: launches from the shell, ROT13-encoded.
+    #[serde(rename = "userassist")]
+    UserAssist,
+    /// Amcache inventory entries.
+    Amcache,
+    /// AppCompatCache (ShimCache) entries.
+    #[serde(rename = "appcompatcache")]
+    AppCompatCache,
+    /// MUICache: programs the shell has run.
+    #[serde(rename = "muicache")]
+    MuiCache,
+    /// Control Panel applets (`Cpls`).
+    Cpl,
+}
+
+impl RegistryFamily {
+    /// Every family, in the order the embedded catalog lists them.
+    pub const ALL: [RegistryFamily; 12] = [
+        RegistryFamily::Run,
+        RegistryFamily::Uninstall,
+        RegistryFamily::Service,
+        RegistryFamily::Svchost,
+        RegistryFamily::Firewall,
+        RegistryFamily::FirewallXp,
+        RegistryFamily::Bam,
+        RegistryFamily::UserAssist,
+        RegistryFamily::Amcache,
+        RegistryFamily::AppCompatCache,
+        RegistryFamily::MuiCache,
+        RegistryFamily::Cpl,
+    ];
+
+    /// The name a catalog gives the family (what serde reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegistryFamily::Run => "run",
+            RegistryFamily::Uninstall => "uninstall",
+            RegistryFamily::Service => "service",
+            RegistryFamily::Svchost => "svchost",
+            RegistryFamily::Firewall => "firewall",
+            RegistryFamily::FirewallXp => "firewall_xp",
+            RegistryFamily::Bam => "bam",
+            RegistryFamily::UserAssist => "userassist",
+            RegistryFamily::Amcache => "amcache",
+            RegistryFamily::AppCompatCache => "appcompatcache",
+            RegistryFamily::MuiCache => "muicache",
+            RegistryFamily::Cpl => "cpl",
+        }
+    }
+
+    /// The family a catalog names; the error says what the known names are.
+    pub fn from_name(name: &str) -> Result<RegistryFamily, String> {
+        use serde::de::IntoDeserializer;
+        let deserializer: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            name.into_deserializer();
+        RegistryFamily::deserialize(deserializer).map_err(|_| {
+            let known: Vec<&str> = RegistryFamily::ALL.iter().map(|f| f.name()).collect();
+            format!(
+                "field `family`: unknown registry family {name:?} (known families: {})",
+                known.join(", ")
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for RegistryFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -211,6 +301,17 @@ pub struct FileRule {
     pub patterns: Vec<PathPattern>,
 }
 
+/// A registry rule with its family checked.
+#[derive(Debug, Clone)]
+pub struct RegistryRule {
+    pub info: RuleInfo,
+    /// SYSTEM, SOFTWARE, NTUSER, UsrClass or Amcache.
+    pub hives: Vec<String>,
+    /// Key paths inside the hive (see [`RegistryRuleDef::keys`]).
+    pub keys: Vec<String>,
+    pub family: RegistryFamily,
+}
+
 /// A member rule with its wildcards folded to lower case.
 #[derive(Debug, Clone)]
 pub struct MemberRule {
@@ -241,7 +342,7 @@ impl MemberRule {
 pub struct Catalog {
     pub files: Vec<FileRule>,
     pub members: Vec<MemberRule>,
-    pub registry: Vec<RegistryRuleDef>,
+    pub registry: Vec<RegistryRule>,
     pub registry_terms: Vec<String>,
     /// The text of every catalog that went in, in order (hashed into the manifest later).
     pub sources: Vec<(String, String)>,
@@ -321,7 +422,14 @@ impl Catalog {
                 if rule.hives.is_empty() || rule.keys.is_empty() {
                     return Err(bad_rule(origin, &rule.info, "needs hives and keys"));
                 }
-                catalog.registry.push(rule.clone());
+                let family = RegistryFamily::from_name(&rule.family)
+                    .map_err(|reason| bad_rule(origin, &rule.info, &reason))?;
+                catalog.registry.push(RegistryRule {
+                    info: rule.info.clone(),
+                    hives: rule.hives.clone(),
+                    keys: rule.keys.clone(),
+                    family,
+                });
             }
             for term in &def.terms.registry {
                 if term.trim().is_empty() {
@@ -425,7 +533,11 @@ mod tests {
         ] {
             assert!(all.iter().any(|p| p == needle), "missing {needle}");
         }
-        assert!(c.registry.iter().any(|r| r.family == "firewall"));
+        assert!(
+            c.registry
+                .iter()
+                .any(|r| r.family == RegistryFamily::Firewall)
+        );
         assert!(c.registry_terms.iter().any(|t| t == "netsession_win"));
     }
 
@@ -446,6 +558,31 @@ mod tests {
         assert!(err.contains("unknown placeholder"), "{err}");
         let unknown_field = "[[file]]\nid = \"x\"\npath = \"a\"\n";
         assert!(Catalog::build(&[base, ("mine.toml".into(), unknown_field.into())]).is_err());
+    }
+
+    #[test]
+    fn registry_family_names_are_the_ones_serde_reads() {
+        for family in RegistryFamily::ALL {
+            assert_eq!(RegistryFamily::from_name(family.name()), Ok(family));
+        }
+        // The embedded catalog uses every family.
+        let c = Catalog::embedded().unwrap();
+        for family in RegistryFamily::ALL {
+            assert!(c.registry.iter().any(|r| r.family == family), "{family}");
+        }
+    }
+
+    #[test]
+    fn unknown_registry_family_is_an_error_naming_the_rule_and_the_field() {
+        let base = ("embedded".to_string(), EMBEDDED_CATALOG.to_string());
+        let typo = "[[registry]]\nid = \"case.firewall_rules\"\nfamily = \"firewal\"\nhives = [\"SOFTWARE\"]\nkeys = [\"Policies\\\\Microsoft\"]\nwhat = \"x\"\nproves = \"x\"\nconfidence = \"G\"\nsource = \"x\"\n";
+        let err = Catalog::build(&[base, ("mine.toml".into(), typo.into())])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl)"
+        );
     }
 
     #[test]

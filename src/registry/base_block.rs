@@ -7,6 +7,8 @@
 //! (see [`super::replay`]). Evidence is never modified: everything works on `&[u8]`
 //! or on a caller's own copy.
 
+use crate::bytes::{array, u32_le, u64_le, utf16_until_nul};
+
 /// Length of the base block of a primary file.
 pub const BASE_BLOCK_LEN: usize = 4096;
 /// File offset where the hive bins data starts; cell offsets are relative to it.
@@ -114,7 +116,7 @@ impl BaseBlock {
     pub fn parse(bytes: &[u8]) -> Result<BaseBlock, HiveError> {
         if bytes.len() < BASE_BLOCK_LEN {
             // Report a wrong signature first: it says more about what the data is.
-            if let Some(found) = read_array4(bytes, OFF_SIGNATURE)
+            if let Some(found) = array::<4>(bytes, OFF_SIGNATURE)
                 && &found != SIGNATURE
             {
                 return Err(HiveError::BadSignature {
@@ -143,7 +145,7 @@ impl BaseBlock {
     /// block): signature, hive bins data size alignment, root cell inside the hive bins
     /// data. Does not look at the length of the hive bins data actually present.
     pub fn parse_header(bytes: &[u8]) -> Result<BaseBlock, HiveError> {
-        let found = read_array4(bytes, OFF_SIGNATURE).ok_or(HiveError::TooShort {
+        let found = array::<4>(bytes, OFF_SIGNATURE).ok_or(HiveError::TooShort {
             len: bytes.len(),
             needed: LOG_BASE_BLOCK_LEN,
         })?;
@@ -158,7 +160,7 @@ impl BaseBlock {
             needed: LOG_BASE_BLOCK_LEN,
         })?;
         // `header` is 512 bytes long: every read below is in bounds, `unwrap_or(0)` never used.
-        let u32_at = |off: usize| read_u32(header, off).unwrap_or(0);
+        let u32_at = |off: usize| u32_le(header, off).unwrap_or(0);
         let hive_bins_data_size = u32_at(OFF_DATA_SIZE);
         if !hive_bins_data_size.is_multiple_of(HBIN_ALIGN) {
             return Err(HiveError::DataSizeMisaligned {
@@ -176,19 +178,12 @@ impl BaseBlock {
         }
         let file_name = header
             .get(OFF_FILE_NAME..OFF_FILE_NAME + FILE_NAME_LEN)
-            .map(|raw| {
-                let units: Vec<u16> = raw
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .take_while(|&u| u != 0)
-                    .collect();
-                String::from_utf16_lossy(&units)
-            })
+            .map(utf16_until_nul)
             .unwrap_or_default();
         Ok(BaseBlock {
             primary_seq: u32_at(OFF_PRIMARY_SEQ),
             secondary_seq: u32_at(OFF_SECONDARY_SEQ),
-            last_written: read_u64(header, OFF_LAST_WRITTEN).unwrap_or(0),
+            last_written: u64_le(header, OFF_LAST_WRITTEN).unwrap_or(0),
             major: u32_at(OFF_MAJOR),
             minor: u32_at(OFF_MINOR),
             file_type: u32_at(OFF_FILE_TYPE),
@@ -238,28 +233,10 @@ pub fn mark_clean(hive: &mut [u8]) {
     if hive.len() < LOG_BASE_BLOCK_LEN {
         return;
     }
-    let primary = read_u32(hive, OFF_PRIMARY_SEQ).unwrap_or(0);
+    let primary = u32_le(hive, OFF_PRIMARY_SEQ).unwrap_or(0);
     write_u32(hive, OFF_SECONDARY_SEQ, primary);
     let sum = checksum(hive);
     write_u32(hive, OFF_CHECKSUM, sum);
-}
-
-pub(crate) fn read_array4(bytes: &[u8], off: usize) -> Option<[u8; 4]> {
-    let raw = bytes.get(off..off.checked_add(4)?)?;
-    let mut out = [0u8; 4];
-    out.copy_from_slice(raw);
-    Some(out)
-}
-
-pub(crate) fn read_u32(bytes: &[u8], off: usize) -> Option<u32> {
-    read_array4(bytes, off).map(u32::from_le_bytes)
-}
-
-pub(crate) fn read_u64(bytes: &[u8], off: usize) -> Option<u64> {
-    let raw = bytes.get(off..off.checked_add(8)?)?;
-    let mut out = [0u8; 8];
-    out.copy_from_slice(raw);
-    Some(u64::from_le_bytes(out))
 }
 
 /// Writes `value` at `off` if the four bytes exist; returns whether it did.

@@ -8,6 +8,7 @@ use nt_hive::{Hive, KeyNode, KeyValue, NtHiveNameString};
 
 use super::base_block::{self, BaseBlock, HBIN_START};
 use super::replay::{self, LogFile};
+use crate::bytes::{array, bytes_eq, u16_le, u32_le, u64_le, utf16_units, utf16_until_nul};
 use crate::evidence::RecordState;
 use crate::guard;
 use crate::time::Timestamp;
@@ -134,15 +135,7 @@ fn record_offset(bytes: &[u8], name: &[u8], name_at: usize, signature: &[u8; 2])
     let at = (name.as_ptr() as usize)
         .checked_sub(base)?
         .checked_sub(name_at)?;
-    (bytes.get(at..at + 2)? == signature).then_some(at)
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    bytes_eq(bytes, at, signature).then_some(at)
 }
 
 impl<'h> RegKey<'h> {
@@ -181,7 +174,7 @@ impl<'h> RegKey<'h> {
     /// The key's last-write time (100-ns precision).
     pub fn last_written(&self) -> Option<Timestamp> {
         let at = self.offset()?;
-        Timestamp::from_filetime(read_u64(self.bytes, at + NK_LAST_WRITTEN)?)
+        Timestamp::from_filetime(u64_le(self.bytes, at + NK_LAST_WRITTEN)?)
     }
 
     /// Every subkey. Damage stops the listing with a problem; what was read is kept.
@@ -326,15 +319,26 @@ pub struct RegValue {
     pub offset: Option<usize>,
 }
 
+/// The value named `name` among values already read (ASCII case-insensitive).
+pub fn value_named<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
+    values.iter().find(|v| v.name.eq_ignore_ascii_case(name))
+}
+
+/// The data of the value named `name` as one line of text ([`RegValue::display`]); `None`
+/// when there is no such value or its text is empty.
+pub fn text_named(values: &[RegValue], name: &str) -> Option<String> {
+    value_named(values, name)
+        .map(RegValue::display)
+        .filter(|s| !s.is_empty())
+}
+
 fn read_value(bytes: &[u8], value: &KeyValue<'_, &[u8]>, errors: &mut Vec<String>) -> RegValue {
     let name_bytes = value.name().ok();
     let name = name_bytes.as_ref().map(name_string).unwrap_or_default();
     let offset = name_bytes
         .as_ref()
         .and_then(|n| record_offset(bytes, name_slice(n), VK_NAME, b"vk"));
-    let data_type = offset
-        .and_then(|o| read_u32(bytes, o + VK_TYPE))
-        .unwrap_or(0);
+    let data_type = offset.and_then(|o| u32_le(bytes, o + VK_TYPE)).unwrap_or(0);
     let data = match value.data().and_then(|d| d.into_vec()) {
         Ok(data) => data,
         // nt-hive refuses a single-cell value over 16,344 bytes in format-1.3 hives and
@@ -357,8 +361,8 @@ fn read_value(bytes: &[u8], value: &KeyValue<'_, &[u8]>, errors: &mut Vec<String
 
 /// A value's data read from its `vk` record with our own code.
 fn raw_value_data(bytes: &[u8], vk: usize) -> Option<Vec<u8>> {
-    let raw_size = read_u32(bytes, vk + VK_DATA_SIZE)?;
-    let data_offset = read_u32(bytes, vk + VK_DATA_OFFSET)?;
+    let raw_size = u32_le(bytes, vk + VK_DATA_SIZE)?;
+    let data_offset = u32_le(bytes, vk + VK_DATA_OFFSET)?;
     if raw_size & 0x8000_0000 != 0 {
         let size = (raw_size & 0x7FFF_FFFF).min(4) as usize;
         return Some(
@@ -373,14 +377,14 @@ fn raw_value_data(bytes: &[u8], vk: usize) -> Option<Vec<u8>> {
         return Some(cell[..size].to_vec());
     }
     // Big data: `db`, segment count, offset of the list of segment offsets.
-    if cell.get(0..2)? != b"db" {
+    if !bytes_eq(cell, 0, b"db") {
         return None;
     }
-    let count = u16::from_le_bytes(cell.get(2..4)?.try_into().ok()?) as usize;
-    let list = cell_data(bytes, read_u32(cell, 4)?)?;
+    let count = usize::from(u16_le(cell, 2)?);
+    let list = cell_data(bytes, u32_le(cell, 4)?)?;
     let mut data = Vec::with_capacity(size.min(count.saturating_mul(BIG_DATA_SEGMENT)));
     for i in 0..count {
-        let segment = cell_data(bytes, read_u32(list, i * 4)?)?;
+        let segment = cell_data(bytes, u32_le(list, i * 4)?)?;
         let want = (size - data.len()).min(BIG_DATA_SEGMENT).min(segment.len());
         data.extend_from_slice(&segment[..want]);
         if data.len() >= size {
@@ -396,7 +400,7 @@ fn cell_data(bytes: &[u8], offset: u32) -> Option<&[u8]> {
         return None;
     }
     let at = HBIN_START.checked_add(offset as usize)?;
-    let size = i32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?);
+    let size = array(bytes, at).map(i32::from_le_bytes)?;
     if size >= 0 {
         return None; // free cell
     }
@@ -415,20 +419,23 @@ impl RegValue {
     }
 
     pub fn dword(&self) -> Option<u32> {
-        (self.data_type == REG_DWORD && self.data.len() >= 4)
-            .then(|| u32::from_le_bytes([self.data[0], self.data[1], self.data[2], self.data[3]]))
+        if self.data_type != REG_DWORD {
+            return None;
+        }
+        u32_le(&self.data, 0)
     }
 
     pub fn qword(&self) -> Option<u64> {
         if self.data_type != REG_QWORD {
             return None;
         }
-        Some(u64::from_le_bytes(self.data.get(..8)?.try_into().ok()?))
+        u64_le(&self.data, 0)
     }
 
     pub fn multi_text(&self) -> Option<Vec<String>> {
         (self.data_type == REG_MULTI_SZ).then(|| {
             utf16_units(&self.data)
+                .collect::<Vec<u16>>()
                 .split(|&u| u == 0)
                 .filter(|s| !s.is_empty())
                 .map(String::from_utf16_lossy)
@@ -473,17 +480,4 @@ impl RegValue {
             &self.name
         }
     }
-}
-
-fn utf16_units(data: &[u8]) -> Vec<u16> {
-    data.chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
-
-/// UTF-16LE text up to the first NUL, lossy.
-pub fn utf16_until_nul(data: &[u8]) -> String {
-    let units = utf16_units(data);
-    let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
-    String::from_utf16_lossy(&units[..end])
 }

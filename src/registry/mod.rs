@@ -11,7 +11,7 @@ pub mod hive;
 pub mod kind;
 pub mod replay;
 
-use crate::catalog::{Catalog, RegistryRuleDef, RuleInfo, wildcard_match};
+use crate::catalog::{Catalog, RegistryRule, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
@@ -55,6 +55,23 @@ impl SystemContext {
             }
         }
         None
+    }
+}
+
+/// `timestamp_desc` of a row dated by its key's last-write time, the only time most keys
+/// keep.
+pub const KEY_LAST_WRITTEN: &str = "Key Last Written";
+
+/// `(time, desc)` of a row: the entry's own time where it has one, else its key's
+/// last-write time.
+pub fn own_time_or_key_written(
+    own: Option<Timestamp>,
+    desc: &'static str,
+    key: &RegKey<'_>,
+) -> (Option<Timestamp>, &'static str) {
+    match own {
+        Some(t) => (Some(t), desc),
+        None => (key.last_written(), KEY_LAST_WRITTEN),
     }
 }
 
@@ -151,6 +168,27 @@ impl HiveScan<'_, '_> {
             row.user = user;
         }
         self.rows.push(row);
+    }
+
+    /// Make the row for a fact dated by `key`'s last-write time and add it.
+    pub fn report_key_written(
+        &mut self,
+        rule: &RuleInfo,
+        key: &RegKey<'_>,
+        value: Option<&RegValue>,
+        message: String,
+        shown: String,
+        user: Option<String>,
+    ) {
+        let fact = Fact {
+            value,
+            time: key.last_written(),
+            desc: KEY_LAST_WRITTEN,
+            message,
+            shown,
+            user,
+        };
+        self.report(rule, key, fact);
     }
 
     /// The values of `key` whose name or data names NetSession, with the data as text.
@@ -409,5 +447,5 @@ fn file_name(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
 
-/// The rule definition type the families receive.
-pub type Rule = RegistryRuleDef;
+/// The rule type the families receive.
+pub type Rule = RegistryRule;

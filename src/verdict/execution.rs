@@ -3,17 +3,12 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use super::Moment;
 use super::rows::{Latest, is_access_only};
 use super::statement::{Statement, moment_parts, n_rows, t, time_part};
 use crate::evidence::EvidenceRow;
-
-static RUN_COUNT_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)run count (\d+)").expect("run count regex is valid"));
+use crate::registry::artifacts::parse_run_count;
 
 /// How close a kind of row comes to an execution time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -113,9 +108,8 @@ impl ExecutionAcc {
         if !is_access_only(&row.timestamp_desc) {
             kind.latest.add(row);
         }
-        let count = RUN_COUNT_RE
-            .captures(&row.value)
-            .and_then(|c| c.get(1)?.as_str().parse::<u64>().ok());
+        // UserAssist rows give it in `value` (registry::artifacts::run_count_phrase).
+        let count = parse_run_count(&row.value);
         kind.run_count = kind.run_count.max(count);
     }
 

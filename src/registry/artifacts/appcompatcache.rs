@@ -166,6 +166,8 @@
 
 use std::ops::Range;
 
+use crate::bytes::{u16_le, u32_le, u64_le, utf16_lossy, utf16_until_nul};
+
 /// Which layout the value data has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheFormat {
@@ -262,7 +264,7 @@ const INSERT_FLAG_EXECUTED: u32 = 0x0000_0002;
 
 /// Parse AppCompatCache value data.
 pub fn parse(data: &[u8]) -> Result<ParsedCache, CacheError> {
-    let signature = read_u32(data, 0).ok_or(CacheError::TooShort { len: data.len() })?;
+    let signature = u32_le(data, 0).ok_or(CacheError::TooShort { len: data.len() })?;
     match signature {
         XP_SIGNATURE => parse_xp(data),
         NT52_SIGNATURE => parse_table(data, Family::Nt52),
@@ -284,27 +286,12 @@ pub fn parse(data: &[u8]) -> Result<ParsedCache, CacheError> {
 }
 
 // ---------------------------------------------------------------------------
-// Reading helpers: every read is bounds-checked and returns None past the end.
+// Reading helpers: every read is bounds-checked and returns None past the end
+// (integers and text through `crate::bytes`).
 // ---------------------------------------------------------------------------
 
 fn bytes(data: &[u8], offset: usize, len: usize) -> Option<&[u8]> {
     data.get(offset..offset.checked_add(len)?)
-}
-
-fn array<const N: usize>(data: &[u8], offset: usize) -> Option<[u8; N]> {
-    bytes(data, offset, N)?.try_into().ok()
-}
-
-fn read_u16(data: &[u8], offset: usize) -> Option<u16> {
-    array(data, offset).map(u16::from_le_bytes)
-}
-
-fn read_u32(data: &[u8], offset: usize) -> Option<u32> {
-    array(data, offset).map(u32::from_le_bytes)
-}
-
-fn read_u64(data: &[u8], offset: usize) -> Option<u64> {
-    array(data, offset).map(u64::from_le_bytes)
 }
 
 /// A u32 read from the data as a size or count (saturating on a 16-bit target).
@@ -316,29 +303,14 @@ fn non_zero(filetime: Option<u64>) -> Option<u64> {
     filetime.filter(|&t| t != 0)
 }
 
-fn utf16_units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
-    bytes.chunks_exact(2).map(|pair| match pair {
-        [lo, hi] => u16::from_le_bytes([*lo, *hi]),
-        _ => 0xFFFD,
-    })
-}
-
-/// UTF-16LE, lossily: unpaired surrogates and an odd trailing byte become U+FFFD.
+/// UTF-16LE, lossily: unpaired surrogates and an odd trailing byte become U+FFFD (the
+/// shared reader leaves an odd trailing byte out; a cut path says so here).
 fn decode_utf16(bytes: &[u8]) -> String {
-    let mut text: String = char::decode_utf16(utf16_units(bytes))
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
+    let mut text = utf16_lossy(bytes);
     if !bytes.len().is_multiple_of(2) {
         text.push(char::REPLACEMENT_CHARACTER);
     }
     text
-}
-
-/// UTF-16LE up to the first NUL character (or the end of `bytes`), lossily.
-fn decode_utf16_nul(bytes: &[u8]) -> String {
-    char::decode_utf16(utf16_units(bytes).take_while(|&unit| unit != 0))
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -350,8 +322,8 @@ fn parse_xp(data: &[u8]) -> Result<ParsedCache, CacheError> {
         return Err(CacheError::TooShort { len: data.len() });
     }
     let mut problems = Vec::new();
-    let claimed = read_u32(data, 0x04).map_or(0, to_usize);
-    let lru_len = read_u32(data, 0x08).map_or(0, to_usize);
+    let claimed = u32_le(data, 0x04).map_or(0, to_usize);
+    let lru_len = u32_le(data, 0x08).map_or(0, to_usize);
     let count = if claimed > XP_MAX_ENTRIES {
         problems.push(format!(
             "header at 0x4: {claimed} entries claimed, more than the {XP_MAX_ENTRIES} slots; \
@@ -376,8 +348,8 @@ fn parse_xp(data: &[u8]) -> Result<ParsedCache, CacheError> {
         };
         entries.push(CacheEntry {
             position: slot,
-            path: decode_utf16_nul(record.get(..XP_PATH_LEN).unwrap_or_default()),
-            last_modified: non_zero(read_u64(record, XP_FILETIME)),
+            path: utf16_until_nul(record.get(..XP_PATH_LEN).unwrap_or_default()),
+            last_modified: non_zero(u64_le(record, XP_FILETIME)),
             offset,
             executed: None,
         });
@@ -413,7 +385,7 @@ fn xp_lru_positions(data: &[u8], count: usize, lru_len: usize) -> Option<Vec<usi
     }
     let mut positions = vec![usize::MAX; count];
     for rank in 0..count {
-        let slot = to_usize(read_u32(data, XP_LRU_OFFSET + rank * 4)?);
+        let slot = to_usize(u32_le(data, XP_LRU_OFFSET + rank * 4)?);
         let position = positions.get_mut(slot)?;
         if *position != usize::MAX {
             return None;
@@ -468,21 +440,21 @@ impl TableLayout {
     fn read(&self, data: &[u8], index: usize) -> Option<Record> {
         let offset = self.record_offset(index)?;
         let record = bytes(data, offset, self.record_len)?;
-        let path_len = read_u16(record, 0x00)?;
-        let max_len = read_u16(record, 0x02)?;
+        let path_len = u16_le(record, 0x00)?;
+        let max_len = u16_le(record, 0x02)?;
         let (padding, path_offset, filetime, flags) = if self.wide {
             (
-                read_u32(record, 0x04)?,
-                read_u64(record, 0x08)?,
-                read_u64(record, 0x10)?,
-                read_u32(record, 0x18)?,
+                u32_le(record, 0x04)?,
+                u64_le(record, 0x08)?,
+                u64_le(record, 0x10)?,
+                u32_le(record, 0x18)?,
             )
         } else {
             (
                 0,
-                u64::from(read_u32(record, 0x04)?),
-                read_u64(record, 0x08)?,
-                read_u32(record, 0x10)?,
+                u64::from(u32_le(record, 0x04)?),
+                u64_le(record, 0x08)?,
+                u32_le(record, 0x10)?,
             )
         };
         Some(Record {
@@ -543,14 +515,14 @@ fn parse_table(data: &[u8], family: Family) -> Result<ParsedCache, CacheError> {
     if data.len() < narrow.header_len {
         return Err(CacheError::TooShort { len: data.len() });
     }
-    let count = read_u32(data, 0x04).map_or(0, to_usize);
+    let count = u32_le(data, 0x04).map_or(0, to_usize);
 
     let narrow_run = narrow.sound_run(data, count);
     let wide_run = wide.sound_run(data, count);
     let is_wide = match narrow_run.cmp(&wide_run) {
         std::cmp::Ordering::Greater => false,
         std::cmp::Ordering::Less => true,
-        std::cmp::Ordering::Equal => count > 0 && read_u32(data, narrow.header_len + 4) == Some(0),
+        std::cmp::Ordering::Equal => count > 0 && u32_le(data, narrow.header_len + 4) == Some(0),
     };
     let layout = if is_wide { wide } else { narrow };
     let format = match (family, is_wide) {
@@ -637,7 +609,7 @@ fn parse_tagged(
         if rest.iter().all(|&b| b == 0) {
             break;
         }
-        let (Some(tag), Some(size)) = (bytes(data, pos, 4), read_u32(data, pos + 8)) else {
+        let (Some(tag), Some(size)) = (bytes(data, pos, 4), u32_le(data, pos + 8)) else {
             problems.push(format!(
                 "entry {index} at {pos:#x}: entry header runs past the end of the data"
             ));
@@ -662,7 +634,7 @@ fn parse_tagged(
             ));
             break;
         };
-        let Some(path_len) = read_u16(body, 0).map(usize::from) else {
+        let Some(path_len) = u16_le(body, 0).map(usize::from) else {
             problems.push(format!(
                 "entry {index} at {pos:#x}: entry of {size} bytes too short for a path length"
             ));
@@ -707,7 +679,7 @@ fn parse_tagged(
 
 /// Windows 10/11: FILETIME, data size, data.
 fn win10_tail(after_path: &[u8]) -> Tail {
-    let Some(filetime) = read_u64(after_path, 0) else {
+    let Some(filetime) = u64_le(after_path, 0) else {
         return Tail {
             last_modified: None,
             executed: None,
@@ -717,7 +689,7 @@ fn win10_tail(after_path: &[u8]) -> Tail {
             )),
         };
     };
-    let data_fits = read_u32(after_path, 8)
+    let data_fits = u32_le(after_path, 8)
         .map(to_usize)
         .and_then(|size| size.checked_add(12))
         .is_some_and(|end| end <= after_path.len());
@@ -734,9 +706,9 @@ fn win10_tail(after_path: &[u8]) -> Tail {
 fn win8_tail(after_path: &[u8]) -> Tail {
     // (insert flags, FILETIME, whether the data size adds up to the entry size)
     let fields_at = |start: usize| -> Option<(u32, u64, bool)> {
-        let flags = read_u32(after_path, start)?;
-        let filetime = read_u64(after_path, start.checked_add(8)?)?;
-        let data_size = to_usize(read_u32(after_path, start.checked_add(16)?)?);
+        let flags = u32_le(after_path, start)?;
+        let filetime = u64_le(after_path, start.checked_add(8)?)?;
+        let data_size = to_usize(u32_le(after_path, start.checked_add(16)?)?);
         let adds_up = start
             .checked_add(20)
             .and_then(|end| end.checked_add(data_size))
@@ -744,7 +716,7 @@ fn win8_tail(after_path: &[u8]) -> Tail {
         Some((flags, filetime, adds_up))
     };
     let with_package =
-        read_u16(after_path, 0).and_then(|package_len| fields_at(2 + usize::from(package_len)));
+        u16_le(after_path, 0).and_then(|package_len| fields_at(2 + usize::from(package_len)));
     let without_package = fields_at(0);
     let chosen = match (with_package, without_package) {
         (Some(with), _) if with.2 => Some(with),
@@ -1045,6 +1017,29 @@ mod tests {
         }
     }
 
+    /// Executed flags of `specs()` in the formats that record them, and in those that do not.
+    const FLAGGED: [Option<bool>; 3] = [Some(true), Some(false), Some(true)];
+    const NO_FLAGS: [Option<bool>; 3] = [None; 3];
+
+    /// The entries of `specs()`, at `offsets`, with `executed` flags.
+    fn spec_entries(offsets: &[usize], executed: [Option<bool>; 3]) -> Vec<CacheEntry> {
+        vec![
+            entry(0, JOSE, Some(FT_2012), offsets[0], executed[0]),
+            entry(1, SVCHOST, Some(FT_2019), offsets[1], executed[1]),
+            entry(2, EMOJI, None, offsets[2], executed[2]),
+        ]
+    }
+
+    /// `blob` parses as `format` into `expected` without problems, and so do its
+    /// truncations (see [`check_truncations`]).
+    fn assert_parses_clean(blob: &Blob, format: CacheFormat, expected: &[CacheEntry]) {
+        let parsed = parse(&blob.data).unwrap();
+        assert_eq!(parsed.format, format);
+        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+        assert_eq!(parsed.entries, expected);
+        check_truncations(blob);
+    }
+
     /// Every prefix of the blob parses without panic, keeps exactly the entries that
     /// are whole in it, and reports a problem when it cut an entry.
     fn check_truncations(blob: &Blob) {
@@ -1103,18 +1098,15 @@ mod tests {
         let specs = specs();
         // Slot 2 is the most recent, then slot 0, then slot 1.
         let blob = build_xp(&specs, &[2, 0, 1]);
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::WinXp);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
+        assert_parses_clean(
+            &blob,
+            CacheFormat::WinXp,
+            &[
                 entry(0, EMOJI, None, 0x190 + 2 * 0x228, None),
                 entry(1, JOSE, Some(FT_2012), 0x190, None),
                 entry(2, SVCHOST, Some(FT_2019), 0x190 + 0x228, None),
-            ]
+            ],
         );
-        check_truncations(&blob);
     }
 
     #[test]
@@ -1151,35 +1143,15 @@ mod tests {
     #[test]
     fn vista_32_bit() {
         let blob = build_table(false, false, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win2003Vista);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x08, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0x20, Some(false)),
-                entry(2, EMOJI, None, 0x38, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x08, 0x20, 0x38], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win2003Vista, &expected);
     }
 
     #[test]
     fn vista_64_bit() {
         let blob = build_table(false, true, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win2003Vista64);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x08, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0x28, Some(false)),
-                entry(2, EMOJI, None, 0x48, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x08, 0x28, 0x48], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win2003Vista64, &expected);
     }
 
     #[test]
@@ -1189,17 +1161,11 @@ mod tests {
             (true, CacheFormat::Win2003Vista64, 0x28),
         ] {
             let blob = build_table(false, wide, true, &specs()[..2]);
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, format);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), 0x08, None),
-                    entry(1, SVCHOST, Some(FT_2019), second, None),
-                ]
-            );
-            check_truncations(&blob);
+            let expected = [
+                entry(0, JOSE, Some(FT_2012), 0x08, None),
+                entry(1, SVCHOST, Some(FT_2019), second, None),
+            ];
+            assert_parses_clean(&blob, format, &expected);
         }
     }
 
@@ -1208,35 +1174,15 @@ mod tests {
     #[test]
     fn win7_32_bit() {
         let blob = build_table(true, false, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win7x86);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x80, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0xa0, Some(false)),
-                entry(2, EMOJI, None, 0xc0, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x80, 0xa0, 0xc0], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win7x86, &expected);
     }
 
     #[test]
     fn win7_64_bit() {
         let blob = build_table(true, true, false, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win7x64);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), 0x80, Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), 0xb0, Some(false)),
-                entry(2, EMOJI, None, 0xe0, Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&[0x80, 0xb0, 0xe0], FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win7x64, &expected);
     }
 
     #[test]
@@ -1290,41 +1236,19 @@ mod tests {
     fn win8_and_81_with_package_names() {
         for tag in [b"00ts", b"10ts"] {
             let blob = build_ts(0x80, tag, Ts::Win8, &specs());
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, CacheFormat::Win8);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
             let offsets = blob.entry_offsets();
             assert_eq!(offsets[0], 0x80);
             // 12 + 2 + 120 (path) + 2 + 0 (package) + 20 + 4 (data)
             assert_eq!(offsets[1], 0x80 + 160);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), offsets[0], Some(true)),
-                    entry(1, SVCHOST, Some(FT_2019), offsets[1], Some(false)),
-                    entry(2, EMOJI, None, offsets[2], Some(true)),
-                ]
-            );
-            check_truncations(&blob);
+            assert_parses_clean(&blob, CacheFormat::Win8, &spec_entries(&offsets, FLAGGED));
         }
     }
 
     #[test]
     fn win8_without_package_names() {
         let blob = build_ts(0x80, b"00ts", Ts::Win8NoPackage, &specs());
-        let parsed = parse(&blob.data).unwrap();
-        assert_eq!(parsed.format, CacheFormat::Win8);
-        assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
-        let offsets = blob.entry_offsets();
-        assert_eq!(
-            parsed.entries,
-            vec![
-                entry(0, JOSE, Some(FT_2012), offsets[0], Some(true)),
-                entry(1, SVCHOST, Some(FT_2019), offsets[1], Some(false)),
-                entry(2, EMOJI, None, offsets[2], Some(true)),
-            ]
-        );
-        check_truncations(&blob);
+        let expected = spec_entries(&blob.entry_offsets(), FLAGGED);
+        assert_parses_clean(&blob, CacheFormat::Win8, &expected);
     }
 
     #[test]
@@ -1342,22 +1266,11 @@ mod tests {
     fn win10_both_header_sizes() {
         for header_len in [0x30, 0x34] {
             let blob = build_ts(header_len, b"10ts", Ts::Win10, &specs());
-            let parsed = parse(&blob.data).unwrap();
-            assert_eq!(parsed.format, CacheFormat::Win10);
-            assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
             let offsets = blob.entry_offsets();
             assert_eq!(offsets[0], header_len);
             // 12 + 2 + 120 (path) + 12 + 4 (data)
             assert_eq!(offsets[1], header_len + 150);
-            assert_eq!(
-                parsed.entries,
-                vec![
-                    entry(0, JOSE, Some(FT_2012), offsets[0], None),
-                    entry(1, SVCHOST, Some(FT_2019), offsets[1], None),
-                    entry(2, EMOJI, None, offsets[2], None),
-                ]
-            );
-            check_truncations(&blob);
+            assert_parses_clean(&blob, CacheFormat::Win10, &spec_entries(&offsets, NO_FLAGS));
         }
     }
 
@@ -1438,8 +1351,8 @@ mod tests {
         assert_eq!(decode_utf16(&[0x41, 0, 0x00, 0xD8, 0x42, 0]), "A\u{FFFD}B");
         assert_eq!(decode_utf16(&[0x41, 0, 0x42]), "A\u{FFFD}");
         assert_eq!(decode_utf16(&utf16(EMOJI)), EMOJI);
-        assert_eq!(decode_utf16_nul(&[0x41, 0, 0, 0, 0x42, 0]), "A");
-        assert_eq!(decode_utf16_nul(&[0x41, 0, 0x42]), "A");
+        assert_eq!(utf16_until_nul(&[0x41, 0, 0, 0, 0x42, 0]), "A");
+        assert_eq!(utf16_until_nul(&[0x41, 0, 0x42]), "A");
     }
 
     // -- Errors and hostile input ----------------------------------------------

@@ -4,7 +4,8 @@
 //! of the program's last execution by that user.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule, own_time_or_key_written};
+use crate::bytes::u64_le;
 use crate::time::Timestamp;
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
@@ -18,15 +19,12 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         if !scan.names_netsession(&value.name) {
             continue;
         }
-        let filetime = value
-            .data
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes);
-        let (time, desc) = match filetime.and_then(Timestamp::from_filetime) {
-            Some(t) => (Some(t), "Last Executed"),
-            None => (key.last_written(), "Key Last Written"),
-        };
+        let filetime = u64_le(&value.data, 0);
+        let (time, desc) = own_time_or_key_written(
+            filetime.and_then(Timestamp::from_filetime),
+            "Last Executed",
+            key,
+        );
         let message = format!(
             "BAM: {user} last ran {} (Background Activity Moderator)",
             value.name

@@ -5,7 +5,7 @@
 //! decision. Rules usually survive uninstallation.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 /// The fields of one rule, in the order they were written (a field may repeat, e.g.
 /// `Profile=Private|Profile=Public`).
@@ -75,28 +75,18 @@ pub fn is_query_user(value_name: &str) -> bool {
 }
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
-    let time = key.last_written();
     for (value, data) in scan.netsession_values(key) {
         let Some(parsed) = FirewallRule::parse(&data) else {
             scan.problems.push((
                 format!("{} value {:?}", key.location(), value.name),
                 "firewall rule names NetSession but is not in the v2.x format; reported raw".into(),
             ));
-            scan.report(
-                &rule.info,
-                key,
-                Fact {
-                    value: Some(&value),
-                    time,
-                    desc: "Key Last Written",
-                    message: format!(
-                        "Firewall rule \"{}\" naming NetSession (unparsed)",
-                        value.name
-                    ),
-                    shown: format!("{} = {data}", value.name),
-                    user: None,
-                },
+            let message = format!(
+                "Firewall rule \"{}\" naming NetSession (unparsed)",
+                value.name
             );
+            let shown = format!("{} = {data}", value.name);
+            scan.report_key_written(&rule.info, key, Some(&value), message, shown, None);
             continue;
         };
         let action = parsed.get("Action").unwrap_or("?");
@@ -129,18 +119,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             shown.push_str(&format!("; Name={name}"));
         }
         let user = scan.context.user_in_path(app);
-        scan.report(
-            &rule.info,
-            key,
-            Fact {
-                value: Some(&value),
-                time,
-                desc: "Key Last Written",
-                message,
-                shown,
-                user,
-            },
-        );
+        scan.report_key_written(&rule.info, key, Some(&value), message, shown, user);
     }
 }
 

@@ -3,7 +3,7 @@
 //! name = program path, data = `<path>:<scope>:<Enabled|Disabled>:<name>`.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 /// (scope, enabled-or-disabled, name) from the data; the path itself holds a colon.
 fn parse(data: &str) -> Option<(&str, &str, &str)> {
@@ -21,7 +21,6 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     } else {
         "Standard"
     };
-    let time = key.last_written();
     for (value, data) in scan.netsession_values(key) {
         let message = match parse(&data) {
             Some((scope, state, name)) => format!(
@@ -35,18 +34,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         };
         let user = scan.context.user_in_path(&value.name);
         let shown = format!("{} = {data}", value.name);
-        scan.report(
-            &rule.info,
-            key,
-            Fact {
-                value: Some(&value),
-                time,
-                desc: "Key Last Written",
-                message,
-                shown,
-                user,
-            },
-        );
+        scan.report_key_written(&rule.info, key, Some(&value), message, shown, user);
     }
 }
 

@@ -3,13 +3,10 @@
 //! values; Windows 8/early 10: `Root\File\<volume GUID>\<file id>` with numbered values
 //! (15 = path, 101 = SHA-1, 17 = last modified, 12 = created, 0 = product, 1 = company).
 
-use super::super::hive::{RegKey, RegValue};
+use super::super::hive::{RegKey, text_named, value_named};
 use super::super::{Fact, HiveScan, Rule};
+use crate::bytes::u64_le;
 use crate::time::Timestamp;
-
-fn find<'v>(values: &'v [RegValue], name: &str) -> Option<&'v RegValue> {
-    values.iter().find(|v| v.name.eq_ignore_ascii_case(name))
-}
 
 /// Amcache writes SHA-1s with four leading zeros.
 fn sha1_of(file_id: &str) -> String {
@@ -23,11 +20,7 @@ fn sha1_of(file_id: &str) -> String {
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let values = key.values(&mut scan.problems);
-    let text = |name: &str| {
-        find(&values, name)
-            .map(|v| v.display())
-            .filter(|s| !s.is_empty())
-    };
+    let text = |name: &str| text_named(&values, name);
     let new_format = key.path.to_lowercase().contains("inventoryapplicationfile");
     let (path, sha1, fields) = if new_format {
         let path = text("LowerCaseLongPath").or_else(|| text("Name"));
@@ -80,31 +73,14 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let message = format!(
         "Amcache inventoried {path}{sha_note} (key last written at this time: the program was present or ran)"
     );
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown: shown.clone(),
-            user: user.clone(),
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown.clone(), user.clone());
 
     if !new_format {
         for (name, desc) in [("17", "Modified (Amcache)"), ("12", "Created (Amcache)")] {
-            let Some(value) = find(&values, name) else {
+            let Some(value) = value_named(&values, name) else {
                 continue;
             };
-            let filetime = value.qword().or_else(|| {
-                value
-                    .data
-                    .get(..8)
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_le_bytes)
-            });
+            let filetime = value.qword().or_else(|| u64_le(&value.data, 0));
             if let Some(time) = filetime.and_then(Timestamp::from_filetime) {
                 let message = format!("Amcache: {path} file time as recorded ({desc})");
                 scan.report(

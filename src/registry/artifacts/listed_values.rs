@@ -4,7 +4,7 @@
 //! only time these keys keep.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -14,7 +14,6 @@ pub enum Kind {
 }
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>, kind: Kind) {
-    let time = key.last_written();
     for (value, data) in scan.netsession_values(key) {
         let message = match kind {
             Kind::Run => format!(
@@ -36,17 +35,6 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>, kind:
             .user
             .clone()
             .or_else(|| scan.context.user_in_path(&format!("{} {data}", value.name)));
-        scan.report(
-            &rule.info,
-            key,
-            Fact {
-                value: Some(&value),
-                time,
-                desc: "Key Last Written",
-                message,
-                shown,
-                user,
-            },
-        );
+        scan.report_key_written(&rule.info, key, Some(&value), message, shown, user);
     }
 }

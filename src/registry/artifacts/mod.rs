@@ -16,27 +16,28 @@ mod svchost;
 mod uninstall;
 mod userassist;
 
+pub use userassist::{parse_run_count, run_count_phrase};
+
 use super::hive::RegKey;
 use super::{HiveScan, Rule};
+use crate::catalog::RegistryFamily;
 
 /// Hand a resolved key to the family its rule names.
 pub fn dispatch(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
-    match rule.family.as_str() {
-        "run" => listed_values::analyze(scan, rule, key, listed_values::Kind::Run),
-        "muicache" => listed_values::analyze(scan, rule, key, listed_values::Kind::MuiCache),
-        "cpl" => listed_values::analyze(scan, rule, key, listed_values::Kind::Cpl),
-        "uninstall" => uninstall::analyze(scan, rule, key),
-        "service" => services::analyze(scan, rule, key),
-        "svchost" => svchost::analyze(scan, rule, key),
-        "firewall" => firewall::analyze(scan, rule, key),
-        "firewall_xp" => firewall_xp::analyze(scan, rule, key),
-        "bam" => bam::analyze(scan, rule, key),
-        "userassist" => userassist::analyze(scan, rule, key),
-        "amcache" => inventory::analyze(scan, rule, key),
-        "appcompatcache" => shimcache::analyze(scan, rule, key),
-        other => scan.problems.push((
-            format!("catalog rule {}", rule.info.id),
-            format!("unknown registry family {other:?}; rule skipped"),
-        )),
+    match rule.family {
+        RegistryFamily::Run => listed_values::analyze(scan, rule, key, listed_values::Kind::Run),
+        RegistryFamily::MuiCache => {
+            listed_values::analyze(scan, rule, key, listed_values::Kind::MuiCache)
+        }
+        RegistryFamily::Cpl => listed_values::analyze(scan, rule, key, listed_values::Kind::Cpl),
+        RegistryFamily::Uninstall => uninstall::analyze(scan, rule, key),
+        RegistryFamily::Service => services::analyze(scan, rule, key),
+        RegistryFamily::Svchost => svchost::analyze(scan, rule, key),
+        RegistryFamily::Firewall => firewall::analyze(scan, rule, key),
+        RegistryFamily::FirewallXp => firewall_xp::analyze(scan, rule, key),
+        RegistryFamily::Bam => bam::analyze(scan, rule, key),
+        RegistryFamily::UserAssist => userassist::analyze(scan, rule, key),
+        RegistryFamily::Amcache => inventory::analyze(scan, rule, key),
+        RegistryFamily::AppCompatCache => shimcache::analyze(scan, rule, key),
     }
 }

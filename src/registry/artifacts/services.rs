@@ -3,8 +3,8 @@
 //! (`rswin_<build>.dll`). The svchost group named in ImagePath (`-k <group>`) is kept
 //! for the SvcHost family.
 
-use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::hive::{RegKey, value_named};
+use super::super::{HiveScan, Rule};
 
 fn start_type(n: u32) -> &'static str {
     match n {
@@ -19,18 +19,10 @@ fn start_type(n: u32) -> &'static str {
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let values = key.values(&mut scan.problems);
-    let text = |name: &str| {
-        values
-            .iter()
-            .find(|v| v.name.eq_ignore_ascii_case(name))
-            .map(|v| v.display())
-    };
+    let text = |name: &str| value_named(&values, name).map(|v| v.display());
     let image_path = text("ImagePath");
     let display_name = text("DisplayName");
-    let start = values
-        .iter()
-        .find(|v| v.name.eq_ignore_ascii_case("Start"))
-        .and_then(|v| v.dword());
+    let start = value_named(&values, "Start").and_then(|v| v.dword());
     let parameters = key.subkey("Parameters", &mut scan.problems);
     let service_dll = parameters
         .as_ref()
@@ -93,18 +85,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         .or(image_path.as_deref())
         .and_then(|p| scan.context.user_in_path(p));
     let shown = fields.join("; ");
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown: shown.clone(),
-            user: user.clone(),
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown.clone(), user.clone());
 
     // The Parameters key has its own last-write time: when ServiceDll was set.
     if let Some(params) = &parameters
@@ -114,18 +95,7 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             "Parameters of service \"{}\" last written (ServiceDll set or changed)",
             key.name
         );
-        scan.report(
-            &rule.info,
-            params,
-            Fact {
-                value: None,
-                time: params.last_written(),
-                desc: "Key Last Written",
-                message,
-                shown,
-                user,
-            },
-        );
+        scan.report_key_written(&rule.info, params, None, message, shown, user);
     }
 }
 

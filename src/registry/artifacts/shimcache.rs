@@ -4,7 +4,7 @@
 //! that it ran.
 
 use super::super::hive::RegKey;
-use super::super::{HiveScan, Rule};
+use super::super::{HiveScan, Rule, own_time_or_key_written};
 use super::appcompatcache;
 use crate::time::Timestamp;
 
@@ -34,10 +34,11 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         .filter(|e| scan.names_netsession(&e.path))
         .collect();
     for entry in ours {
-        let (time, desc) = match entry.last_modified.and_then(Timestamp::from_filetime) {
-            Some(t) => (Some(t), "File Modified (AppCompatCache)"),
-            None => (key.last_written(), "Key Last Written"),
-        };
+        let (time, desc) = own_time_or_key_written(
+            entry.last_modified.and_then(Timestamp::from_filetime),
+            "File Modified (AppCompatCache)",
+            key,
+        );
         let executed = match entry.executed {
             Some(true) => ", marked executed",
             Some(false) => ", not marked executed",

@@ -4,7 +4,7 @@
 //! that does not list the service is not reported: svchost would not host it there.
 
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{HiveScan, Rule};
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     for value in key.values(&mut scan.problems) {
@@ -23,17 +23,6 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             members.join(", ")
         );
         let shown = format!("{} = {}", value.name, members.join("; "));
-        scan.report(
-            &rule.info,
-            key,
-            Fact {
-                value: Some(&value),
-                time: key.last_written(),
-                desc: "Key Last Written",
-                message,
-                shown,
-                user: None,
-            },
-        );
+        scan.report_key_written(&rule.info, key, Some(&value), message, shown, None);
     }
 }

@@ -1,8 +1,8 @@
 //! Uninstall entries (`...\CurrentVersion\Uninstall\<subkey>`), per user (NTUSER) or
 //! machine-wide (SOFTWARE, WOW6432Node): what Programs and Features listed.
 
-use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::hive::{RegKey, text_named};
+use super::super::{HiveScan, Rule};
 
 const FIELDS: [&str; 7] = [
     "DisplayName",
@@ -16,16 +16,9 @@ const FIELDS: [&str; 7] = [
 
 pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
     let values = key.values(&mut scan.problems);
-    let field = |name: &str| {
-        values
-            .iter()
-            .find(|v| v.name.eq_ignore_ascii_case(name))
-            .map(|v| v.display())
-            .filter(|s| !s.is_empty())
-    };
     let present: Vec<(&str, String)> = FIELDS
         .iter()
-        .filter_map(|&f| field(f).map(|v| (f, v)))
+        .filter_map(|&f| text_named(&values, f).map(|v| (f, v)))
         .collect();
     let names_it =
         scan.names_netsession(&key.name) || present.iter().any(|(_, v)| scan.names_netsession(v));
@@ -62,16 +55,5 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             .or(get("UninstallString"))
             .and_then(|p| scan.context.user_in_path(p))
     });
-    scan.report(
-        &rule.info,
-        key,
-        Fact {
-            value: None,
-            time: key.last_written(),
-            desc: "Key Last Written",
-            message,
-            shown,
-            user,
-        },
-    );
+    scan.report_key_written(&rule.info, key, None, message, shown, user);
 }

@@ -5,8 +5,13 @@
 //! 12, last run FILETIME at 60); XP's is 16 bytes (run count at 4, counting from 5;
 //! FILETIME at 8).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::super::hive::RegKey;
-use super::super::{Fact, HiveScan, Rule};
+use super::super::{Fact, HiveScan, Rule, own_time_or_key_written};
+use crate::bytes::{u32_le, u64_le};
 use crate::time::Timestamp;
 
 /// Known folders that UserAssist names by GUID.
@@ -86,22 +91,38 @@ pub fn resolve_known_folder(path: &str) -> String {
     path.to_string()
 }
 
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
+/// How a row's `value` gives the run count: written by [`analyze`], read back by the
+/// verdict through [`parse_run_count`], so the two cannot drift apart.
+const RUN_COUNT: &str = "run count";
+
+/// `run count 5`; `run count ?` when the data holds no count.
+pub fn run_count_phrase(runs: Option<u32>) -> String {
+    match runs {
+        Some(r) => format!("{RUN_COUNT} {r}"),
+        None => format!("{RUN_COUNT} ?"),
+    }
 }
 
-fn u64_at(data: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(data.get(at..at + 8)?.try_into().ok()?))
+/// The run count a text gives with [`run_count_phrase`] (the first one with digits, in
+/// any case).
+pub fn parse_run_count(text: &str) -> Option<u64> {
+    static RUN_COUNT_RE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(r"(?i){} (\d+)", regex::escape(RUN_COUNT)))
+            .expect("run count regex is valid")
+    });
+    RUN_COUNT_RE
+        .captures(text)
+        .and_then(|c| c.get(1)?.as_str().parse::<u64>().ok())
 }
 
 /// (run count, focus count, last run FILETIME) by data layout.
 fn counts(data: &[u8]) -> (Option<u32>, Option<u32>, Option<u64>) {
     match data.len() {
-        72 => (u32_at(data, 4), u32_at(data, 8), u64_at(data, 60)),
+        72 => (u32_le(data, 4), u32_le(data, 8), u64_le(data, 60)),
         16 => (
-            u32_at(data, 4).map(|c| c.saturating_sub(5)),
+            u32_le(data, 4).map(|c| c.saturating_sub(5)),
             None,
-            u64_at(data, 8),
+            u64_le(data, 8),
         ),
         _ => (None, None, None),
     }
@@ -115,10 +136,11 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         }
         let program = resolve_known_folder(&decoded);
         let (runs, focus, last) = counts(&value.data);
-        let (time, desc) = match last.and_then(Timestamp::from_filetime) {
-            Some(t) => (Some(t), "Last Run (UserAssist)"),
-            None => (key.last_written(), "Key Last Written"),
-        };
+        let (time, desc) = own_time_or_key_written(
+            last.and_then(Timestamp::from_filetime),
+            "Last Run (UserAssist)",
+            key,
+        );
         let mut message = format!("UserAssist: the user launched {program} from the shell");
         if let Some(r) = runs {
             message.push_str(&format!(", {r} time(s)"));
@@ -127,9 +149,9 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
             message.push_str(&format!(", focus count {f}"));
         }
         let shown = format!(
-            "{program} (decoded from {}); run count {}",
+            "{program} (decoded from {}); {}",
             value.name,
-            runs.map(|r| r.to_string()).unwrap_or_else(|| "?".into())
+            run_count_phrase(runs)
         );
         scan.report(
             &rule.info,
@@ -174,5 +196,15 @@ mod tests {
         xp[4] = 8;
         assert_eq!(counts(&xp).0, Some(3));
         assert_eq!(counts(&[1, 2, 3]), (None, None, None));
+    }
+
+    #[test]
+    fn run_count_phrase_reads_back() {
+        assert_eq!(run_count_phrase(Some(12)), "run count 12");
+        assert_eq!(run_count_phrase(None), "run count ?");
+        let shown = format!("x.exe (decoded from k.rkr); {}", run_count_phrase(Some(12)));
+        assert_eq!(parse_run_count(&shown), Some(12));
+        assert_eq!(parse_run_count(&run_count_phrase(None)), None);
+        assert_eq!(parse_run_count("Run Count 7"), Some(7));
     }
 }
