@@ -158,7 +158,7 @@ fn main() -> ExitCode {
     // reports a warning, so the panic's own message would only be noise.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !netsession_scan::guard::active() {
+        if !netsession_scan::panic_is_handled() {
             default_hook(info);
         }
     }));
@@ -408,7 +408,7 @@ fn input_folder_holding<'i>(dir: &Path, inputs: &'i [PathBuf]) -> Option<&'i Pat
 }
 
 fn now_utc() -> String {
-    netsession_scan::time::Timestamp::from_system_time(std::time::SystemTime::now())
+    netsession_scan::Timestamp::from_system_time(std::time::SystemTime::now())
         .map(|t| t.to_iso8601())
         .unwrap_or_default()
 }

@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use common::Scanned as Report;
 use common::*;
-use netsession_scan::evidence::EvidenceRow;
-use netsession_scan::image::source::MemoryImage;
+use netsession_scan::internals::evidence::EvidenceRow;
+use netsession_scan::internals::image::source::MemoryImage;
 use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 /// xorshift64*: the same damage on every run and machine.

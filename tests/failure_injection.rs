@@ -10,8 +10,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use common::Scanned as Report;
-use netsession_scan::evidence::EvidenceRow;
-use netsession_scan::image::source::{ImageError, ImageSource, MemoryImage};
+use netsession_scan::internals::evidence::EvidenceRow;
+use netsession_scan::internals::image::source::{ImageError, ImageSource, MemoryImage};
 use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 /// An image whose reads fail where they touch the bad range.
@@ -210,7 +210,7 @@ fn a_bad_sector_in_a_hive_keeps_the_other_hives_and_all_files() {
 /// segment and the bytes it held; the command exits 0.
 #[test]
 fn an_e01_missing_a_segment_loses_only_what_that_segment_held() {
-    use netsession_scan::image::e01::EwfImage;
+    use netsession_scan::internals::image::e01::EwfImage;
     let images = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/images");
     let tmp = tempfile::tempdir().unwrap();
     let Some(raw) = common::gunzip("gpt.raw.gz", tmp.path()) else {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use netsession_scan::registry::hive::HiveInput;
+use netsession_scan::internals::registry::hive::HiveInput;
 use netsession_scan::{Catalog, Warnings};
 
 fn regressions(target: &str) -> Vec<PathBuf> {
@@ -46,7 +46,11 @@ fn hive_regressions_end_with_warnings_not_panics() {
         let data = std::fs::read(&file).unwrap();
         let warnings = Warnings::new();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            netsession_scan::registry::analyze_hives(&[hive_input(&data)], &catalog, &warnings)
+            netsession_scan::internals::registry::analyze_hives(
+                &[hive_input(&data)],
+                &catalog,
+                &warnings,
+            )
         }));
         assert!(result.is_ok(), "{}: uncaught panic", file.display());
         assert!(
@@ -89,7 +93,9 @@ fn image_regressions_finish_without_panics() {
         std::thread::spawn(move || {
             let result = std::panic::catch_unwind(|| {
                 netsession_scan::scan_image_source(
-                    Box::new(netsession_scan::image::source::MemoryImage::new(data)),
+                    Box::new(netsession_scan::internals::image::source::MemoryImage::new(
+                        data,
+                    )),
                     "regression",
                     &Catalog::embedded().unwrap(),
                     &netsession_scan::AnalysisOptions {

@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use netsession_scan::image::cache::BlockCache;
-use netsession_scan::image::e01::EwfImage;
-use netsession_scan::image::raw::RawImage;
-use netsession_scan::image::source::{
+use netsession_scan::internals::image::cache::BlockCache;
+use netsession_scan::internals::image::e01::EwfImage;
+use netsession_scan::internals::image::raw::RawImage;
+use netsession_scan::internals::image::source::{
     ImageError, ImageReader, ImageSource, MemoryImage, Slice, open_image,
 };
-use netsession_scan::image::split::SplitRawImage;
+use netsession_scan::internals::image::split::SplitRawImage;
 use sha2::{Digest, Sha256};
 
 const MIB: u64 = 1024 * 1024;

@@ -1,4 +1,4 @@
-//! Our MFT record parser (`netsession_scan::ntfs::record`) against bytes nobody on this
+//! Our MFT record parser (`netsession_scan::internals::ntfs::record`) against bytes nobody on this
 //! team wrote: the extracted $MFT files of the shared corpus (with `fls` output as ground
 //! truth) and the NTFS partition of the fixture image `fixtures/images/gpt.raw.gz`.
 //!
@@ -11,7 +11,7 @@ use common::corpus_dir;
 use std::path::Path;
 use std::process::Command;
 
-use netsession_scan::ntfs::record::{
+use netsession_scan::internals::ntfs::record::{
     ATTR_DATA, ATTR_FLAG_COMPRESSED, ATTR_FLAG_SPARSE, AttrBody, BootSector, MftRecord,
     NAMESPACE_DOS, parse_record,
 };

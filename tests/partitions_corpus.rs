@@ -9,7 +9,7 @@
 mod common;
 use common::corpus_dir;
 
-use netsession_scan::partitions::{PartitionTable, Scheme, read_partitions};
+use netsession_scan::internals::partitions::{PartitionTable, Scheme, read_partitions};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};

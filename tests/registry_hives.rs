@@ -266,7 +266,7 @@ fn windows7_shimcache_and_hive_renamed_by_a_collector() {
 
 #[test]
 fn format_1_3_hive_with_a_20000_byte_single_cell_value() {
-    use netsession_scan::registry::hive::{HiveInput, OpenedHive, RegKey};
+    use netsession_scan::internals::registry::hive::{HiveInput, OpenedHive, RegKey};
     let bytes = std::fs::read(fixture("NTUSER_Bob.DAT")).unwrap();
     let input = HiveInput {
         bytes,
@@ -290,7 +290,7 @@ fn format_1_3_hive_with_a_20000_byte_single_cell_value() {
     let value = key.value("Akamai blob", &mut problems).expect("value");
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(value.data.len(), 20_000);
-    let text: String = netsession_scan::bytes::utf16_until_nul(&value.data);
+    let text: String = netsession_scan::internals::bytes::utf16_until_nul(&value.data);
     assert!(text.ends_with("Akamai\\netsession_win.exe"), "{text}");
     // And the binary reports Bob's Run entry from this 1.3 hive.
     let (rows, _) = scan(&["NTUSER_Bob.DAT"]);
@@ -465,7 +465,7 @@ fn damaged_hives_are_warnings_and_nothing_else_is_lost() {
 /// escape (nt-hive's asserts are caught and become warnings), whatever the damage.
 #[test]
 fn random_damage_never_panics() {
-    use netsession_scan::registry::{analyze_hives, hive::HiveInput};
+    use netsession_scan::internals::registry::{analyze_hives, hive::HiveInput};
     let catalog = netsession_scan::Catalog::embedded().unwrap();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use netsession_scan::registry::base_block::{BaseBlock, HBIN_START, HiveError, mark_clean};
-use netsession_scan::registry::replay::{LogFile, ReplayOutcome, replay};
+use netsession_scan::internals::registry::base_block::{
+    BaseBlock, HBIN_START, HiveError, mark_clean,
+};
+use netsession_scan::internals::registry::replay::{LogFile, ReplayOutcome, replay};
 use nt_hive::{Hive, KeyNode, NtHiveNameString};
 
 // ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Our `$UsnJrnl:$J` parser (`netsession_scan::ntfs::usn`) against a journal nobody on
+//! Our `$UsnJrnl:$J` parser (`netsession_scan::internals::ntfs::usn`) against a journal nobody on
 //! this team wrote: `usnjrnlj.bin` from the shared corpus, compared record by record with
 //! `usnjrnlj.fsutil.txt`, what Windows' `fsutil usn readjournal` printed for it.
 //!
@@ -24,7 +24,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use netsession_scan::ntfs::usn::{UsnRecord, parse_records, reason_names};
+use netsession_scan::internals::ntfs::usn::{UsnRecord, parse_records, reason_names};
 
 fn corpus_file(name: &str) -> Option<PathBuf> {
     let base = std::env::var_os("NETSESSION_CORPUS")

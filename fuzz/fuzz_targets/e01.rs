@@ -8,8 +8,8 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::image::e01::EwfImage;
-use netsession_scan::image::source::ImageSource;
+use netsession_scan::internals::image::e01::EwfImage;
+use netsession_scan::internals::image::source::ImageSource;
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();

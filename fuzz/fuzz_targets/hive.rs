@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::registry::hive::HiveInput;
+use netsession_scan::internals::registry::hive::HiveInput;
 use netsession_scan::{Catalog, Warnings};
 
 fuzz_target!(|data: &[u8]| {
@@ -30,5 +30,5 @@ fuzz_target!(|data: &[u8]| {
         sha256: String::new(),
     };
     let catalog = Catalog::embedded().expect("embedded catalog");
-    let _ = netsession_scan::registry::analyze_hives(&[input], &catalog, &Warnings::new());
+    let _ = netsession_scan::internals::registry::analyze_hives(&[input], &catalog, &Warnings::new());
 });

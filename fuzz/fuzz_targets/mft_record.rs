@@ -6,9 +6,9 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::ntfs::record::{BootSector, parse_attribute_list, parse_record};
-use netsession_scan::ntfs::usn::parse_records;
-use netsession_scan::ntfs::volume::Extent;
+use netsession_scan::internals::ntfs::record::{BootSector, parse_attribute_list, parse_record};
+use netsession_scan::internals::ntfs::usn::parse_records;
+use netsession_scan::internals::ntfs::volume::Extent;
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();

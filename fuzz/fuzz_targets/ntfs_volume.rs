@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::image::source::MemoryImage;
+use netsession_scan::internals::image::source::MemoryImage;
 use netsession_scan::{AnalysisOptions, Catalog, Warnings};
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::partitions::read_partitions;
+use netsession_scan::internals::partitions::read_partitions;
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();

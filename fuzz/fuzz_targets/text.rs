@@ -7,9 +7,9 @@ use libfuzzer_sys::fuzz_target;
 
 #[path = "quiet_caught_panics.rs"]
 mod quiet_caught_panics;
-use netsession_scan::content::text::{LineDecoder, decode_text};
-use netsession_scan::content::{FileContext, TextRows, sniff, text_rows};
-use netsession_scan::evidence::RecordState;
+use netsession_scan::internals::content::text::{LineDecoder, decode_text};
+use netsession_scan::internals::content::{FileContext, TextRows, sniff, text_rows};
+use netsession_scan::internals::evidence::RecordState;
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();

@@ -159,8 +159,8 @@ pub fn case_record_ranges(
     bytes: &[u8],
     number: u64,
 ) -> (std::ops::Range<u64>, Vec<std::ops::Range<u64>>) {
-    use netsession_scan::image::source::{MemoryImage, Slice};
-    use netsession_scan::ntfs::volume::{Extent, NtfsVolume};
+    use netsession_scan::internals::image::source::{MemoryImage, Slice};
+    use netsession_scan::internals::ntfs::volume::{Extent, NtfsVolume};
     let len = bytes.len() as u64 - CASE_VOLUME - 1024 * 1024;
     let volume = NtfsVolume::open(Slice::new(
         MemoryImage::new(bytes.to_vec()),
