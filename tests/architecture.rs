@@ -71,6 +71,30 @@ fn top_module(path: &Path) -> Option<String> {
     (name != "lib" && name != "main").then_some(name)
 }
 
+/// A source file of `src/`: its path below `src/`, its top-level module (none for lib.rs
+/// and main.rs) and its code before its unit tests.
+struct SourceFile {
+    rel: String,
+    module: Option<String>,
+    code: String,
+}
+
+fn source_files() -> Vec<SourceFile> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            SourceFile {
+                rel: file.strip_prefix(src()).unwrap().display().to_string(),
+                module: top_module(file),
+                code: code_before_tests(&text).to_string(),
+            }
+        })
+        .collect()
+}
+
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))
 }
@@ -131,11 +155,9 @@ fn crate_imports(code: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_top_level_module_has_a_layer() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let unplaced: BTreeSet<String> = files
-        .iter()
-        .filter_map(|f| top_module(f))
+    let unplaced: BTreeSet<String> = source_files()
+        .into_iter()
+        .filter_map(|f| f.module)
         .filter(|m| layer_of(m).is_none())
         .collect();
     assert!(
@@ -146,27 +168,22 @@ fn every_top_level_module_has_a_layer() {
 
 #[test]
 fn no_upward_or_sideways_import() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
     let mut wrong = Vec::new();
-    for file in &files {
-        let Some(module) = top_module(file) else {
+    for file in source_files() {
+        let Some(module) = file.module else {
             continue;
         };
         let Some(layer) = layer_of(&module) else {
             continue;
         };
-        let text = std::fs::read_to_string(file).unwrap();
-        for imported in crate_imports(&without_comments(code_before_tests(&text))) {
-            if imported == module {
-                continue;
-            }
+        for imported in crate_imports(&without_comments(&file.code)) {
             if let Some(other) = layer_of(&imported)
+                && imported != module
                 && other >= layer
             {
                 wrong.push(format!(
                     "{}: {module} (layer {layer}) imports {imported} (layer {other})",
-                    file.strip_prefix(src()).unwrap().display()
+                    file.rel
                 ));
             }
         }
@@ -180,18 +197,11 @@ fn no_upward_or_sideways_import() {
 
 #[test]
 fn readers_open_no_files() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
     let mut wrong = Vec::new();
-    for file in &files {
-        let Some(module) = top_module(file) else {
-            continue;
-        };
-        if !READERS.contains(&module.as_str()) {
+    for file in source_files() {
+        if !file.module.is_some_and(|m| READERS.contains(&m.as_str())) {
             continue;
         }
-        let text = std::fs::read_to_string(file).unwrap();
-        let code = code_before_tests(&text);
         for needle in [
             "std::fs",
             "crate::fs",
@@ -199,11 +209,8 @@ fn readers_open_no_files() {
             "File::open",
             "read_dir",
         ] {
-            if code.contains(needle) {
-                wrong.push(format!(
-                    "{} uses {needle}",
-                    file.strip_prefix(src()).unwrap().display()
-                ));
+            if file.code.contains(needle) {
+                wrong.push(format!("{} uses {needle}", file.rel));
             }
         }
     }
@@ -227,19 +234,11 @@ fn unsafe_code_is_forbidden() {
 
 #[test]
 fn no_source_file_is_long_before_its_tests() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let long: Vec<String> = files
-        .iter()
+    let long: Vec<String> = source_files()
+        .into_iter()
         .filter_map(|file| {
-            let text = std::fs::read_to_string(file).unwrap();
-            let lines = code_before_tests(&text).lines().count();
-            (lines > MAX_CODE_LINES).then(|| {
-                format!(
-                    "{}: {lines} lines",
-                    file.strip_prefix(src()).unwrap().display()
-                )
-            })
+            let lines = file.code.lines().count();
+            (lines > MAX_CODE_LINES).then(|| format!("{}: {lines} lines", file.rel))
         })
         .collect();
     assert!(

@@ -52,25 +52,21 @@ pub(super) fn read_file(
         warnings.push(&source, &location, what);
         read.note = Some("content could not be read".into());
     };
+    // Nothing could be read: only member rules that test no content can classify it.
+    let unreadable = |mut read: FileRead, what: String| {
+        fail(&mut read, what);
+        if member {
+            classify_member(candidate, catalog, None, &mut read);
+        }
+        read
+    };
     let reader = match fs.open(candidate) {
         Ok(r) => r,
-        Err(err) => {
-            fail(&mut read, format!("{err}"));
-            if member {
-                classify_member(candidate, catalog, None, &mut read);
-            }
-            return read;
-        }
+        Err(err) => return unreadable(read, format!("{err}")),
     };
     let stream = match FileStream::start(reader, options.hash) {
         Ok(s) => s,
-        Err(err) => {
-            fail(&mut read, format!("read error at offset 0: {err}"));
-            if member {
-                classify_member(candidate, catalog, None, &mut read);
-            }
-            return read;
-        }
+        Err(err) => return unreadable(read, format!("read error at offset 0: {err}")),
     };
     let content_kind = content::sniff(stream.head());
     let mut wants_text = text_wanted && content_kind == ContentKind::Text;
