@@ -9,7 +9,11 @@ use libfuzzer_sys::fuzz_target;
 mod quiet_caught_panics;
 use netsession_scan::internals::content::text::{LineDecoder, decode_text};
 use netsession_scan::internals::content::{FileContext, TextRows, sniff, text_rows};
+use netsession_scan::Catalog;
 use netsession_scan::internals::evidence::RecordState;
+
+static CATALOG: std::sync::LazyLock<Catalog> =
+    std::sync::LazyLock::new(|| Catalog::embedded().expect("the embedded catalog loads"));
 
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();
@@ -22,15 +26,18 @@ fuzz_target!(|data: &[u8]| {
         state: RecordState::Allocated,
         sha256: String::new(),
     };
+    // The embedded catalog's log events, so NetSession lines and their continuations
+    // are fuzzed too.
+    let events = &CATALOG.log_events;
     let mut whole = Vec::new();
     let decoded = decode_text(data);
     if let Some(text) = &decoded {
-        text_rows(text, &ctx, &mut whole);
+        text_rows(text, &ctx, events, &mut whole);
     }
     // The same bytes streamed in chunks of a size the input chooses.
     let chunk = 1 + usize::from(data.first().copied().unwrap_or(0)) * 7;
     let mut decoder = LineDecoder::new();
-    let mut reader = TextRows::new(&ctx);
+    let mut reader = TextRows::new(&ctx, events);
     let mut streamed = Vec::new();
     for part in data.chunks(chunk) {
         decoder.feed(part, &mut |p| reader.piece(p, &mut streamed));

@@ -4,9 +4,11 @@
 //! the same format. Rules are validated when loaded so a typo in a user's catalog is an
 //! error with the rule's id, never a silently dead rule.
 
+mod log_event;
 mod matcher;
 mod pattern;
 
+pub use log_event::{LogEvent, LogEventDef, LogEvents};
 pub use matcher::{DirState, EntryMatch, MatchKind, Matcher};
 pub use pattern::{Component, PathPattern, fold_case, wildcard_match};
 
@@ -105,6 +107,8 @@ pub enum FileClass {
     Log,
     Cache,
     CrashDump,
+    /// Certificate bundles (PEM): their validity dates are not events.
+    Certificates,
     Other,
 }
 
@@ -117,6 +121,7 @@ impl FileClass {
             FileClass::Log => "log file",
             FileClass::Cache => "cache blob",
             FileClass::CrashDump => "crash dump",
+            FileClass::Certificates => "certificate bundle",
             FileClass::Other => "file",
         }
     }
@@ -159,6 +164,28 @@ pub struct MemberRuleDef {
     pub dirs: Vec<String>,
     #[serde(default)]
     pub content: Option<ContentKind>,
+    /// A reader for what the file holds, besides its log lines and indicators.
+    #[serde(default)]
+    pub reader: Option<FileReader>,
+}
+
+/// Readers of NetSession's own state and configuration files (`reader = "..."` on a
+/// member rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileReader {
+    /// `euc_state.json`: concatenated JSON objects of persisted state.
+    NetsessionState,
+    /// `client.ini`: build, version and hosts.
+    ClientIni,
+    /// `guid.ini`: the client's GUID.
+    GuidIni,
+    /// `user.dat`: the user's settings (uploads paused).
+    UserDat,
+    /// `CplTasks.xml`: the Control Panel registration.
+    CplTasks,
+    /// `diagnostic_report.txt`: attributes, log lines and a copy of the state.
+    DiagnosticReport,
 }
 
 /// A registry location and the parser family that reads it (the registry analysis
@@ -210,11 +237,13 @@ pub enum RegistryFamily {
     MuiCache,
     /// Control Panel applets (`Cpls`).
     Cpl,
+    /// A key that is NetSession's by its path (the 1.9.x Control Panel item).
+    RegisteredKey,
 }
 
 impl RegistryFamily {
     /// Every family, in the order the embedded catalog lists them.
-    pub const ALL: [RegistryFamily; 12] = [
+    pub const ALL: [RegistryFamily; 13] = [
         RegistryFamily::Run,
         RegistryFamily::Uninstall,
         RegistryFamily::Service,
@@ -227,6 +256,7 @@ impl RegistryFamily {
         RegistryFamily::AppCompatCache,
         RegistryFamily::MuiCache,
         RegistryFamily::Cpl,
+        RegistryFamily::RegisteredKey,
     ];
 
     /// The name a catalog gives the family (what serde reads).
@@ -244,6 +274,7 @@ impl RegistryFamily {
             RegistryFamily::AppCompatCache => "appcompatcache",
             RegistryFamily::MuiCache => "muicache",
             RegistryFamily::Cpl => "cpl",
+            RegistryFamily::RegisteredKey => "registered_key",
         }
     }
 
@@ -288,6 +319,8 @@ pub struct CatalogDef {
     pub members: Vec<MemberRuleDef>,
     #[serde(default, rename = "registry")]
     pub registry: Vec<RegistryRuleDef>,
+    #[serde(default, rename = "log_event")]
+    pub log_events: Vec<LogEventDef>,
     #[serde(default)]
     pub terms: TermsDef,
 }
@@ -320,6 +353,7 @@ pub struct MemberRule {
     pub names: Vec<String>,
     pub dirs: Vec<String>,
     pub content: Option<ContentKind>,
+    pub reader: Option<FileReader>,
 }
 
 impl MemberRule {
@@ -344,6 +378,8 @@ pub struct Catalog {
     pub members: Vec<MemberRule>,
     pub registry: Vec<RegistryRule>,
     pub registry_terms: Vec<String>,
+    /// Events named in NetSession's log lines, in catalog order.
+    pub log_events: LogEvents,
     /// The text of every catalog that went in, in order (hashed into the manifest later).
     pub sources: Vec<(String, String)>,
 }
@@ -392,8 +428,10 @@ impl Catalog {
             members: Vec::new(),
             registry: Vec::new(),
             registry_terms: Vec::new(),
+            log_events: LogEvents::default(),
             sources: texts.to_vec(),
         };
+        let mut log_events = Vec::new();
         for (origin, def) in defs.iter() {
             for rule in &def.files {
                 validate_info(origin, &rule.info)?;
@@ -431,6 +469,13 @@ impl Catalog {
                     family,
                 });
             }
+            for rule in &def.log_events {
+                validate_info(origin, &rule.info)?;
+                log_events.push(
+                    log_event::compile(rule)
+                        .map_err(|reason| bad_rule(origin, &rule.info, &reason))?,
+                );
+            }
             for term in &def.terms.registry {
                 if term.trim().is_empty() {
                     return Err(CatalogError::Syntax {
@@ -450,9 +495,14 @@ impl Catalog {
                     names: rule.names.iter().map(|n| n.to_lowercase()).collect(),
                     dirs: rule.dirs.iter().map(|d| d.to_lowercase()).collect(),
                     content: rule.content,
+                    reader: rule.reader,
                 });
             }
         }
+        catalog.log_events = LogEvents::new(log_events).map_err(|e| CatalogError::Syntax {
+            origin: "catalog".into(),
+            message: format!("log event patterns: {e}"),
+        })?;
         if catalog.files.is_empty() {
             return Err(CatalogError::Syntax {
                 origin: "catalog".into(),
@@ -581,7 +631,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl)"
+            "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl, registered_key)"
         );
     }
 

@@ -11,7 +11,7 @@ pub mod zone_identifier;
 
 use std::collections::BTreeMap;
 
-use crate::catalog::ContentKind;
+use crate::catalog::{ContentKind, LogEvents};
 use crate::evidence::{EvidenceRow, RecordState, RowSink};
 use text::IndicatorKind;
 
@@ -44,8 +44,13 @@ pub struct FileContext {
 
 impl FileContext {
     fn row(&self, line_time: Option<&text::LineTime>) -> EvidenceRow {
+        self.row_at(line_time.map(|t| t.time))
+    }
+
+    /// A row of this file at `time`, its fact fields still empty.
+    pub(crate) fn row_at(&self, time: Option<crate::time::Timestamp>) -> EvidenceRow {
         EvidenceRow {
-            datetime: line_time.map(|t| t.time),
+            datetime: time,
             timestamp_desc: String::new(),
             message: String::new(),
             artifact: String::new(),
@@ -72,6 +77,8 @@ struct Mention {
 /// their first line and count) at the end.
 pub struct TextRows<'c> {
     ctx: &'c FileContext,
+    /// Lines in NetSession's own log format, and their continuations.
+    netsession: netsession::log_rows::NetSessionLines<'c>,
     line_no: usize,
     /// The time of the current line, for indicators in its later pieces.
     line_time: Option<text::LineTime>,
@@ -80,9 +87,10 @@ pub struct TextRows<'c> {
 }
 
 impl<'c> TextRows<'c> {
-    pub fn new(ctx: &'c FileContext) -> Self {
+    pub fn new(ctx: &'c FileContext, events: &'c LogEvents) -> Self {
         TextRows {
             ctx,
+            netsession: netsession::log_rows::NetSessionLines::new(ctx, events),
             line_no: 0,
             line_time: None,
             mentions: BTreeMap::new(),
@@ -109,7 +117,17 @@ impl<'c> TextRows<'c> {
         if line.is_empty() {
             return;
         }
-        self.line_time = text::find_line_time(line);
+        if self.netsession.line(line_no, line, rows) {
+            self.line_time = netsession::log::parse_line(line).map(|l| text::LineTime {
+                time: l.time,
+                zone_stated: true,
+                span: 0..0,
+            });
+            self.mention_indicators(line);
+            return;
+        }
+        self.netsession.flush(rows);
+        self.line_time = text::find_line_time(line).filter(|_| !is_certificate_validity(line));
         if let Some(lt) = &self.line_time {
             let mut row = ctx.row(Some(lt));
             row.timestamp_desc = "Log Entry".into();
@@ -145,7 +163,8 @@ impl<'c> TextRows<'c> {
     }
 
     /// The indicator rows.
-    pub fn finish(self, rows: &mut dyn RowSink) {
+    pub fn finish(mut self, rows: &mut dyn RowSink) {
+        self.netsession.flush(rows);
         let ctx = self.ctx;
         for (kind, of_kind) in self.mentions {
             for (found, mention) in of_kind {
@@ -176,12 +195,19 @@ impl<'c> TextRows<'c> {
 }
 
 /// Rows for the timestamped lines and the indicators of a decoded text file.
-pub fn text_rows(text: &str, ctx: &FileContext, rows: &mut dyn RowSink) {
-    let mut reader = TextRows::new(ctx);
+pub fn text_rows(text: &str, ctx: &FileContext, events: &LogEvents, rows: &mut dyn RowSink) {
+    let mut reader = TextRows::new(ctx, events);
     for line in text.lines() {
         reader.line(line, rows);
     }
     reader.finish(rows);
+}
+
+/// `Not Before: Jun 29 17:06:20 2004 GMT` in a certificate's text form: a validity
+/// date, not something that happened then.
+fn is_certificate_validity(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("Not Before") || t.starts_with("Not After")
 }
 
 fn cut_line(line: &str) -> String {
@@ -216,7 +242,8 @@ mod tests {
         );
         let mut decoder = text::LineDecoder::new();
         let ctx = ctx();
-        let mut reader = TextRows::new(&ctx);
+        let events = LogEvents::default();
+        let mut reader = TextRows::new(&ctx, &events);
         let mut rows = Vec::new();
         for chunk in long.as_bytes().chunks(100_000) {
             decoder.feed(chunk, &mut |p| reader.piece(p, &mut rows));
@@ -242,7 +269,7 @@ mod tests {
     fn timestamped_lines_and_indicators() {
         let text = "2012-02-14 09:30:00 start http://dl.example.com/x.bin\nno time here http://dl.example.com/x.bin\n\n2012-02-14 09:31:00Z peer 10.1.2.3 connected\n";
         let mut rows = Vec::new();
-        text_rows(text, &ctx(), &mut rows);
+        text_rows(text, &ctx(), &LogEvents::default(), &mut rows);
         let logs: Vec<_> = rows
             .iter()
             .filter(|r| r.artifact == "content.log_entry")

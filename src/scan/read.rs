@@ -2,7 +2,7 @@
 //! install tree by the catalog's member rules, and handing text to the text reader.
 //! Readers get a stream and provenance; only this module opens a candidate.
 
-use crate::catalog::{Catalog, ContentKind, FileClass, RuleInfo, fold_case};
+use crate::catalog::{Catalog, ContentKind, FileClass, LogEvents, RuleInfo, fold_case};
 use crate::content::stream::FileStream;
 use crate::content::{self, FileContext, zone_identifier};
 use crate::evidence::RowSink;
@@ -87,7 +87,7 @@ pub(super) fn read_file(
     // in memory; without it, once.
     let text_now = wants_text && !options.hash;
     let result = if text_now {
-        read_text(stream, options.text_cap, &ctx(""), out)
+        read_text(stream, options.text_cap, &ctx(""), &catalog.log_events, out)
     } else {
         stream.finish(0, &mut |_| {})
     };
@@ -115,7 +115,10 @@ pub(super) fn read_file(
     if !text_now {
         let again = match fs.open(candidate) {
             Ok(reader) => FileStream::start(reader, false)
-                .and_then(|stream| read_text(stream, options.text_cap, &ctx(&read.sha256), out))
+                .and_then(|stream| {
+                    let ctx = ctx(&read.sha256);
+                    read_text(stream, options.text_cap, &ctx, &catalog.log_events, out)
+                })
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
@@ -133,10 +136,11 @@ fn read_text<R: std::io::Read>(
     stream: FileStream<R>,
     cap: usize,
     ctx: &FileContext,
+    events: &LogEvents,
     out: &mut dyn RowSink,
 ) -> std::io::Result<content::stream::StreamResult> {
     let mut decoder = content::text::LineDecoder::new();
-    let mut text = content::TextRows::new(ctx);
+    let mut text = content::TextRows::new(ctx, events);
     let result = stream.finish(cap, &mut |bytes| {
         decoder.feed(bytes, &mut |piece| text.piece(piece, out));
     });

@@ -10,6 +10,7 @@ mod firewall_xp;
 mod inventory;
 mod listed_values;
 pub mod profiles;
+mod registered_key;
 mod services;
 mod shimcache;
 mod svchost;
@@ -39,5 +40,6 @@ pub fn dispatch(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         RegistryFamily::UserAssist => userassist::analyze(scan, rule, key),
         RegistryFamily::Amcache => inventory::analyze(scan, rule, key),
         RegistryFamily::AppCompatCache => shimcache::analyze(scan, rule, key),
+        RegistryFamily::RegisteredKey => registered_key::analyze(scan, rule, key),
     }
 }
