@@ -15,6 +15,9 @@ pub enum InstallState {
     /// No row that speaks for an installation (there may be rows of other kinds, e.g. a
     /// downloaded installer).
     NoTrace,
+    /// The client's own files show an install that did not complete (download errors,
+    /// no install time, no program file).
+    Attempted,
     /// Deleted files, journal records, registry or execution traces, but no install
     /// file present.
     Remnants,
@@ -27,6 +30,7 @@ impl InstallState {
         match self {
             InstallState::Installed => "installed (files present)",
             InstallState::Remnants => "was installed (only remnants found)",
+            InstallState::Attempted => "install attempted, failed (no program file present)",
             InstallState::NoTrace => "no trace found in what was scanned",
         }
     }
@@ -204,7 +208,7 @@ fn akamai_prefix(path: &str) -> Option<String> {
 pub(super) fn installed_statement(install: &Install) -> Statement {
     let remnant_rows: usize = install.remnants.iter().map(|r| r.rows).sum();
     let parts = match install.state {
-        InstallState::Installed => vec![t(format!(
+        InstallState::Installed | InstallState::Attempted => vec![t(format!(
             "{} ({} of install files)",
             install.state.describe(),
             n_rows(install.present_rows)

@@ -17,7 +17,7 @@
 //!
 //! Layout: one module per statement (or pair of statements read from the same rows),
 //! each with its data, how it is computed and how it is worded — `install` (install
-//! state and where), `builds`, `seen` (first and last seen), `autostart`, `execution`
+//! state and where), `client` (what NetSession's own files say), `builds`, `seen` (first and last seen), `autostart`, `execution`
 //! (last execution), `firewall`, `upload` (peer upload), `removal`. `rows` reads fields,
 //! counts and times from rows; `statement` is the vocabulary of the sentences; `render`
 //! lays them out as text or Markdown. This module groups the rows and holds the types
@@ -25,6 +25,7 @@
 
 mod autostart;
 mod builds;
+mod client;
 mod execution;
 mod firewall;
 mod install;
@@ -44,6 +45,7 @@ use crate::time::Timestamp;
 
 pub use autostart::AutostartEntry;
 pub use builds::{Build, Builds};
+pub use client::{Client, Outcome, PublicIp, VersionSeen};
 pub use execution::{Execution, ExecutionEvidence, ExecutionKind};
 pub use firewall::{Firewall, FirewallDecision, ProfileRules, XpException};
 pub use install::{Folder, Install, InstallState};
@@ -53,6 +55,7 @@ pub use upload::Upload;
 
 use autostart::AutostartAcc;
 use builds::BuildsAcc;
+use client::ClientAcc;
 use execution::ExecutionAcc;
 use firewall::FirewallAcc;
 use install::InstallAcc;
@@ -90,6 +93,8 @@ pub struct ScopeVerdict {
     pub user: String,
     pub rows: usize,
     pub install: Install,
+    /// What NetSession's own files say.
+    pub client: Client,
     pub builds: Builds,
     pub seen: Seen,
     pub autostart: Vec<AutostartEntry>,
@@ -155,6 +160,7 @@ impl Default for VolumeAcc {
 struct ScopeAcc {
     rows: usize,
     install: InstallAcc,
+    client: ClientAcc,
     builds: BuildsAcc,
     seen: SeenAcc,
     autostart: AutostartAcc,
@@ -226,6 +232,7 @@ impl ScopeAcc {
     fn add(&mut self, row: &EvidenceRow) {
         self.rows += 1;
         self.install.add(row);
+        self.client.add(row);
         self.builds.add(row);
         self.seen.add(row);
         self.autostart.add(row);
@@ -236,7 +243,13 @@ impl ScopeAcc {
     }
 
     fn finish(self, user: String, files: FileCoverage) -> ScopeVerdict {
-        let install = self.install.finish();
+        let mut install = self.install.finish();
+        let client = self.client.finish();
+        // Files present that are only what a failed attempt leaves (a GUID file, the
+        // installer's log) are no installation.
+        if client.outcome == Outcome::AttemptFailed && install.state == InstallState::Installed {
+            install.state = InstallState::Attempted;
+        }
         let removal = self.removal.finish(install.present_rows, files);
         ScopeVerdict {
             user,
@@ -248,6 +261,7 @@ impl ScopeAcc {
             firewall: self.firewall.finish(),
             upload: self.upload.finish(),
             install,
+            client,
             removal,
         }
     }

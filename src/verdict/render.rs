@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::autostart::autostart_statement;
 use super::builds::builds_statement;
+use super::client::client_statement;
 use super::execution::execution_statement;
 use super::firewall::firewall_statement;
 use super::install::{installed_statement, where_statement};
@@ -47,8 +48,13 @@ impl Verdict {
             return NO_ROWS.to_string();
         }
         let count = |state| self.volumes.iter().filter(|v| v.state == state).count();
+        // A failed attempt is named only where there is one.
+        let attempted = match count(InstallState::Attempted) {
+            0 => String::new(),
+            n => format!(", install attempted (failed) on {}", n_volumes(n)),
+        };
         format!(
-            "NetSession verdict: installed on {}, remnants on {}, no trace on {} ({})",
+            "NetSession verdict: installed on {}, remnants on {}{attempted}, no trace on {} ({})",
             n_volumes(count(InstallState::Installed)),
             n_volumes(count(InstallState::Remnants)),
             n_volumes(count(InstallState::NoTrace)),
@@ -138,6 +144,7 @@ fn scope_statements(scope: &ScopeVerdict) -> Vec<Statement> {
     vec![
         installed_statement(&scope.install),
         where_statement(&scope.install),
+        client_statement(&scope.client),
         builds_statement(&scope.builds),
         first_seen_statement(&scope.seen),
         last_seen_statement(&scope.seen),

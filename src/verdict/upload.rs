@@ -19,7 +19,7 @@ pub struct Upload {
     /// Sum of their sizes.
     pub cache_bytes: u64,
     pub cache_rows: usize,
-    /// `content.log_entry` rows about uploads and peers.
+    /// Log lines (generic or NetSession's own) about uploads and peers.
     pub log_lines: usize,
     pub first_log: Option<Timestamp>,
     pub last_log: Option<Timestamp>,
@@ -47,7 +47,7 @@ impl UploadAcc {
                     self.sizes.insert(row.path.clone(), size);
                 }
             }
-        } else if row.artifact == "content.log_entry" && mentions_upload(&row.value) {
+        } else if is_log_line(row) && mentions_upload(log_text(row)) {
             self.log_lines += 1;
             self.first_log.add(row);
             self.last_log.add(row);
@@ -63,6 +63,20 @@ impl UploadAcc {
             first_log: self.first_log.row().and_then(|r| r.datetime),
             last_log: self.last_log.row().and_then(|r| r.datetime),
         }
+    }
+}
+
+/// A generic log line, or a line in NetSession's own log format (`level=` first).
+fn is_log_line(row: &EvidenceRow) -> bool {
+    row.artifact == "content.log_entry"
+        || (row.artifact.starts_with("netsession.") && row.value.starts_with("level="))
+}
+
+/// What a log line says: a NetSession line's message, a generic line whole.
+fn log_text(row: &EvidenceRow) -> &str {
+    match row.value.find("; message=") {
+        Some(at) if row.value.starts_with("level=") => &row.value[at + "; message=".len()..],
+        _ => &row.value,
     }
 }
 

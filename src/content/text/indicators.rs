@@ -15,6 +15,8 @@ pub enum IndicatorKind {
     Ipv6,
     Guid,
     Copyright,
+    /// A copyright line naming a holder other than Akamai (a bundled library's).
+    ThirdPartyCopyright,
 }
 
 impl IndicatorKind {
@@ -25,6 +27,7 @@ impl IndicatorKind {
             IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => "content.ip",
             IndicatorKind::Guid => "content.guid",
             IndicatorKind::Copyright => "content.copyright",
+            IndicatorKind::ThirdPartyCopyright => "content.copyright_third_party",
         }
     }
 
@@ -36,6 +39,9 @@ impl IndicatorKind {
             IndicatorKind::Ipv6 => "IPv6 address",
             IndicatorKind::Guid => "GUID",
             IndicatorKind::Copyright => "copyright notice",
+            IndicatorKind::ThirdPartyCopyright => {
+                "third-party copyright notice (a bundled library's: it does not date NetSession's build)"
+            }
         }
     }
 }
@@ -325,8 +331,32 @@ fn find_copyrights(line: &str, out: &mut Vec<(std::ops::Range<usize>, IndicatorK
             .parse::<u32>()
             .is_ok_and(|y| (1970..=2100).contains(&y))
         {
-            out.push((whole.range(), IndicatorKind::Copyright));
+            out.push((whole.range(), copyright_kind(line, whole.end())));
         }
+    }
+}
+
+/// Akamai's (or Red Swoosh's) own notice, or one without a holder, dates the build; a
+/// notice naming another holder after its years (a word of three letters or more,
+/// "All rights reserved" aside) is a bundled library's.
+fn copyright_kind(line: &str, years_end: usize) -> IndicatorKind {
+    let lower = line.to_lowercase();
+    if lower.contains("akamai") || lower.contains("red swoosh") || lower.contains("redswoosh") {
+        return IndicatorKind::Copyright;
+    }
+    let holder = line
+        .get(years_end..)
+        .unwrap_or_default()
+        .to_lowercase()
+        .replace("all rights reserved", "");
+    // A holder is a name: a word of three letters or more.
+    let named = holder
+        .split(|c: char| !c.is_alphabetic())
+        .any(|w| w.chars().count() >= 3);
+    if named {
+        IndicatorKind::ThirdPartyCopyright
+    } else {
+        IndicatorKind::Copyright
     }
 }
 
@@ -339,6 +369,26 @@ mod tests {
     }
 
     use IndicatorKind::*;
+
+    #[test]
+    fn copyright_holders_tell_akamai_from_bundled_libraries() {
+        assert_eq!(
+            kinds("Copyright (c) 2008-2016 Akamai Technologies, Inc."),
+            vec![(Copyright, "Copyright (c) 2008-2016")]
+        );
+        assert_eq!(
+            kinds("Copyright (c) 1998-2011 The OpenSSL Project.  All rights reserved."),
+            vec![(ThirdPartyCopyright, "Copyright (c) 1998-2011")]
+        );
+        assert_eq!(
+            kinds("Copyright (C) 1995-1998 Eric Young (eay@cryptsoft.com)"),
+            vec![(ThirdPartyCopyright, "Copyright (C) 1995-1998")]
+        );
+        assert_eq!(
+            kinds("Copyright (c) 2012"),
+            vec![(Copyright, "Copyright (c) 2012")]
+        );
+    }
 
     #[test]
     fn urls_with_trailing_punctuation_stripped() {
