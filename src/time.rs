@@ -117,17 +117,47 @@ impl Timestamp {
 
     /// ISO 8601 in UTC with a `Z`, e.g. `2012-02-14T09:30:00.0000000Z`.
     pub fn to_iso8601(&self) -> String {
-        let date = chrono::DateTime::from_timestamp(self.secs, 0)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%S").to_string())
-            .unwrap_or_default();
-        let digits = self.precision.digits();
-        if digits == 0 {
-            format!("{date}Z")
+        use chrono::{Datelike, Timelike};
+        let Some(d) = chrono::DateTime::from_timestamp(self.secs, 0) else {
+            return String::new();
+        };
+        // Written digit by digit: this runs once per row of the evidence file.
+        let mut out = String::with_capacity(30);
+        let year = d.year();
+        if (0..=9999).contains(&year) {
+            push_digits(&mut out, year as u32, 4);
         } else {
-            let frac = format!("{:09}", self.nanos);
-            format!("{date}.{}Z", &frac[..digits])
+            out.push_str(&format!("{year:+05}"));
         }
+        for (sep, value) in [
+            ('-', d.month()),
+            ('-', d.day()),
+            ('T', d.hour()),
+            (':', d.minute()),
+            (':', d.second()),
+        ] {
+            out.push(sep);
+            push_digits(&mut out, value, 2);
+        }
+        let digits = self.precision.digits();
+        if digits > 0 {
+            out.push('.');
+            push_digits(&mut out, self.nanos / 10u32.pow(9 - digits as u32), digits);
+        }
+        out.push('Z');
+        out
     }
+}
+
+/// `value` in exactly `width` decimal digits, zero-padded (`value` has no more).
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut v = value;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend(buf[..width].iter().map(|&b| b as char));
 }
 
 /// Two timestamps are the same instant whatever precision they were written with.
@@ -195,5 +225,24 @@ mod tests {
         let t = UNIX_EPOCH - std::time::Duration::new(1, 500_000_000);
         let ts = Timestamp::from_system_time(t).unwrap();
         assert_eq!(ts.to_iso8601(), "1969-12-31T23:59:58.500000000Z");
+    }
+
+    #[test]
+    fn iso8601_digits_agree_with_chrono() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Seconds from about year -5000 to year +20000.
+            let secs = (x % 786_000_000_000) as i64 - 220_000_000_000;
+            let nanos = (x >> 33) as u32 % 1_000_000_000;
+            let t = Timestamp::from_unix(secs, nanos, Precision::Nanos).unwrap();
+            let chrono = chrono::DateTime::from_timestamp(secs, nanos)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+                .to_string();
+            assert_eq!(t.to_iso8601(), chrono, "{secs}");
+        }
     }
 }

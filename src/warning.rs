@@ -18,7 +18,7 @@ pub struct Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // One line, whatever the evidence put into names or messages.
-        let one_line = |s: &str| crate::evidence::escape_one_line(s);
+        let one_line = crate::evidence::escape_one_line;
         write!(
             f,
             "warning: {}: {}: {}",

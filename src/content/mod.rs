@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{ContentKind, LogEvents};
 use crate::evidence::{EvidenceRow, RecordState, RowSink};
+use netsession::log_rows::Taken;
 use text::IndicatorKind;
 
 /// Longest value kept from one line; longer lines are cut and say so.
@@ -117,14 +118,21 @@ impl<'c> TextRows<'c> {
         if line.is_empty() {
             return;
         }
-        if self.netsession.line(line_no, line, rows) {
-            self.line_time = netsession::log::parse_line(line).map(|l| text::LineTime {
-                time: l.time,
-                zone_stated: true,
-                span: 0..0,
-            });
-            self.mention_indicators(line);
-            return;
+        match self.netsession.line(line_no, line, rows) {
+            Some(Taken::Line { time, message }) => {
+                self.line_time = Some(text::LineTime {
+                    time,
+                    zone_stated: true,
+                    span: 0..0,
+                });
+                self.mention_indicators(message);
+                return;
+            }
+            Some(Taken::Continuation) => {
+                self.mention_indicators(line);
+                return;
+            }
+            None => {}
         }
         self.netsession.flush(rows);
         self.line_time = text::find_line_time(line).filter(|_| !is_certificate_validity(line));

@@ -38,8 +38,27 @@ impl CsvWriter<'_> {
 impl EvidenceWriter for CsvWriter<'_> {
     fn write_row(&mut self, row: &EvidenceRow) -> io::Result<()> {
         self.header()?;
-        let fields = row.fields().map(|f| escape_one_line(&f));
-        self.inner.write_record(&fields).map_err(io::Error::other)
+        // Fields are borrowed from the row where they need no escaping: this runs once
+        // per row of the evidence file.
+        let time = row.datetime.map(|t| t.to_iso8601()).unwrap_or_default();
+        let size = row.size.map(|s| s.to_string()).unwrap_or_default();
+        let fields = [
+            escape_one_line(&time),
+            escape_one_line(&row.timestamp_desc),
+            escape_one_line(&row.message),
+            escape_one_line(&row.artifact),
+            escape_one_line(&row.user),
+            escape_one_line(&row.path),
+            escape_one_line(&row.value),
+            escape_one_line(&size),
+            escape_one_line(&row.sha256),
+            escape_one_line(row.state.as_str()),
+            escape_one_line(&row.source),
+            escape_one_line(&row.locator),
+        ];
+        self.inner
+            .write_record(fields.iter().map(|f| f.as_bytes()))
+            .map_err(io::Error::other)
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -9,13 +9,23 @@ use crate::evidence::{EvidenceRow, RowSink};
 
 use super::log::{LogLine, parse_line};
 
-/// Longest message text kept in the `message` column (the value has the whole line).
-const MESSAGE_CHARS: usize = 240;
 /// Longest value kept for one line with its continuations.
 const VALUE_CHARS: usize = 16 * 1024;
 
 /// The artifact of a NetSession log line no event names.
 pub const LOG_LINE: &str = "netsession.log_line";
+
+/// What [`NetSessionLines::line`] made of a line.
+pub enum Taken<'l> {
+    /// A NetSession line: its time, and its message (where indicators are looked for:
+    /// the prefix and source location hold versions and colons, not evidence).
+    Line {
+        time: crate::time::Timestamp,
+        message: &'l str,
+    },
+    /// A continuation of the line before.
+    Continuation,
+}
 
 /// NetSession lines of one file, with the row of the last one held back for its
 /// continuation lines.
@@ -40,23 +50,28 @@ impl<'c> NetSessionLines<'c> {
         }
     }
 
-    /// Take a line (trimmed, not empty): true when it was a NetSession line or the
-    /// continuation of one; false leaves it to the generic text reader.
-    pub fn line(&mut self, line_no: usize, line: &str, rows: &mut dyn RowSink) -> bool {
+    /// Take a line (trimmed, not empty): `None` leaves it to the generic text reader.
+    pub fn line<'l>(
+        &mut self,
+        line_no: usize,
+        line: &'l str,
+        rows: &mut dyn RowSink,
+    ) -> Option<Taken<'l>> {
         if let Some(parsed) = parse_line(line) {
             self.flush(rows);
             self.pending = Some(Pending {
                 row: self.row(line_no, &parsed),
                 dropped: 0,
             });
-            return true;
+            return Some(Taken::Line {
+                time: parsed.time,
+                message: parsed.message,
+            });
         }
-        let Some(pending) = self.pending.as_mut() else {
-            return false;
-        };
+        let pending = self.pending.as_mut()?;
         if crate::content::text::find_line_time(line).is_some() {
             // A line of another format with a time of its own: not a continuation.
-            return false;
+            return None;
         }
         if pending.row.value.chars().count() + line.len() > VALUE_CHARS {
             pending.dropped += 1;
@@ -66,7 +81,7 @@ impl<'c> NetSessionLines<'c> {
                 .value
                 .push_str(&format!(" | continued on line {line_no}: {line}"));
         }
-        true
+        Some(Taken::Continuation)
     }
 
     /// A line of another format ends the continuation of the last NetSession line.
@@ -85,36 +100,40 @@ impl<'c> NetSessionLines<'c> {
     fn row(&self, line_no: usize, line: &LogLine<'_>) -> EvidenceRow {
         let ctx = self.ctx;
         let found = self.events.find(line.message);
-        let mut value = format!("level={}", line.level);
-        if let Some(w) = &line.writer {
-            for (key, text) in [
-                ("component", w.component),
-                ("client_bin_id", w.client_bin_id),
-                ("version", w.version),
-                ("running_client_bin_id", w.running_bin_id),
-                ("running_version", w.running_version),
-            ] {
-                if !text.is_empty() {
-                    value.push_str(&format!("; {key}={text}"));
-                }
+        let mut value = String::with_capacity(line.message.len() + 160);
+        value.push_str("level=");
+        value.push_str(line.level);
+        let mut field = |key: &str, text: &str| {
+            if !text.is_empty() {
+                value.push_str("; ");
+                value.push_str(key);
+                value.push('=');
+                value.push_str(text);
             }
+        };
+        if let Some(w) = &line.writer {
+            field("component", w.component);
+            field("client_bin_id", w.client_bin_id);
+            field("version", w.version);
+            field("running_client_bin_id", w.running_bin_id);
+            field("running_version", w.running_version);
         }
-        if !line.source.is_empty() {
-            value.push_str(&format!("; source={}", line.source));
-        }
+        field("source", line.source);
         if let Some((_, fields)) = &found {
             for (name, text) in fields {
-                value.push_str(&format!("; {name}={text}"));
+                field(name, text);
             }
         }
-        value.push_str(&format!("; message={}", line.message));
-        let shown = short(line.message);
+        value.push_str("; message=");
+        value.push_str(line.message);
+        // The line's text is in the value (whole); the message says what it is, so the
+        // timeline does not carry every line twice.
         let (desc, artifact, message) = match &found {
             Some((event, _)) => (
                 event.event.clone(),
                 event.info.id.clone(),
                 format!(
-                    "{} (NetSession log {} line {line_no}, time in UTC): {shown}",
+                    "{} (NetSession log {} line {line_no}, time in UTC)",
                     event.info.what, ctx.name
                 ),
             ),
@@ -122,7 +141,7 @@ impl<'c> NetSessionLines<'c> {
                 "Log Entry".to_string(),
                 LOG_LINE.to_string(),
                 format!(
-                    "NetSession log {} line {line_no} [{}] (time in UTC): {shown}",
+                    "NetSession log {} line {line_no} [{}] (time in UTC)",
                     ctx.name, line.level
                 ),
             ),
@@ -134,14 +153,5 @@ impl<'c> NetSessionLines<'c> {
         row.value = super::super::cut_line(&value);
         row.locator = format!("line={line_no}");
         row
-    }
-}
-
-fn short(message: &str) -> String {
-    if message.chars().count() <= MESSAGE_CHARS {
-        message.to_string()
-    } else {
-        let kept: String = message.chars().take(MESSAGE_CHARS).collect();
-        format!("{kept}...")
     }
 }
