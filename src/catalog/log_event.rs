@@ -143,3 +143,42 @@ mod tests {
         assert!(compile(&def).unwrap_err().contains("pattern"));
     }
 }
+
+#[cfg(test)]
+mod embedded_events {
+    use crate::catalog::Catalog;
+
+    fn event_of(message: &str) -> Option<String> {
+        let catalog = Catalog::embedded().unwrap();
+        catalog
+            .log_events
+            .find(message)
+            .map(|(e, _)| e.info.id.clone())
+    }
+
+    #[test]
+    fn messages_of_real_installs_get_their_events() {
+        let cases = [
+            (
+                "Successfully installed the client",
+                Some("netsession.installed"),
+            ),
+            (
+                "Error in downloading 'https://client.akamai.com/conf/install.html?file=installer&upload=false&silent=true'",
+                Some("netsession.download_error"),
+            ),
+            ("Hiding uploads section", Some("netsession.upload_setting")),
+            (
+                "uploaded 3 pieces to peer 10.1.2.3",
+                Some("netsession.peer_activity"),
+            ),
+            ("uploads enabled", Some("netsession.upload_setting")),
+            // A URL parameter is not activity.
+            ("fetching https://x.example/i?file=a&upload=false", None),
+            ("Starting up pid 4242", Some("netsession.process_start")),
+        ];
+        for (message, want) in cases {
+            assert_eq!(event_of(message).as_deref(), want, "{message}");
+        }
+    }
+}

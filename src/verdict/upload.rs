@@ -47,7 +47,7 @@ impl UploadAcc {
                     self.sizes.insert(row.path.clone(), size);
                 }
             }
-        } else if is_log_line(row) && mentions_upload(log_text(row)) {
+        } else if is_upload_line(row) {
             self.log_lines += 1;
             self.first_log.add(row);
             self.last_log.add(row);
@@ -66,23 +66,26 @@ impl UploadAcc {
     }
 }
 
-/// A generic log line, or a line in NetSession's own log format (`level=` first).
-fn is_log_line(row: &EvidenceRow) -> bool {
-    row.artifact == "content.log_entry"
-        || (row.artifact.starts_with("netsession.") && row.value.starts_with("level="))
-}
-
-/// What a log line says: a NetSession line's message, a generic line whole.
-fn log_text(row: &EvidenceRow) -> &str {
-    match row.value.find("; message=") {
-        Some(at) if row.value.starts_with("level=") => &row.value[at + "; message=".len()..],
-        _ => &row.value,
+/// A log line about uploads or peers. A line in NetSession's own format counts when the
+/// catalog named it peer activity (its message, not its URLs or settings: `upload=false`
+/// in an installer URL, `Hiding uploads section` and log uploads to Akamai are not
+/// uploads to peers); a generic log line when its words outside URLs say so.
+fn is_upload_line(row: &EvidenceRow) -> bool {
+    if row.artifact.starts_with("netsession.") && row.value.starts_with("level=") {
+        row.artifact == "netsession.peer_activity"
+    } else {
+        row.artifact == "content.log_entry" && mentions_upload(&row.value)
     }
 }
 
 fn mentions_upload(line: &str) -> bool {
     let lower = line.to_lowercase();
-    UPLOAD_WORDS.iter().any(|w| lower.contains(w))
+    let words: Vec<&str> = lower
+        .split_whitespace()
+        .filter(|w| !w.contains("://") && !w.contains('='))
+        .collect();
+    let text = words.join(" ");
+    UPLOAD_WORDS.iter().any(|w| text.contains(w))
 }
 
 fn human_size(bytes: u64) -> String {
@@ -186,6 +189,47 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("log lines about uploads or peers: 3, first 2012-02-14T09:30:05Z, last 2012-02-14T09:30:30Z (3 rows)"), "{text}");
+    }
+
+    #[test]
+    fn only_peer_activity_counts_among_netsession_lines_and_urls_never_do() {
+        let ns = |artifact: &str, offset, message: &str| {
+            timed(
+                row(
+                    artifact,
+                    "u",
+                    &jose_file(r"installer.txt"),
+                    &format!("level=info; component=installer; message={message}"),
+                ),
+                offset,
+                "Log Entry",
+            )
+        };
+        let rows = [
+            ns(
+                "netsession.download_error",
+                1,
+                "Error in downloading 'https://client.akamai.com/conf/install.html?file=installer&upload=false'",
+            ),
+            ns("netsession.upload_setting", 2, "Hiding uploads section"),
+            ns("netsession.log_upload", 3, "Uploading log file"),
+            ns("netsession.log_line", 4, "peer list is empty"),
+            ns("netsession.peer_activity", 7, "Connected to peer 10.0.0.9"),
+            timed(
+                row(
+                    "content.log_entry",
+                    "u",
+                    &jose_file(r"logs\n.log"),
+                    "GET https://x.example/i?upload=false&silent=true",
+                ),
+                8,
+                "Log Entry",
+            ),
+        ];
+        let v = verdict(&rows);
+        let u = &only_scope(&v).upload;
+        assert_eq!(u.log_lines, 1);
+        assert_eq!((u.first_log, u.last_log), (Some(at(7)), Some(at(7))));
     }
 
     #[test]
