@@ -188,6 +188,20 @@ pub enum FileReader {
     DiagnosticReport,
 }
 
+impl FileReader {
+    /// What the reader reads, for warnings: `NetSession state (euc_state.json)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileReader::NetsessionState => "NetSession state (euc_state.json)",
+            FileReader::ClientIni => "NetSession configuration (client.ini)",
+            FileReader::GuidIni => "NetSession GUID file (guid.ini)",
+            FileReader::UserDat => "NetSession user settings (user.dat)",
+            FileReader::CplTasks => "NetSession Control Panel tasks (CplTasks.xml)",
+            FileReader::DiagnosticReport => "NetSession diagnostic report",
+        }
+    }
+}
+
 /// A registry location and the parser family that reads it (the registry analysis
 /// consumes these).
 #[derive(Debug, Clone, Deserialize)]

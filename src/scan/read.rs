@@ -2,7 +2,7 @@
 //! install tree by the catalog's member rules, and handing text to the text reader.
 //! Readers get a stream and provenance; only this module opens a candidate.
 
-use crate::catalog::{Catalog, ContentKind, FileClass, LogEvents, RuleInfo, fold_case};
+use crate::catalog::{Catalog, ContentKind, FileClass, FileReader, LogEvents, RuleInfo, fold_case};
 use crate::content::stream::FileStream;
 use crate::content::{self, FileContext, zone_identifier};
 use crate::evidence::RowSink;
@@ -21,7 +21,13 @@ pub(super) struct FileRead {
     pub(super) note: Option<String>,
     /// What the file says in one line, when that is its point (a Zone.Identifier).
     pub(super) summary: Option<String>,
+    /// The member rule's reader of what the file holds (NetSession's state, config...).
+    pub(super) reader: Option<FileReader>,
 }
+
+/// Most a file-specific reader reads of one file (NetSession's state and configuration
+/// files are kilobytes; a larger one is read up to here and a warning says so).
+const READER_CAP: u64 = 16 * 1024 * 1024;
 
 /// What to do with a file's bytes besides hashing them.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +105,9 @@ pub(super) fn read_file(
         }
     };
     read.sha256 = result.sha256.unwrap_or_default();
+    if let Some(reader) = read.reader {
+        read_with_reader(fs, candidate, reader, &ctx(&read.sha256), warnings, out);
+    }
     if !wants_text {
         return read;
     }
@@ -128,6 +137,44 @@ pub(super) fn read_file(
         }
     }
     read
+}
+
+/// What a member rule's reader makes of the file: its rows, and each problem it met as a
+/// warning naming the file (rows found before a problem are kept).
+fn read_with_reader(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    reader: FileReader,
+    ctx: &FileContext,
+    warnings: &Warnings,
+    out: &mut dyn RowSink,
+) {
+    use std::io::Read;
+    let warn = |what: String| warnings.push(&ctx.source, &ctx.path, what);
+    let mut bytes = Vec::new();
+    let read = fs.open(candidate).map_err(|e| e.to_string()).and_then(|r| {
+        r.take(READER_CAP + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())
+    });
+    if let Err(err) = read {
+        warn(format!("{} not read: {err}", reader.describe()));
+        return;
+    }
+    if bytes.len() as u64 > READER_CAP {
+        bytes.truncate(READER_CAP as usize);
+        warn(format!(
+            "{} read only up to {READER_CAP} bytes",
+            reader.describe()
+        ));
+    }
+    let Some(text) = content::text::decode_text(&bytes) else {
+        warn(format!("{}: not text", reader.describe()));
+        return;
+    };
+    for problem in content::netsession::read(reader, &text, ctx, out) {
+        warn(format!("{}: {problem}", reader.describe()));
+    }
 }
 
 /// Reads up to `cap` bytes of a text file line by line: a row per timestamped line as
@@ -170,6 +217,8 @@ fn classify_member(
     if let Some(m) = rule {
         read.class = Some(m.class);
         read.rule = Some(m.info.clone());
+        // A reader needs the content; without it there is nothing to read.
+        read.reader = content.and(m.reader);
     }
     rule.is_some()
 }

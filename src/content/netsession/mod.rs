@@ -11,3 +11,29 @@ pub mod log;
 pub mod log_rows;
 pub mod state;
 pub mod user_dat;
+
+use crate::catalog::FileReader;
+use crate::evidence::RowSink;
+
+use super::FileContext;
+
+/// Rows of a NetSession file by the reader its member rule names, and the problems met
+/// (each names where in the file; the caller warns with them). Log lines are not read
+/// here: the text reader makes their rows from every text file.
+pub fn read(
+    reader: FileReader,
+    text: &str,
+    ctx: &FileContext,
+    out: &mut dyn RowSink,
+) -> Vec<String> {
+    match reader {
+        FileReader::NetsessionState => state::rows(text, ctx, out),
+        FileReader::ClientIni => client_ini::rows(text, ctx, out),
+        FileReader::GuidIni => guid_ini::rows(text, ctx, out),
+        FileReader::UserDat => user_dat::rows(text, ctx, out),
+        FileReader::CplTasks => cpl_tasks::rows(text, ctx, out),
+        // The machine's time zone is not known to the readers yet: the report infers
+        // its header's zone from its own last log line, or says it is unknown.
+        FileReader::DiagnosticReport => diagnostic::rows(text, ctx, None, out),
+    }
+}
