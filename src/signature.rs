@@ -27,6 +27,20 @@ pub const BOOT_SIGNATURE_AT: usize = 510;
 /// A GPT header's signature (at LBA 1).
 pub const GPT: &[u8; 8] = b"EFI PART";
 
+/// A VHD footer's cookie: the last 512 bytes of every VHD, and a copy in the first 512
+/// bytes of a dynamic or differencing one.
+pub const VHD_FOOTER: &[u8; 8] = b"conectix";
+/// A dynamic VHD's header cookie.
+pub const VHD_DYNAMIC_HEADER: &[u8; 8] = b"cxsparse";
+/// A VHDX file's identifier (at 0).
+pub const VHDX: &[u8; 8] = b"vhdxfile";
+/// A VMDK sparse extent (hosted sparse, stream-optimized): `KDMV` at 0.
+pub const VMDK_SPARSE: &[u8; 4] = b"KDMV";
+/// An ESX (COWD) sparse extent, a format this version does not read.
+pub const VMDK_COWD: &[u8; 4] = b"COWD";
+/// The first line of a VMDK descriptor file.
+pub const VMDK_DESCRIPTOR: &[u8] = b"# Disk DescriptorFile";
+
 /// What the first bytes of an input file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signature {
@@ -38,6 +52,13 @@ pub enum Signature {
     NtfsVolume,
     GptDisk,
     MbrDisk,
+    /// A VHD (Virtual PC, Hyper-V); a fixed VHD is known by its last bytes only
+    /// ([`is_vhd_footer`]).
+    Vhd,
+    /// A VHDX (Hyper-V).
+    Vhdx,
+    /// A VMDK (VMware): a sparse extent or a descriptor file.
+    Vmdk,
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -50,6 +71,15 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     }
     if head.starts_with(&LVF) || head.starts_with(&LEF2) {
         return Some(Signature::EwfLogical);
+    }
+    if head.starts_with(VHDX) {
+        return Some(Signature::Vhdx);
+    }
+    if head.starts_with(VHD_FOOTER) {
+        return Some(Signature::Vhd);
+    }
+    if head.starts_with(VMDK_SPARSE) || is_vmdk_descriptor(head) {
+        return Some(Signature::Vmdk);
     }
     if bytes_eq(head, OEM_ID_AT, NTFS_OEM) {
         return Some(Signature::NtfsVolume);
@@ -75,4 +105,19 @@ pub fn is_ewf(head: &[u8]) -> bool {
         of_file(head.get(..8).unwrap_or_default()),
         Some(Signature::Ewf | Signature::EwfLogical)
     )
+}
+
+/// Are these the last 512 bytes of a VHD (its footer; a fixed VHD has no other mark)?
+pub fn is_vhd_footer(tail: &[u8]) -> bool {
+    tail.len() == 512 && tail.starts_with(VHD_FOOTER)
+}
+
+/// Does the text start as a VMDK descriptor file does (after blank space)?
+pub fn is_vmdk_descriptor(head: &[u8]) -> bool {
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    head.get(start..)
+        .is_some_and(|h| h.starts_with(VMDK_DESCRIPTOR))
 }

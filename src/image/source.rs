@@ -109,6 +109,46 @@ pub enum ImageError {
     /// Not something this module reads as an image (a directory, an L01 file, ...).
     #[error("{}: {message}", path.display())]
     Unsupported { path: PathBuf, message: String },
+    /// A virtual disk's structure (VHD, VHDX, VMDK) is damaged or not one this module
+    /// reads: `offset` is in the file `path` (a header, a table, a descriptor line).
+    #[error("{format} {}: at file offset {offset}: {message}", path.display())]
+    Structure {
+        format: &'static str,
+        path: PathBuf,
+        offset: u64,
+        message: String,
+    },
+    /// Bytes of a virtual disk cannot be read: `offset` is in the disk, `file_offset` in
+    /// `path` (the child, a parent or an extent) where they were to come from.
+    #[error(
+        "{format} {}: cannot read at image offset {offset} (file offset {file_offset}): {message}",
+        path.display()
+    )]
+    VirtualRead {
+        format: &'static str,
+        path: PathBuf,
+        offset: u64,
+        file_offset: u64,
+        message: String,
+    },
+    /// A differencing disk or snapshot whose parent is not beside it.
+    #[error(
+        "{} is a differencing disk (snapshot) and its parent {} is not there: the parent \
+         holds the data the child does not (copy it beside the child)",
+        child.display(),
+        expected.display()
+    )]
+    MissingParent { child: PathBuf, expected: PathBuf },
+    /// A VMDK descriptor lists an extent file that is not there.
+    #[error(
+        "VMDK descriptor {} lists the extent {}, which is not there (the image is incomplete)",
+        descriptor.display(),
+        expected.display()
+    )]
+    MissingExtent {
+        descriptor: PathBuf,
+        expected: PathBuf,
+    },
 }
 
 impl ImageError {
@@ -117,7 +157,8 @@ impl ImageError {
         match self {
             ImageError::Io { offset, .. }
             | ImageError::EwfRead { offset, .. }
-            | ImageError::InMissingSegment { offset, .. } => Some(*offset),
+            | ImageError::InMissingSegment { offset, .. }
+            | ImageError::VirtualRead { offset, .. } => Some(*offset),
             _ => None,
         }
     }
@@ -128,8 +169,12 @@ impl From<ImageError> for io::Error {
     fn from(err: ImageError) -> io::Error {
         let kind = match &err {
             ImageError::Io { source, .. } | ImageError::Open { source, .. } => source.kind(),
-            ImageError::MissingSegment { .. } => io::ErrorKind::NotFound,
-            ImageError::EwfRead { .. } => io::ErrorKind::InvalidData,
+            ImageError::MissingSegment { .. }
+            | ImageError::MissingParent { .. }
+            | ImageError::MissingExtent { .. } => io::ErrorKind::NotFound,
+            ImageError::EwfRead { .. }
+            | ImageError::VirtualRead { .. }
+            | ImageError::Structure { .. } => io::ErrorKind::InvalidData,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, err)
@@ -145,13 +190,28 @@ pub(super) fn clamp_len(buf_len: usize, remaining: u64) -> usize {
 // Detection
 // ---------------------------------------------------------------------------------------
 
-/// Open by content: an EWF signature is an [`EwfImage`] (with all its segments); a name
-/// ending in a number of three or more digits (`.001`) with sibling segments is a
-/// [`SplitRawImage`] (a gap in the set is an error); anything else is a [`RawImage`].
+/// Open by content: an EWF signature is an [`EwfImage`] (with all its segments); a VHD
+/// (its footer at the end, or the copy at the start), a VHDX (`vhdxfile`) or a VMDK
+/// (`KDMV`, or a descriptor file) is read as the disk it holds, with its parents and
+/// extents ([`super::vhd`], [`super::vhdx`], [`super::vmdk`]); a name ending in a number
+/// of three or more digits (`.001`) with sibling segments is a [`SplitRawImage`] (a gap
+/// in the set is an error); anything else is a [`RawImage`].
 pub fn open_image(path: &Path) -> Result<Box<dyn ImageSource>, ImageError> {
+    open_in_chain(path, &[])
+}
+
+/// [`open_image`] for a file that is the parent of the files in `chain` (child first):
+/// a loop or a chain too deep is refused.
+pub(super) fn open_in_chain(
+    path: &Path,
+    chain: &[PathBuf],
+) -> Result<Box<dyn ImageSource>, ImageError> {
     let head = read_head(path)?;
     if crate::signature::is_ewf(&head) {
         return Ok(Box::new(EwfImage::open(path)?));
+    }
+    if let Some(disk) = super::virtual_disk::open_by_content(path, chain)? {
+        return Ok(disk);
     }
     if let Some(paths) = SplitRawImage::discover(path)?
         && paths.len() > 1

@@ -18,6 +18,12 @@ pub enum InputKind {
     GptDisk,
     /// A whole disk with an MBR.
     MbrDisk,
+    /// A VHD (fixed, dynamic or differencing).
+    Vhd,
+    /// A VHDX (fixed, dynamic or differencing).
+    Vhdx,
+    /// A VMDK: a descriptor file or a sparse extent.
+    Vmdk,
 }
 
 impl InputKind {
@@ -29,6 +35,9 @@ impl InputKind {
             InputKind::NtfsVolume => "NTFS volume image",
             InputKind::GptDisk => "disk image (GPT)",
             InputKind::MbrDisk => "disk image (MBR)",
+            InputKind::Vhd => "VHD virtual disk",
+            InputKind::Vhdx => "VHDX virtual disk",
+            InputKind::Vmdk => "VMDK virtual disk",
         }
     }
 }
@@ -81,9 +90,16 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
                 input: label.clone(),
                 source,
             })?;
-        detect_bytes(&head).ok_or_else(|| InputError::Unrecognised {
-            input: label.clone(),
-        })?
+        // A fixed VHD starts as the disk it holds: its footer at the end says what it is.
+        let virtual_disk = match crate::image::virtual_disk::detect(path) {
+            Ok(Some(signature)) => detect_signature(signature),
+            _ => None,
+        };
+        virtual_disk
+            .or_else(|| detect_bytes(&head))
+            .ok_or_else(|| InputError::Unrecognised {
+                input: label.clone(),
+            })?
     };
     Ok(Input {
         path: path.to_path_buf(),
@@ -94,13 +110,20 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
 
 /// Recognise a file input from its first bytes (at least 1024 where the file has them).
 pub fn detect_bytes(head: &[u8]) -> Option<InputKind> {
+    detect_signature(crate::signature::of_file(head)?)
+}
+
+fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind> {
     use crate::signature::Signature;
-    match crate::signature::of_file(head)? {
+    match signature {
         Signature::Hive => Some(InputKind::RegistryHive),
         Signature::Ewf => Some(InputKind::Ewf),
         Signature::NtfsVolume => Some(InputKind::NtfsVolume),
         Signature::GptDisk => Some(InputKind::GptDisk),
         Signature::MbrDisk => Some(InputKind::MbrDisk),
+        Signature::Vhd => Some(InputKind::Vhd),
+        Signature::Vhdx => Some(InputKind::Vhdx),
+        Signature::Vmdk => Some(InputKind::Vmdk),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }
@@ -130,6 +153,14 @@ mod tests {
         assert_eq!(detect_bytes(&mbr), Some(InputKind::MbrDisk));
         mbr[512..520].copy_from_slice(b"EFI PART");
         assert_eq!(detect_bytes(&mbr), Some(InputKind::GptDisk));
+        assert_eq!(detect_bytes(b"vhdxfile\0\0"), Some(InputKind::Vhdx));
+        assert_eq!(detect_bytes(b"conectix\0\0"), Some(InputKind::Vhd));
+        assert_eq!(detect_bytes(b"KDMV\x01\0\0\0"), Some(InputKind::Vmdk));
+        assert_eq!(
+            detect_bytes(b"\n# Disk DescriptorFile\nversion=1\n"),
+            Some(InputKind::Vmdk)
+        );
+        assert_eq!(detect_bytes(b"# Disk Descriptor"), None);
         assert_eq!(detect_bytes(b"just some text"), None);
         assert_eq!(detect_bytes(b""), None);
     }
