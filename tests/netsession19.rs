@@ -137,16 +137,15 @@ fn log_rows(rows: &[Row]) -> BTreeMap<(String, usize), &Row> {
         .collect()
 }
 
-#[test]
-fn every_netsession_log_line_is_a_row_at_its_utc_second_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    build_tree(dir.path());
-    let root = dir.path().to_path_buf();
-    let (rows, _) = scan_csv(&root);
+/// Every line in the NetSession format below `root`, counted by the test's own pattern,
+/// is a row at its exact second and line, and no other such row exists. Returns the
+/// count and the files that hold such lines.
+fn check_every_line(root: &Path) -> (usize, BTreeSet<String>) {
+    let (rows, _) = scan_csv(root);
     let by_line = log_rows(&rows);
     let mut counted = 0;
     let mut files_with_lines = BTreeSet::new();
-    for (path, rel) in files_below(&root) {
+    for (path, rel) in files_below(root) {
         let bytes = std::fs::read(&path).unwrap();
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
@@ -175,13 +174,46 @@ fn every_netsession_log_line_is_a_row_at_its_utc_second_and_line() {
         counted,
         "every NetSession row is one of the lines counted"
     );
+    (counted, files_with_lines)
+}
+
+#[test]
+fn every_netsession_log_line_is_a_row_at_its_utc_second_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    build_tree(dir.path());
+    let (counted, files) = check_every_line(dir.path());
     for log in ["Logs\\debug.log", "installer.txt", "control_panel.txt"] {
-        assert!(
-            files_with_lines.iter().any(|f| f.ends_with(log)),
-            "{log} in {files_with_lines:?}"
-        );
+        assert!(files.iter().any(|f| f.ends_with(log)), "{log} in {files:?}");
     }
     assert_eq!(counted, 3 + 4 + 1 + 2);
+}
+
+/// The committed fixtures (fixtures/netsession19/README.md gives the counts).
+#[test]
+fn every_line_of_the_committed_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/netsession19");
+    let (installed, files) = check_every_line(&root.join("installed"));
+    assert_eq!(installed, 1312, "{files:?}");
+    for log in [
+        "Logs\\debug.log",
+        "Logs\\debug.log.180502_142137.sent",
+        "Logs\\debug.log.181104_021555.upload",
+        "Logs\\daemon.debug.log",
+        "installer.txt",
+        "installer.txt.old",
+        "control_panel.txt",
+        "diagnostic_report.txt",
+    ] {
+        assert!(files.iter().any(|f| f.ends_with(log)), "{log} in {files:?}");
+    }
+    let (failed, _) = check_every_line(&root.join("failed"));
+    assert_eq!(failed, 15);
+    let (rows, _) = scan_csv(&root.join("installed"));
+    let pem_dated = rows
+        .iter()
+        .filter(|r| r["path"].ends_with(".pem") && r["timestamp_desc"] == "Log Entry")
+        .count();
+    assert_eq!(pem_dated, 0);
 }
 
 #[test]
