@@ -121,3 +121,24 @@ pub fn is_vmdk_descriptor(head: &[u8]) -> bool {
     head.get(start..)
         .is_some_and(|h| h.starts_with(VMDK_DESCRIPTOR))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_disks() {
+        assert_eq!(of_file(b"vhdxfile\x00"), Some(Signature::Vhdx));
+        assert_eq!(of_file(b"conectix\x00"), Some(Signature::Vhd));
+        assert_eq!(of_file(b"KDMV\x01\x00\x00\x00"), Some(Signature::Vmdk));
+        assert_eq!(of_file(b"  # Disk DescriptorFile\n"), Some(Signature::Vmdk));
+        assert_eq!(of_file(b"COWD"), None);
+        let mut tail = vec![0u8; 512];
+        assert!(!is_vhd_footer(&tail));
+        tail[..8].copy_from_slice(VHD_FOOTER);
+        assert!(is_vhd_footer(&tail));
+        assert!(!is_vhd_footer(&tail[..511]));
+        assert!(!is_vmdk_descriptor(b"# Disk"));
+        assert!(!is_vmdk_descriptor(b""));
+    }
+}

@@ -13,6 +13,9 @@ use super::source::{ImageError, ImageSource, clamp_len};
 /// Structures (tables, bitmaps, grain tables) are read through a cache of this many
 /// bytes per container file, in blocks of [`META_BLOCK`]: bounded whatever the disk size.
 const META_CAPACITY: usize = 2 << 20;
+/// The same for each extent of a VMDK split in many files (a 2 TB disk in 2 GB extents
+/// has a thousand): 256 KiB each.
+const EXTENT_META_CAPACITY: usize = 256 << 10;
 const META_BLOCK: usize = 4096;
 
 /// Most levels of parents (differencing disks, snapshots) followed.
@@ -26,10 +29,23 @@ pub(super) struct Container {
 
 impl Container {
     pub(super) fn open(path: &Path, format: &'static str) -> Result<Container, ImageError> {
+        Container::with_cache(path, format, META_CAPACITY)
+    }
+
+    /// One extent of a VMDK listed in a descriptor, with a smaller structure cache.
+    pub(super) fn open_extent(path: &Path, format: &'static str) -> Result<Container, ImageError> {
+        Container::with_cache(path, format, EXTENT_META_CAPACITY)
+    }
+
+    fn with_cache(
+        path: &Path,
+        format: &'static str,
+        capacity: usize,
+    ) -> Result<Container, ImageError> {
         let raw = RawImage::open(path)?;
         Ok(Container {
             format,
-            meta: BlockCache::with_capacity(raw, META_BLOCK, META_CAPACITY),
+            meta: BlockCache::with_capacity(raw, META_BLOCK, capacity),
         })
     }
 

@@ -19,7 +19,9 @@
 //! This module has what every source shares: the [`ImageSource`] trait, [`ImageError`],
 //! [`open_image`] (the format by content), and the sources that are not files
 //! ([`MemoryImage`], [`Slice`]) and [`ImageReader`]. The formats are in
-//! [`super::raw`], [`super::split`] and [`super::e01`].
+//! [`super::raw`], [`super::split`], [`super::e01`], and the virtual disks in
+//! [`super::vhd`], [`super::vhdx`] and [`super::vmdk`] (parents and extents found beside
+//! the file that names them: [`ImageError::MissingParent`], [`ImageError::MissingExtent`]).
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -45,7 +47,10 @@ pub trait ImageSource: Send + Sync {
         Vec::new()
     }
     /// Parts of the image known to be unreadable from the moment it was opened (a
-    /// missing E01 segment), as (location, what) for warnings. Reads there fail.
+    /// missing E01 segment; reads there fail), and what is known from the moment it was
+    /// opened to make the bytes read doubtful (a VHDX log not replayed, a damaged copy
+    /// of a header read from the other copy, a snapshot's parent changed since), as
+    /// (location, what) for warnings.
     fn known_gaps(&self) -> Vec<(String, String)> {
         Vec::new()
     }

@@ -335,3 +335,65 @@ impl ImageSource for VhdDisk {
         self.notes.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::footer::tests::footer;
+    use super::*;
+
+    /// A dynamic VHD of two 4 KiB blocks: block 0 allocated with sectors 0, 2, 3 and 7
+    /// set in its bitmap (its data all 0xAB), block 1 not allocated.
+    fn dynamic_vhd(dir: &Path) -> PathBuf {
+        let size = 8192u64;
+        let mut foot = footer(3, size, 512);
+        let mut file = foot.clone();
+        let mut dynamic = vec![0u8; 1024];
+        dynamic[..8].copy_from_slice(b"cxsparse");
+        dynamic[8..16].copy_from_slice(&u64::MAX.to_be_bytes());
+        dynamic[16..24].copy_from_slice(&1536u64.to_be_bytes());
+        dynamic[28..32].copy_from_slice(&2u32.to_be_bytes());
+        dynamic[32..36].copy_from_slice(&4096u32.to_be_bytes());
+        let sum = footer::checksum(&dynamic, 36);
+        dynamic[36..40].copy_from_slice(&sum.to_be_bytes());
+        file.extend(&dynamic);
+        let mut bat = vec![0xFFu8; 512];
+        bat[..4].copy_from_slice(&4u32.to_be_bytes()); // block 0 at sector 4
+        file.extend(&bat);
+        let mut bitmap = vec![0u8; 512];
+        bitmap[0] = 0b1011_0001;
+        file.extend(&bitmap);
+        file.extend(std::iter::repeat_n(0xABu8, 4096));
+        file.append(&mut foot);
+        let path = dir.join("dynamic.vhd");
+        std::fs::write(&path, file).unwrap();
+        path
+    }
+
+    #[test]
+    fn clear_bits_and_unallocated_blocks_read_as_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = VhdDisk::open(&dynamic_vhd(dir.path())).unwrap();
+        assert_eq!(disk.size(), 8192);
+        assert_eq!(
+            disk.describe(),
+            "VHD (dynamic, 4 KiB blocks, made by \"test\")"
+        );
+        let mut buf = vec![0x55u8; 9000];
+        assert_eq!(disk.read_at(0, &mut buf).unwrap(), 8192);
+        for sector in 0..16 {
+            let want = if [0, 2, 3, 7].contains(&sector) {
+                0xAB
+            } else {
+                0
+            };
+            let bytes = &buf[sector * 512..(sector + 1) * 512];
+            assert!(bytes.iter().all(|&b| b == want), "sector {sector}");
+        }
+        // A read across set and clear sectors, from an odd offset.
+        let mut small = [0u8; 600];
+        assert_eq!(disk.read_at(2 * 512 - 10, &mut small).unwrap(), 600);
+        assert!(small[..10].iter().all(|&b| b == 0));
+        assert!(small[10..].iter().all(|&b| b == 0xAB));
+        assert!(disk.known_gaps().is_empty());
+    }
+}

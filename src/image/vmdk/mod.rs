@@ -242,7 +242,7 @@ fn open_extent(
     let path = locate_extent(descriptor, &name)?;
     match line.kind {
         ExtentKind::Flat => {
-            let file = Container::open(&path, "VMDK")?;
+            let file = Container::open_extent(&path, "VMDK")?;
             let offset = line.offset.saturating_mul(512);
             let end = offset.saturating_add(line.sectors.saturating_mul(512));
             if end > file.len() {
@@ -259,7 +259,7 @@ fn open_extent(
             Ok(Data::Flat { file, offset })
         }
         _ => {
-            let file = Container::open(&path, "VMDK")?;
+            let file = Container::open_extent(&path, "VMDK")?;
             let sparse = SparseExtent::open(file)?;
             if sparse.header.capacity < line.sectors {
                 notes.push((
