@@ -47,6 +47,20 @@ pub fn detect(path: &Path) -> Result<Option<Signature>, ImageError> {
     Ok(None)
 }
 
+/// What opening a parent disk noted (its own notes, then what the parent source knows
+/// of its gaps), each located as `parent <file>: ...`, for the child's notes.
+pub(super) fn parent_notes(
+    path: &Path,
+    opened: Vec<(String, String)>,
+    parent: &dyn ImageSource,
+) -> impl Iterator<Item = (String, String)> {
+    let name = path.display().to_string();
+    opened
+        .into_iter()
+        .chain(parent.known_gaps())
+        .map(move |(l, w)| (format!("parent {name}: {l}"), w))
+}
+
 /// Open the file as the virtual disk it is, `None` when it is none. `chain` is the
 /// files whose parent this is (child first).
 pub(super) fn open_by_content(

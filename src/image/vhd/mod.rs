@@ -283,12 +283,11 @@ fn open_parent(
     let mut next = chain.to_vec();
     next.push(file.path().to_path_buf());
     let parent = open_in_chain(&path, &next)?;
-    notes.extend(
-        parent_notes
-            .into_iter()
-            .chain(parent.known_gaps())
-            .map(|(l, w)| (format!("parent {}: {l}", path.display()), w)),
-    );
+    notes.extend(crate::image::virtual_disk::parent_notes(
+        &path,
+        parent_notes,
+        &parent,
+    ));
     Ok(parent)
 }
 

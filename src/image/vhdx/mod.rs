@@ -226,12 +226,11 @@ fn open_parent(
             ),
         ));
     }
-    notes.extend(
-        parent_notes
-            .into_iter()
-            .chain(parent.known_gaps())
-            .map(|(l, w)| (format!("parent {}: {l}", path.display()), w)),
-    );
+    notes.extend(crate::image::virtual_disk::parent_notes(
+        &path,
+        parent_notes,
+        &parent,
+    ));
     Ok(parent)
 }
 

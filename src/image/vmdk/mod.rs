@@ -321,12 +321,11 @@ fn open_parent(
     let mut next = chain.to_vec();
     next.push(child.to_path_buf());
     let parent = open_in_chain(&path, &next)?;
-    notes.extend(
-        parent
-            .known_gaps()
-            .into_iter()
-            .map(|(l, w)| (format!("parent {}: {l}", path.display()), w)),
-    );
+    notes.extend(crate::image::virtual_disk::parent_notes(
+        &path,
+        Vec::new(),
+        &parent,
+    ));
     Ok(parent)
 }
 
