@@ -14,6 +14,15 @@ pub struct RowCounts {
 }
 
 impl RowCounts {
+    /// Adds the counts of other rows.
+    pub(crate) fn merge(&mut self, other: RowCounts) {
+        self.total += other.total;
+        for (artifact, n) in other.per_artifact {
+            *self.per_artifact.entry(artifact).or_default() += n;
+        }
+        self.sources.extend(other.sources);
+    }
+
     pub(crate) fn add(&mut self, row: &EvidenceRow) {
         self.total += 1;
         match self.per_artifact.get_mut(&row.artifact) {

@@ -147,25 +147,84 @@ impl EvidenceRow {
     /// other column, so that two runs over the same evidence give identical files even
     /// though files are analysed in parallel.
     pub fn timeline_cmp(&self, other: &Self) -> Ordering {
-        let time_key = |r: &EvidenceRow| (r.datetime.is_none(), r.datetime);
+        self.timeline_key().cmp(&other.timeline_key())
+    }
+
+    /// The columns [`EvidenceRow::timeline_cmp`] orders by, borrowed.
+    pub fn timeline_key(&self) -> TimelineKey<'_> {
+        TimelineKey {
+            datetime: self.datetime,
+            texts: self.texts().map(|t| t.as_bytes()),
+            size: self.size,
+            state: self.state,
+        }
+    }
+}
+
+/// A row's columns borrowed as bytes, in the order of [`EvidenceRow::texts`]: what the
+/// timeline order compares. The row store compares rows it holds encoded through it
+/// without decoding them (UTF-8 bytes order as their text does).
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineKey<'a> {
+    pub datetime: Option<Timestamp>,
+    pub texts: [&'a [u8]; 9],
+    pub size: Option<u64>,
+    pub state: RecordState,
+}
+
+impl TimelineKey<'_> {
+    const DESC: usize = 0;
+    const MESSAGE: usize = 1;
+    const ARTIFACT: usize = 2;
+    const USER: usize = 3;
+    const PATH: usize = 4;
+    const VALUE: usize = 5;
+    const SHA256: usize = 6;
+    const SOURCE: usize = 7;
+    const LOCATOR: usize = 8;
+
+    /// By time (untimed facts last), then path, then every other column.
+    fn compare(&self, other: &Self) -> Ordering {
+        let time_key = |k: &TimelineKey| (k.datetime.is_none(), k.datetime);
+        let text = |i: usize| self.texts[i].cmp(other.texts[i]);
         time_key(self)
             .cmp(&time_key(other))
-            .then_with(|| self.path.cmp(&other.path))
-            .then_with(|| self.timestamp_desc.cmp(&other.timestamp_desc))
-            .then_with(|| self.artifact.cmp(&other.artifact))
-            .then_with(|| self.locator.cmp(&other.locator))
-            .then_with(|| self.value.cmp(&other.value))
-            .then_with(|| self.source.cmp(&other.source))
-            .then_with(|| self.message.cmp(&other.message))
-            .then_with(|| self.user.cmp(&other.user))
+            .then_with(|| text(Self::PATH))
+            .then_with(|| text(Self::DESC))
+            .then_with(|| text(Self::ARTIFACT))
+            .then_with(|| text(Self::LOCATOR))
+            .then_with(|| text(Self::VALUE))
+            .then_with(|| text(Self::SOURCE))
+            .then_with(|| text(Self::MESSAGE))
+            .then_with(|| text(Self::USER))
             .then_with(|| self.size.cmp(&other.size))
-            .then_with(|| self.sha256.cmp(&other.sha256))
+            .then_with(|| text(Self::SHA256))
             .then_with(|| self.state.cmp(&other.state))
             // Same instant written at another precision: keep the order stable too.
             .then_with(|| {
-                let digits = |r: &EvidenceRow| r.datetime.map(|t| t.to_iso8601());
+                let digits = |k: &TimelineKey| k.datetime.map(|t| t.to_iso8601());
                 digits(self).cmp(&digits(other))
             })
+    }
+}
+
+impl PartialEq for TimelineKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.compare(other) == Ordering::Equal
+    }
+}
+
+impl Eq for TimelineKey<'_> {}
+
+impl PartialOrd for TimelineKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TimelineKey<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.compare(other)
     }
 }
 

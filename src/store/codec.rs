@@ -9,13 +9,11 @@
 
 use std::io::{self, Read};
 
-use crate::evidence::{EvidenceRow, RecordState};
+use crate::evidence::{EvidenceRow, RecordState, TimelineKey};
 use crate::time::{Precision, Timestamp};
 
-/// Appends one encoded row to `out`.
-pub(super) fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
+/// Appends one encoded row (its body: no length) to `out`.
+pub(super) fn encode_body(row: &EvidenceRow, out: &mut Vec<u8>) {
     match row.datetime {
         None => out.push(0),
         Some(t) => {
@@ -37,13 +35,42 @@ pub(super) fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
         }
     }
     out.push(state_code(row.state));
-    let length = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&length.to_le_bytes());
 }
 
-/// Reads the next row; `Ok(None)` at a clean end of the stream. `buf` is reused between
-/// calls.
-pub(super) fn decode(reader: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Option<EvidenceRow>> {
+/// Writes one record: the body's length, then the body.
+pub(super) fn write_record(out: &mut impl io::Write, body: &[u8]) -> io::Result<()> {
+    out.write_all(&(body.len() as u32).to_le_bytes())?;
+    out.write_all(body)
+}
+
+/// The order of rows: by time (untimed last) from the index alone, then every column.
+pub(super) fn time_key(time: Option<Timestamp>) -> TimeKey {
+    match time {
+        Some(t) => (false, t.unix_seconds(), t.subsec_nanos()),
+        None => (true, 0, 0),
+    }
+}
+
+/// The time part of the timeline order, kept beside each record so that most
+/// comparisons need not parse a record.
+pub(super) type TimeKey = (bool, i64, u32);
+
+/// Compares two checked record bodies in timeline order (`first` and `second` are
+/// their [`time_key`]s).
+pub(super) fn compare(first: (TimeKey, &[u8]), second: (TimeKey, &[u8])) -> std::cmp::Ordering {
+    first
+        .0
+        .cmp(&second.0)
+        .then_with(|| key(first.1).ok().cmp(&key(second.1).ok()))
+}
+
+/// Reads the next record (its body, after the length) into `buf`; `Ok(false)` at a
+/// clean end of the stream. The body's structure is checked ([`key`] succeeds on it
+/// afterwards). Returns the body's [`TimeKey`].
+pub(super) fn read_record(
+    reader: &mut impl Read,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<TimeKey>> {
     let mut length = [0u8; 4];
     match reader.read_exact(&mut length) {
         Ok(()) => {}
@@ -59,11 +86,66 @@ pub(super) fn decode(reader: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Op
     buf.clear();
     buf.resize(length, 0);
     reader.read_exact(buf)?;
-    Record { bytes: buf, at: 0 }.row().map(Some)
+    // Text is checked as UTF-8 where it is decoded ([`decode_into`]).
+    Ok(Some(time_key(key(buf)?.datetime)))
 }
 
-/// The text columns, in the order of [`EvidenceRow::texts`].
-const STRINGS: usize = 9;
+/// The columns of a record body, borrowed.
+pub(super) fn key(body: &[u8]) -> io::Result<TimelineKey<'_>> {
+    Record { bytes: body, at: 0 }.key()
+}
+
+/// Sets `row` to the row of a record body, reusing its text buffers.
+pub(super) fn decode_into(body: &[u8], row: &mut EvidenceRow) -> io::Result<()> {
+    let key = key(body)?;
+    row.datetime = key.datetime;
+    row.size = key.size;
+    row.state = key.state;
+    let [
+        desc,
+        message,
+        artifact,
+        user,
+        path,
+        value,
+        sha256,
+        source,
+        locator,
+    ] = key.texts;
+    for (text, field) in [
+        (desc, &mut row.timestamp_desc),
+        (message, &mut row.message),
+        (artifact, &mut row.artifact),
+        (user, &mut row.user),
+        (path, &mut row.path),
+        (value, &mut row.value),
+        (sha256, &mut row.sha256),
+        (source, &mut row.source),
+        (locator, &mut row.locator),
+    ] {
+        field.clear();
+        field.push_str(std::str::from_utf8(text).map_err(|_| invalid("text is not UTF-8".into()))?);
+    }
+    Ok(())
+}
+
+/// A row with no content, to decode into.
+pub(super) fn empty_row() -> EvidenceRow {
+    EvidenceRow {
+        datetime: None,
+        timestamp_desc: String::new(),
+        message: String::new(),
+        artifact: String::new(),
+        user: String::new(),
+        path: String::new(),
+        value: String::new(),
+        size: None,
+        sha256: String::new(),
+        state: RecordState::Allocated,
+        source: String::new(),
+        locator: String::new(),
+    }
+}
 
 const MAX_RECORD: usize = 64 * 1024 * 1024;
 
@@ -76,8 +158,8 @@ struct Record<'a> {
     at: usize,
 }
 
-impl Record<'_> {
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+impl<'a> Record<'a> {
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         let end = self
             .at
             .checked_add(n)
@@ -98,13 +180,12 @@ impl Record<'_> {
         Ok(out)
     }
 
-    fn string(&mut self) -> io::Result<String> {
+    fn text(&mut self) -> io::Result<&'a [u8]> {
         let length = u32::from_le_bytes(self.array()?) as usize;
-        let bytes = self.take(length)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| invalid("text is not UTF-8".into()))
+        self.take(length)
     }
 
-    fn row(mut self) -> io::Result<EvidenceRow> {
+    fn key(mut self) -> io::Result<TimelineKey<'a>> {
         let datetime = match self.u8()? {
             0 => None,
             1 => {
@@ -118,9 +199,9 @@ impl Record<'_> {
             }
             other => return Err(invalid(format!("time flag {other}"))),
         };
-        let mut texts = Vec::with_capacity(STRINGS);
-        for _ in 0..STRINGS {
-            texts.push(self.string()?);
+        let mut texts: [&[u8]; 9] = [&[]; 9];
+        for text in &mut texts {
+            *text = self.text()?;
         }
         let size = match self.u8()? {
             0 => None,
@@ -131,19 +212,9 @@ impl Record<'_> {
         if self.at != self.bytes.len() {
             return Err(invalid("bytes left after the last field".into()));
         }
-        let mut texts = texts.into_iter();
-        let mut next = || texts.next().unwrap_or_default();
-        Ok(EvidenceRow {
+        Ok(TimelineKey {
             datetime,
-            timestamp_desc: next(),
-            message: next(),
-            artifact: next(),
-            user: next(),
-            path: next(),
-            value: next(),
-            sha256: next(),
-            source: next(),
-            locator: next(),
+            texts,
             size,
             state,
         })
@@ -196,6 +267,12 @@ fn state_from(code: u8) -> io::Result<RecordState> {
 mod tests {
     use super::*;
 
+    fn encode(row: &EvidenceRow, out: &mut Vec<u8>) {
+        let mut body = Vec::new();
+        encode_body(row, &mut body);
+        write_record(out, &body).unwrap();
+    }
+
     fn sample(i: u64) -> EvidenceRow {
         EvidenceRow {
             datetime: if i.is_multiple_of(3) {
@@ -227,8 +304,11 @@ mod tests {
         let mut reader = &bytes[..];
         let mut buf = Vec::new();
         let mut back = Vec::new();
-        while let Some(row) = decode(&mut reader, &mut buf).unwrap() {
-            back.push(row);
+        // One row decoded into again and again, as the merge does.
+        let mut row = empty_row();
+        while read_record(&mut reader, &mut buf).unwrap().is_some() {
+            decode_into(&buf, &mut row).unwrap();
+            back.push(row.clone());
         }
         assert_eq!(back, rows);
         let t = back[1].datetime.unwrap();
@@ -243,14 +323,14 @@ mod tests {
         let mut buf = Vec::new();
         // Cut in the middle: the record's length promises more than there is.
         let cut = &bytes[..bytes.len() - 3];
-        assert!(decode(&mut &cut[..], &mut buf).is_err());
+        assert!(read_record(&mut &cut[..], &mut buf).is_err());
         // A string length running past the record.
         let mut forged = bytes.clone();
         forged[4 + 1 + 13 + 3] = 0xFF;
-        assert!(decode(&mut &forged[..], &mut buf).is_err());
+        assert!(read_record(&mut &forged[..], &mut buf).is_err());
         // An absurd record length.
         let mut huge = bytes.clone();
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(decode(&mut &huge[..], &mut buf).is_err());
+        assert!(read_record(&mut &huge[..], &mut buf).is_err());
     }
 }

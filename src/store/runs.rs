@@ -1,18 +1,18 @@
 //! Sorted runs on disk and their k-way merge.
 //!
-//! A run is a file of rows in timeline order (see [`super::codec`]). Merging reads every
-//! run once, front to back, holding one row per run in memory: k runs cost k rows and k
-//! read buffers, whatever their length.
+//! A run is a file of encoded rows in timeline order (see [`super::codec`]). Merging
+//! reads every run once, front to back, holding one record per run in memory: k runs
+//! cost k records and k read buffers, whatever their length. Records are compared and
+//! handed on encoded; each record buffer is reused for the next record of its run, so a
+//! merge allocates nothing per row.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::codec;
-use crate::evidence::EvidenceRow;
+use super::codec::{self, TimeKey};
 
 /// Read buffer per run while merging.
 const READ_BUFFER: usize = 64 * 1024;
@@ -24,23 +24,33 @@ pub(super) struct Run {
     pub rows: u64,
 }
 
-/// Writes `rows` (already in timeline order) to a new run at `path`.
-pub(super) fn write_run<'r>(
-    path: &Path,
-    rows: impl IntoIterator<Item = &'r EvidenceRow>,
-) -> io::Result<Run> {
-    let mut writer = RunWriter::create(path)?;
-    for row in rows {
-        writer.push(row)?;
-    }
-    writer.finish()
+/// Where a record held in memory lies in its arena, with its time for ordering.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Entry {
+    pub time: TimeKey,
+    pub at: usize,
+    pub len: u32,
 }
 
-/// A run being written, row by row.
+impl Entry {
+    pub fn body<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        arena
+            .get(self.at..self.at + self.len as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// Records held in memory: an arena of record bodies and their entries, in order.
+#[derive(Clone, Copy)]
+pub(super) struct Memory<'a> {
+    pub arena: &'a [u8],
+    pub entries: &'a [Entry],
+}
+
+/// Writes records to a new run file.
 pub(super) struct RunWriter {
     path: PathBuf,
     out: BufWriter<File>,
-    encoded: Vec<u8>,
     rows: u64,
 }
 
@@ -50,18 +60,13 @@ impl RunWriter {
         Ok(RunWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(256 * 1024, file),
-            encoded: Vec::new(),
             rows: 0,
         })
     }
 
-    pub fn push(&mut self, row: &EvidenceRow) -> io::Result<()> {
-        self.encoded.clear();
-        codec::encode(row, &mut self.encoded);
+    pub fn push(&mut self, body: &[u8]) -> io::Result<()> {
         self.rows += 1;
-        self.out
-            .write_all(&self.encoded)
-            .map_err(|e| at(&self.path, e))
+        codec::write_record(&mut self.out, body).map_err(|e| at(&self.path, e))
     }
 
     pub fn finish(mut self) -> io::Result<Run> {
@@ -73,16 +78,23 @@ impl RunWriter {
     }
 }
 
-/// An I/O error that names the temporary file it happened on.
+/// Writes records held in memory, in the order of `memory.entries`, as a run.
+pub(super) fn write_run(path: &Path, memory: Memory<'_>) -> io::Result<Run> {
+    let mut writer = RunWriter::create(path)?;
+    for entry in memory.entries {
+        writer.push(entry.body(memory.arena))?;
+    }
+    writer.finish()
+}
+
 fn at(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-/// Reads a run back, row by row.
 struct RunReader<'p> {
     path: &'p Path,
     reader: BufReader<File>,
-    buf: Vec<u8>,
+    /// Rows the run should still hold: a run that ends early or runs on is damaged.
     left: u64,
 }
 
@@ -92,14 +104,13 @@ impl<'p> RunReader<'p> {
         Ok(RunReader {
             path: &run.path,
             reader: BufReader::with_capacity(READ_BUFFER, file),
-            buf: Vec::new(),
             left: run.rows,
         })
     }
 
-    fn next_row(&mut self) -> io::Result<Option<EvidenceRow>> {
-        let row = codec::decode(&mut self.reader, &mut self.buf).map_err(|e| at(self.path, e))?;
-        match (&row, self.left) {
+    fn next(&mut self, body: &mut Vec<u8>) -> io::Result<Option<TimeKey>> {
+        let time = codec::read_record(&mut self.reader, body).map_err(|e| at(self.path, e))?;
+        match (time, self.left) {
             (Some(_), 0) => return Err(at(self.path, extra("more rows than were written"))),
             (None, left) if left > 0 => {
                 return Err(at(self.path, extra(&format!("{left} row(s) missing"))));
@@ -107,7 +118,7 @@ impl<'p> RunReader<'p> {
             _ => {}
         }
         self.left = self.left.saturating_sub(1);
-        Ok(row)
+        Ok(time)
     }
 }
 
@@ -115,76 +126,82 @@ fn extra(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
-/// Where the merge takes its next row from: rows still in memory (borrowed, never
-/// copied) or a run on disk.
+/// Where a merge takes records from.
 enum Cursor<'a> {
-    Memory(std::slice::Iter<'a, EvidenceRow>),
+    Memory(Memory<'a>, std::slice::Iter<'a, Entry>),
     Disk(RunReader<'a>),
 }
 
-impl<'a> Cursor<'a> {
-    fn next_row(&mut self) -> io::Result<Option<Cow<'a, EvidenceRow>>> {
-        Ok(match self {
-            Cursor::Memory(rows) => rows.next().map(Cow::Borrowed),
-            Cursor::Disk(run) => run.next_row()?.map(Cow::Owned),
-        })
+impl Cursor<'_> {
+    /// The next record's body into `body`, and its time; `None` at the end.
+    fn next(&mut self, body: &mut Vec<u8>) -> io::Result<Option<TimeKey>> {
+        match self {
+            Cursor::Memory(memory, entries) => Ok(entries.next().map(|entry| {
+                body.clear();
+                body.extend_from_slice(entry.body(memory.arena));
+                entry.time
+            })),
+            Cursor::Disk(run) => run.next(body),
+        }
     }
 }
 
-/// The heap holds each cursor's current row; the smallest in timeline order comes out
-/// first (ties by cursor number, so the order never depends on the heap's insides).
-struct Head<'a> {
-    row: Cow<'a, EvidenceRow>,
+/// The current record of one cursor.
+struct Head {
+    time: TimeKey,
+    body: Vec<u8>,
     cursor: usize,
 }
 
-impl Ord for Head<'_> {
+impl Ord for Head {
     fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: reversed.
-        other
-            .row
-            .timeline_cmp(&self.row)
+        // Reversed: the heap hands out the earliest record; ties by cursor keep the
+        // merge deterministic.
+        codec::compare((other.time, &other.body), (self.time, &self.body))
             .then_with(|| other.cursor.cmp(&self.cursor))
     }
 }
 
-impl PartialOrd for Head<'_> {
+impl PartialOrd for Head {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for Head<'_> {
+impl PartialEq for Head {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Head<'_> {}
+impl Eq for Head {}
 
-/// Hands every row of `memory` (sorted) and `runs` to `visit`, in timeline order.
+/// Hands every record body of `memory` (sorted) and `runs` to `visit`, in timeline
+/// order.
 pub(super) fn merge(
-    memory: &[EvidenceRow],
+    memory: Memory<'_>,
     runs: &[Run],
-    visit: &mut dyn FnMut(&EvidenceRow) -> io::Result<()>,
+    visit: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut cursors: Vec<Cursor<'_>> = Vec::with_capacity(runs.len() + 1);
     for run in runs {
         cursors.push(Cursor::Disk(RunReader::open(run)?));
     }
-    if !memory.is_empty() {
-        cursors.push(Cursor::Memory(memory.iter()));
+    if !memory.entries.is_empty() {
+        cursors.push(Cursor::Memory(memory, memory.entries.iter()));
     }
     let mut heap = BinaryHeap::with_capacity(cursors.len());
     for (cursor, source) in cursors.iter_mut().enumerate() {
-        if let Some(row) = source.next_row()? {
-            heap.push(Head { row, cursor });
+        let mut body = Vec::new();
+        if let Some(time) = source.next(&mut body)? {
+            heap.push(Head { time, body, cursor });
         }
     }
-    while let Some(Head { row, cursor }) = heap.pop() {
-        visit(&row)?;
-        if let Some(next) = cursors[cursor].next_row()? {
-            heap.push(Head { row: next, cursor });
+    while let Some(mut head) = heap.pop() {
+        visit(&head.body)?;
+        if let Some(time) = cursors[head.cursor].next(&mut head.body)? {
+            head.time = time;
+            heap.push(head);
         }
     }
     Ok(())
