@@ -214,6 +214,32 @@ fn every_line_of_the_committed_fixtures() {
         .filter(|r| r["path"].ends_with(".pem") && r["timestamp_desc"] == "Log Entry")
         .count();
     assert_eq!(pem_dated, 0);
+    // Files read by a reader of their own give no generic "Log Entry" rows: client.ini's
+    // BuildTimeString is the build row, the report's local header time is not UTC.
+    let generic: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "content.log_entry")
+        .filter(|r| {
+            let path = r["path"].to_lowercase();
+            [
+                "client.ini",
+                "diagnostic_report.txt",
+                "euc_state.json",
+                "guid.ini",
+            ]
+            .iter()
+            .any(|name| path.ends_with(name))
+        })
+        .map(|r| (r["path"].clone(), r["locator"].clone()))
+        .collect();
+    assert!(generic.is_empty(), "{generic:?}");
+    // The build row is still there, in UTC.
+    assert!(
+        rows.iter().any(|r| r["path"].ends_with("client.ini")
+            && r["datetime"] == "2018-04-17T18:59:15Z"
+            && r["artifact"] != "content.log_entry"),
+        "client.ini build time"
+    );
 }
 
 #[test]

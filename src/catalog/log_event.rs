@@ -176,6 +176,15 @@ mod embedded_events {
             // A URL parameter is not activity.
             ("fetching https://x.example/i?file=a&upload=false", None),
             ("Starting up pid 4242", Some("netsession.process_start")),
+            ("Starting uninstall", Some("netsession.uninstall")),
+            ("Uninstalling the client.", Some("netsession.uninstall")),
+            ("Starting uninstall.", Some("netsession.uninstall")),
+            ("Running uninstall.exe /S", Some("netsession.uninstall")),
+            ("user chose to uninstall", Some("netsession.uninstall")),
+            // Identifiers and file names are not an uninstall happening.
+            ("Setting registry value UninstallString", None),
+            ("calling DoUninstall_Check()", None),
+            ("found C:\\Program Files\\Akamai\\uninstall.exe", None),
         ];
         for (message, want) in cases {
             assert_eq!(event_of(message).as_deref(), want, "{message}");

@@ -85,6 +85,9 @@ pub struct TextRows<'c> {
     line_time: Option<text::LineTime>,
     /// By kind, then value: the order the rows are made in.
     mentions: BTreeMap<IndicatorKind, BTreeMap<String, Mention>>,
+    /// Rows for timestamped lines of no known format (off for files a reader of their
+    /// own reads: a `BuildTimeString=` or a report's local header time is not a log line).
+    generic_lines: bool,
 }
 
 impl<'c> TextRows<'c> {
@@ -95,7 +98,15 @@ impl<'c> TextRows<'c> {
             line_no: 0,
             line_time: None,
             mentions: BTreeMap::new(),
+            generic_lines: true,
         }
+    }
+
+    /// Only NetSession-format lines and indicators: for a file whose own reader makes
+    /// the rows of its other timestamps.
+    pub fn without_generic_lines(mut self) -> Self {
+        self.generic_lines = false;
+        self
     }
 
     /// A line or a piece of a long one, as [`text::LineDecoder`] hands them on.
@@ -135,7 +146,8 @@ impl<'c> TextRows<'c> {
             None => {}
         }
         self.netsession.flush(rows);
-        self.line_time = text::find_line_time(line).filter(|_| !is_certificate_validity(line));
+        self.line_time = text::find_line_time(line)
+            .filter(|_| self.generic_lines && !is_certificate_validity(line));
         if let Some(lt) = &self.line_time {
             let mut row = ctx.row(Some(lt));
             row.timestamp_desc = "Log Entry".into();

@@ -2,7 +2,7 @@
 //! install tree by the catalog's member rules, and handing text to the text reader.
 //! Readers get a stream and provenance; only this module opens a candidate.
 
-use crate::catalog::{Catalog, ContentKind, FileClass, FileReader, LogEvents, RuleInfo, fold_case};
+use crate::catalog::{Catalog, ContentKind, FileClass, FileReader, RuleInfo, fold_case};
 use crate::content::stream::FileStream;
 use crate::content::{self, FileContext, zone_identifier};
 use crate::evidence::RowSink;
@@ -92,8 +92,19 @@ pub(super) fn read_file(
     // on, a text file is read twice (hash, then lines) rather than its rows held back
     // in memory; without it, once.
     let text_now = wants_text && !options.hash;
+    // A file with a reader of its own: that reader dates what its lines say.
+    let generic_lines = read.reader.is_none();
+    let text = |stream, ctx: &FileContext, out: &mut dyn RowSink| {
+        let rows = content::TextRows::new(ctx, &catalog.log_events);
+        let rows = if generic_lines {
+            rows
+        } else {
+            rows.without_generic_lines()
+        };
+        read_text(stream, options.text_cap, rows, out)
+    };
     let result = if text_now {
-        read_text(stream, options.text_cap, &ctx(""), &catalog.log_events, out)
+        text(stream, &ctx(""), out)
     } else {
         stream.finish(0, &mut |_| {})
     };
@@ -124,10 +135,7 @@ pub(super) fn read_file(
     if !text_now {
         let again = match fs.open(candidate) {
             Ok(reader) => FileStream::start(reader, false)
-                .and_then(|stream| {
-                    let ctx = ctx(&read.sha256);
-                    read_text(stream, options.text_cap, &ctx, &catalog.log_events, out)
-                })
+                .and_then(|stream| text(stream, &ctx(&read.sha256), out))
                 .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
@@ -182,12 +190,10 @@ fn read_with_reader(
 fn read_text<R: std::io::Read>(
     stream: FileStream<R>,
     cap: usize,
-    ctx: &FileContext,
-    events: &LogEvents,
+    mut text: content::TextRows<'_>,
     out: &mut dyn RowSink,
 ) -> std::io::Result<content::stream::StreamResult> {
     let mut decoder = content::text::LineDecoder::new();
-    let mut text = content::TextRows::new(ctx, events);
     let result = stream.finish(cap, &mut |bytes| {
         decoder.feed(bytes, &mut |piece| text.piece(piece, out));
     });
