@@ -139,10 +139,12 @@ pub(super) fn index(
         let size = member.size();
         let sparse = entry_type.is_gnu_sparse();
         data.push((!sparse).then(|| (member.raw_file_position(), size)));
-        if kind == EntryKind::File && !sparse && is_metadata_file(&path) {
-            if let Err(e) = meta.read_from(&mut member) {
-                warnings.push(label, &path, format!("collection metadata not read: {e}"));
-            }
+        if kind == EntryKind::File
+            && !sparse
+            && is_metadata_file(&path)
+            && let Err(e) = meta.read_from(&mut member)
+        {
+            warnings.push(label, &path, format!("collection metadata not read: {e}"));
         }
         entries.push(Entry::new(path, kind, size, times));
     }

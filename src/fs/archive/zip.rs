@@ -136,7 +136,7 @@ pub(super) fn index(
         if entry.kind == EntryKind::File && is_metadata_file(&entry.raw_path) {
             let read = backend
                 .open(i)
-                .map_err(|e| io::Error::other(e))
+                .map_err(io::Error::other)
                 .and_then(|r| meta.read_from(r));
             if let Err(e) = read {
                 warnings.push(
