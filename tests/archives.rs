@@ -359,3 +359,25 @@ fn entries_read_as_unzip_and_tar_read_them() {
     }
     eprintln!("{external} entries compared with unzip -p / tar -xO");
 }
+
+/// An unpacked Velociraptor collection: the device folder is a volume root and names are
+/// shown decoded, as in the ZIP.
+#[test]
+fn unpacked_velociraptor_collection_is_read_like_its_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(collection("velociraptor.zip")).unwrap()).unwrap();
+    archive.extract(dir.path()).unwrap();
+    let (rows, _) = scan(dir.path(), &[]);
+    let (zipped, _) = scan(&collection("velociraptor.zip"), &[]);
+    assert_eq!(content(&rows), content(&zipped));
+    let exe = rows
+        .iter()
+        .find(|r| r["path"] == "Users\\José Müller\\AppData\\Local\\Akamai\\netsession_win.exe")
+        .unwrap();
+    assert!(
+        exe["source"].ends_with(" root=uploads/auto/C:"),
+        "{}",
+        exe["source"]
+    );
+}
