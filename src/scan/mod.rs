@@ -68,14 +68,8 @@ pub fn detect_inputs_with_password(
             input.password = password.map(|p| crate::input::Password(p.to_string()));
             if input.kind == InputKind::Zip {
                 // The central directory is read at once: refuse what cannot be read.
-                fs::archive::ArchiveFs::open(
-                    &input.path,
-                    &input.label,
-                    fs::archive::ArchiveFormat::Zip,
-                    password,
-                    &Warnings::new(),
-                )
-                .map_err(|e| InputError::Archive(e.to_string()))?;
+                fs::archive::ArchiveFs::probe_zip(&input.path, &input.label, password)
+                    .map_err(|e| InputError::Archive(e.to_string()))?;
             }
         } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.

@@ -103,6 +103,14 @@ fn normalise_device(device: &str) -> String {
 /// Is this archive path one of the known Velociraptor metadata files (escaped or
 /// decoded)?
 pub fn is_metadata_file(raw_path: &str) -> bool {
+    const END: &str = "metadata.json";
+    let n = raw_path.len();
+    if n < END.len() || !raw_path.is_char_boundary(n - END.len()) {
+        return false;
+    }
+    if !raw_path[n - END.len()..].eq_ignore_ascii_case(END) {
+        return false;
+    }
     let decoded = decode_component(raw_path.rsplit('/').next().unwrap_or(""));
     let parent = raw_path.rsplit('/').nth(1).unwrap_or("");
     let artifact_ok = |a: &str| {

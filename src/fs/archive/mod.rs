@@ -14,7 +14,7 @@ mod positional;
 mod tar;
 mod zip;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -80,6 +80,8 @@ pub struct Entry {
     pub times: Vec<FileTime>,
     /// A ZIP entry that needs a password.
     pub encrypted: bool,
+    /// `times` are the original file times from collection metadata.
+    pub original_times: bool,
 }
 
 impl Entry {
@@ -90,6 +92,7 @@ impl Entry {
             size,
             times,
             encrypted: false,
+            original_times: false,
         }
     }
 }
@@ -98,6 +101,11 @@ impl Entry {
 trait Backend: Send + Sync {
     /// A fresh stream of the entry's content.
     fn open(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, String>;
+    /// The entry's times where more is known than the listing gave (a ZIP's extra
+    /// fields, read for matched entries only).
+    fn entry_times(&self, _index: usize) -> Option<Vec<FileTime>> {
+        None
+    }
     /// The walk matched these entries and will open them (a tar.gz keeps them).
     fn prepare(&self, _wanted: &[usize], _label: &str, _warnings: &Warnings) {}
 }
@@ -205,6 +213,19 @@ impl ArchiveFs {
         Ok(fs)
     }
 
+    /// Can the archive be read with this password? Refuses a ZIP whose every entry is
+    /// encrypted when no password is given, and a wrong password; reads only the ZIP's
+    /// central directory (a damaged one is left to the scan, which salvages what it can).
+    pub fn probe_zip(path: &Path, label: &str, password: Option<&str>) -> Result<(), ArchiveError> {
+        let file = crate::host::open_evidence_file(path).map_err(|source| ArchiveError::Open {
+            input: label.to_string(),
+            source,
+        })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let reader = positional::PosReader::new(Arc::new(file), len);
+        zip::probe(reader, password.map(str::as_bytes), label)
+    }
+
     pub fn format(&self) -> ArchiveFormat {
         self.format
     }
@@ -230,8 +251,11 @@ impl ArchiveFs {
     /// Lay the entries out as a tree; decode Velociraptor names and take the original
     /// file times from the collection's metadata where it has them.
     fn build_tree(&mut self, meta: &MetadataTimes) {
-        let mut child_of: HashMap<(usize, String), usize> = HashMap::new();
+        let mut child_of: FxHashMap<(usize, String), usize> = FxHashMap::default();
         let zip = self.format == ArchiveFormat::Zip;
+        // The previous entry's folders (name, node): archives list a folder's members
+        // together, so most lookups end here.
+        let mut previous: Vec<(String, usize)> = Vec::new();
         for index in 0..self.entries.len() {
             let raw_path = self.entries[index].raw_path.clone();
             // ZIP names use `/`; a `\` there was written by a Windows tool as a separator.
@@ -251,9 +275,22 @@ impl ArchiveFs {
                 && !times.is_empty()
             {
                 self.entries[index].times = times.clone();
+                self.entries[index].original_times = true;
             }
             let mut node = 0;
+            let mut same = true;
             for (depth, name) in names.iter().enumerate() {
+                if same
+                    && let Some((prev_name, prev_node)) = previous.get(depth)
+                    && prev_name == name
+                {
+                    node = *prev_node;
+                    continue;
+                }
+                if same {
+                    same = false;
+                    previous.truncate(depth);
+                }
                 let key = (node, name.clone());
                 node = match child_of.get(&key) {
                     Some(&n) => n,
@@ -270,6 +307,7 @@ impl ArchiveFs {
                         n
                     }
                 };
+                previous.push((name.clone(), node));
             }
             if node != 0 {
                 self.nodes[node].entries.push(index);
@@ -363,10 +401,17 @@ impl ArchiveFs {
             } else {
                 e.kind.clone()
             };
+            let times = match e.original_times {
+                true => e.times.clone(),
+                false => self
+                    .backend
+                    .entry_times(index)
+                    .unwrap_or_else(|| e.times.clone()),
+            };
             out.push(make(
                 kind.clone(),
                 (kind != EntryKind::Dir).then_some(e.size),
-                e.times.clone(),
+                times,
                 format!("entry={}", e.raw_path),
                 EntryHandle::Archive { entry: index },
             ));

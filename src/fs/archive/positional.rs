@@ -5,16 +5,36 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+/// Reads smaller than this go through a buffer of this size (the ZIP central directory
+/// is parsed a few bytes at a time).
+const BUFFER: usize = 64 * 1024;
+
+#[derive(Debug)]
 pub(super) struct PosReader {
     file: Arc<File>,
     pos: u64,
     len: u64,
+    /// Bytes of the file from `buf_at`.
+    buf: Vec<u8>,
+    buf_at: u64,
+}
+
+impl Clone for PosReader {
+    /// A clone reads at the same position with a buffer of its own.
+    fn clone(&self) -> Self {
+        self.at(self.pos)
+    }
 }
 
 impl PosReader {
     pub(super) fn new(file: Arc<File>, len: u64) -> PosReader {
-        PosReader { file, pos: 0, len }
+        PosReader {
+            file,
+            pos: 0,
+            len,
+            buf: Vec::new(),
+            buf_at: 0,
+        }
     }
 
     pub(super) fn at(&self, pos: u64) -> PosReader {
@@ -22,6 +42,8 @@ impl PosReader {
             file: Arc::clone(&self.file),
             pos,
             len: self.len,
+            buf: Vec::new(),
+            buf_at: 0,
         }
     }
 }
@@ -53,7 +75,24 @@ impl Read for PosReader {
         let want = buf
             .len()
             .min(usize::try_from(self.len - self.pos).unwrap_or(usize::MAX));
-        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+        if want >= BUFFER {
+            let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
+        if !in_buf {
+            self.buf.resize(BUFFER, 0);
+            let n = read_at(&self.file, &mut self.buf, self.pos)?;
+            self.buf.truncate(n);
+            self.buf_at = self.pos;
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        let from = (self.pos - self.buf_at) as usize;
+        let n = want.min(self.buf.len() - from);
+        buf[..n].copy_from_slice(&self.buf[from..from + n]);
         self.pos += n as u64;
         Ok(n)
     }

@@ -151,7 +151,6 @@ pub(super) fn index(
 }
 
 fn central_entries(archive: &ZipArchive<PosReader>) -> Vec<Entry> {
-    let mut raw = archive.clone();
     (0..archive.len())
         .filter_map(|i| {
             let data = archive.by_index_data(i).ok()?;
@@ -159,11 +158,9 @@ fn central_entries(archive: &ZipArchive<PosReader>) -> Vec<Entry> {
                 .name()
                 .map(|n| n.into_owned())
                 .unwrap_or_else(|_| String::from_utf8_lossy(data.name_raw()).into_owned());
-            // The extra fields come with the entry's local header.
-            let times = match raw.by_index_raw(i) {
-                Ok(f) => entry_times(data.last_modified(), f.extra_data_fields()),
-                Err(_) => entry_times(data.last_modified(), std::iter::empty()),
-            };
+            // The DOS time for now: the extra fields (UTC times) are looked up for the
+            // entries the walk matches only ([`Backend::entry_times`]).
+            let times = entry_times(data.last_modified(), std::iter::empty());
             let mut entry = Entry::new(
                 name,
                 kind_of(data.is_dir(), data.is_symlink()),
@@ -326,6 +323,16 @@ impl Read for ChannelReader {
 }
 
 impl Backend for ZipBackend {
+    fn entry_times(&self, index: usize) -> Option<Vec<FileTime>> {
+        let Mode::Central(archive) = &self.mode else {
+            return None;
+        };
+        let mut archive = archive.clone();
+        let dos = archive.by_index_data(index).ok()?.last_modified();
+        let file = archive.by_index_raw(index).ok()?;
+        Some(entry_times(dos, file.extra_data_fields()))
+    }
+
     fn open(&self, index: usize) -> Result<Box<dyn Read + Send + '_>, String> {
         let (tx, rx) = sync_channel::<Message>(2);
         let password = self.password.clone();
@@ -374,6 +381,57 @@ impl Backend for ZipBackend {
             Ok(Message::Failed(e)) => Err(e),
             Ok(Message::Data(_)) | Err(_) => Err("the entry reader stopped".into()),
         }
+    }
+}
+
+/// See [`super::ArchiveFs::probe_zip`].
+pub(super) fn probe(
+    file: PosReader,
+    password: Option<&[u8]>,
+    label: &str,
+) -> Result<(), ArchiveError> {
+    let Ok(archive) = ZipArchive::new(file) else {
+        return Ok(());
+    };
+    let (mut files, mut encrypted, mut first) = (0, 0, None);
+    for i in 0..archive.len() {
+        let Ok(data) = archive.by_index_data(i) else {
+            continue;
+        };
+        if data.is_dir() {
+            continue;
+        }
+        files += 1;
+        if data.encrypted() {
+            encrypted += 1;
+            if first.is_none() && data.size() > 0 {
+                first = Some(i);
+            }
+        }
+    }
+    let Some(first) = first else {
+        return Ok(());
+    };
+    let backend = ZipBackend {
+        mode: Mode::Central(archive),
+        password: password.map(<[u8]>::to_vec),
+    };
+    let failure = match backend.open(first) {
+        Ok(mut r) => r.read(&mut [0u8; 1]).err().map(|e| e.to_string()),
+        Err(e) => Some(e),
+    };
+    match failure {
+        None => Ok(()),
+        Some(reason) if password.is_some() => Err(ArchiveError::WrongPassword {
+            input: label.to_string(),
+            count: encrypted,
+            reason,
+        }),
+        Some(_) if encrypted == files => Err(ArchiveError::Encrypted {
+            input: label.to_string(),
+            count: encrypted,
+        }),
+        Some(_) => Ok(()),
     }
 }
 
