@@ -37,8 +37,8 @@ pub use catalog::Catalog;
 pub use evidence::{EvidenceRow, RecordState, RowCounts};
 pub use input::{Input, InputError, InputKind};
 pub use scan::{
-    AnalysisOptions, Report, ScanError, ScanStats, detect_inputs, scan, scan_image_source,
-    scan_with_progress,
+    AnalysisOptions, Report, ScanError, ScanStats, detect_inputs, detect_inputs_with_password,
+    scan, scan_image_source, scan_with_progress,
 };
 pub use store::{SortedRows, StoreOptions};
 pub use time::{Precision, Timestamp};

@@ -136,6 +136,12 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     sort_memory: u64,
 
+    /// Password for encrypted ZIP entries (ZipCrypto or AES); without it a ZIP whose
+    /// every entry is encrypted is refused, and encrypted entries of others are skipped
+    /// with a warning each
+    #[arg(long, value_name = "PASSWORD")]
+    password: Option<String>,
+
     /// No progress, no summary, no verdict
     #[arg(short, long)]
     quiet: bool,
@@ -179,8 +185,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let started = now_utc();
-    let inputs =
-        netsession_scan::detect_inputs(&cli.inputs).map_err(|e| UsageError(e.to_string()))?;
+    let inputs = netsession_scan::detect_inputs_with_password(&cli.inputs, cli.password.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
     let catalog = Catalog::with_extra_files(&cli.catalog).map_err(|e| UsageError(e.to_string()))?;
 
     // Open every output before the scan, so a bad path fails at once, and never inside

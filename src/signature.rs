@@ -41,6 +41,16 @@ pub const VMDK_COWD: &[u8; 4] = b"COWD";
 /// The first line of a VMDK descriptor file.
 pub const VMDK_DESCRIPTOR: &[u8] = b"# Disk DescriptorFile";
 
+/// A ZIP archive's first local file header (`PK\x03\x04` at 0).
+pub const ZIP_LOCAL: &[u8; 4] = b"PK\x03\x04";
+/// The end of central directory record: at 0 only in an empty ZIP.
+pub const ZIP_EMPTY: &[u8; 4] = b"PK\x05\x06";
+/// A ustar header's magic (POSIX `ustar\0`, GNU `ustar  \0`), at [`USTAR_AT`].
+pub const USTAR: &[u8; 5] = b"ustar";
+pub const USTAR_AT: usize = 257;
+/// A gzip member's magic.
+pub const GZIP: &[u8; 2] = b"\x1f\x8b";
+
 /// What the first bytes of an input file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signature {
@@ -59,6 +69,12 @@ pub enum Signature {
     Vhdx,
     /// A VMDK (VMware): a sparse extent or a descriptor file.
     Vmdk,
+    /// A ZIP archive (or an empty one).
+    Zip,
+    /// A tar archive (ustar, GNU or pax).
+    Tar,
+    /// gzip-compressed data: a tar.gz when what it inflates to is a tar ([`is_tar`]).
+    Gzip,
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -81,6 +97,15 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     if head.starts_with(VMDK_SPARSE) || is_vmdk_descriptor(head) {
         return Some(Signature::Vmdk);
     }
+    if head.starts_with(ZIP_LOCAL) || head.starts_with(ZIP_EMPTY) {
+        return Some(Signature::Zip);
+    }
+    if is_tar(head) {
+        return Some(Signature::Tar);
+    }
+    if head.starts_with(GZIP) {
+        return Some(Signature::Gzip);
+    }
     if bytes_eq(head, OEM_ID_AT, NTFS_OEM) {
         return Some(Signature::NtfsVolume);
     }
@@ -97,6 +122,11 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
         }
     }
     None
+}
+
+/// Does a tar header start here (ustar magic at 257)?
+pub fn is_tar(head: &[u8]) -> bool {
+    bytes_eq(head, USTAR_AT, USTAR)
 }
 
 /// Is this an EWF segment of any kind (disk or logical, v1 or v2)?
@@ -140,5 +170,17 @@ mod tests {
         assert!(!is_vhd_footer(&tail[..511]));
         assert!(!is_vmdk_descriptor(b"# Disk"));
         assert!(!is_vmdk_descriptor(b""));
+    }
+
+    #[test]
+    fn archives() {
+        assert_eq!(of_file(b"PK\x03\x04\x14\0"), Some(Signature::Zip));
+        assert_eq!(of_file(b"PK\x05\x06\0\0"), Some(Signature::Zip));
+        assert_eq!(of_file(b"PK\x07\x08"), None);
+        let mut tar = vec![0u8; 512];
+        tar[257..263].copy_from_slice(b"ustar\0");
+        assert_eq!(of_file(&tar), Some(Signature::Tar));
+        assert_eq!(of_file(&tar[..260]), None);
+        assert_eq!(of_file(b"\x1f\x8b\x08\0"), Some(Signature::Gzip));
     }
 }

@@ -23,7 +23,7 @@ use crate::warning::Warnings;
 /// Names that mark a folder as the root of a Windows or macOS volume. A folder holding
 /// at least two of them is taken as a volume root (one alone is too weak: a backup
 /// folder may hold a `Users` copy).
-const VOLUME_MARKERS: &[&str] = &[
+pub(super) const VOLUME_MARKERS: &[&str] = &[
     "windows",
     "users",
     "documents and settings",
@@ -79,7 +79,13 @@ impl DirectoryFs {
                     .count()
             })
             .unwrap_or(0);
-        let is_root = markers >= 2;
+        // A Velociraptor collection's device folder (`uploads/auto/C%3A`) is one too.
+        let is_root = markers >= 2 || {
+            let names = normal_components(dir);
+            super::archive::layout::velociraptor_device_at(
+                &names.iter().map(String::as_str).collect::<Vec<_>>(),
+            ) == Some(names.len().saturating_sub(1))
+        };
         self.volume_roots
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -131,7 +137,15 @@ impl DirectoryFs {
         warnings: &Warnings,
     ) -> Candidate {
         let path = entry.path().to_path_buf();
-        let components = normal_components(&path);
+        let mut components = normal_components(&path);
+        // Names in an unpacked Velociraptor collection are shown decoded (`C%3A` -> `C:`).
+        let raw: Vec<&str> = components.iter().map(String::as_str).collect();
+        if super::archive::layout::velociraptor_device_at(&raw).is_some() {
+            components = raw
+                .iter()
+                .map(|c| super::archive::layout::decode_component(c))
+                .collect();
+        }
         let depth = components.len().saturating_sub(1);
         let volume_depth = self.volume_depth(&path, depth, found.start_depth, input_depth);
         let file_type = entry.file_type();

@@ -5,6 +5,7 @@
 //! back the entries that matched with everything the file system knows about them. It
 //! opens a candidate's data as a reader. Nothing downstream knows which view it got.
 
+pub mod archive;
 pub mod directory;
 pub mod journal;
 pub mod ntfs;
@@ -49,6 +50,9 @@ pub enum EntryHandle {
     /// A $DATA stream of an MFT record: `stream` is "" for the file's data, else the
     /// name of an alternate data stream (`Zone.Identifier`).
     Mft { record: u64, stream: String },
+    /// An entry of an archive, by its index in the archive's listing (`usize::MAX` for a
+    /// folder the archive does not list).
+    Archive { entry: usize },
 }
 
 /// An entry that matched the catalog, with all the file system knows about it.

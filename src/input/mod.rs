@@ -24,6 +24,12 @@ pub enum InputKind {
     Vhdx,
     /// A VMDK: a descriptor file or a sparse extent.
     Vmdk,
+    /// A ZIP archive (a Velociraptor collection, a zipped KAPE target folder...).
+    Zip,
+    /// A tar archive.
+    Tar,
+    /// A gzip-compressed tar archive.
+    TarGz,
 }
 
 impl InputKind {
@@ -38,6 +44,9 @@ impl InputKind {
             InputKind::Vhd => "VHD virtual disk",
             InputKind::Vhdx => "VHDX virtual disk",
             InputKind::Vmdk => "VMDK virtual disk",
+            InputKind::Zip => "ZIP archive",
+            InputKind::Tar => "tar archive",
+            InputKind::TarGz => "tar.gz archive",
         }
     }
 }
@@ -57,6 +66,20 @@ pub enum InputError {
     Unsupported { input: String, kind: &'static str },
     #[error("{input}: cannot open the image: {reason}")]
     Image { input: String, reason: String },
+    #[error("{input}: gzip-compressed file, not a tar: decompress it first")]
+    GzipNotTar { input: String },
+    #[error("{0}")]
+    Archive(String),
+}
+
+/// A password for encrypted archive entries; never shown in debug output.
+#[derive(Clone, Default)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
 }
 
 /// An input as the examiner gave it, with its detected kind.
@@ -66,6 +89,8 @@ pub struct Input {
     /// The input as given, for `source` columns and messages.
     pub label: String,
     pub kind: InputKind,
+    /// The password for encrypted archive entries, when the examiner gave one.
+    pub password: Option<Password>,
 }
 
 /// Open the input far enough to tell what it is.
@@ -95,17 +120,32 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
             Ok(Some(signature)) => detect_signature(signature),
             _ => None,
         };
-        virtual_disk
+        let kind = virtual_disk
             .or_else(|| detect_bytes(&head))
             .ok_or_else(|| InputError::Unrecognised {
                 input: label.clone(),
-            })?
+            })?;
+        if kind == InputKind::TarGz && !gzip_holds_tar(path).unwrap_or(false) {
+            return Err(InputError::GzipNotTar { input: label });
+        }
+        kind
     };
     Ok(Input {
         path: path.to_path_buf(),
         label,
         kind,
+        password: None,
     })
+}
+
+/// Does the gzip file inflate to a tar (a ustar header first)?
+fn gzip_holds_tar(path: &Path) -> std::io::Result<bool> {
+    let file = crate::host::open_evidence_file(path)?;
+    let mut head = Vec::with_capacity(512);
+    flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+        .take(512)
+        .read_to_end(&mut head)?;
+    Ok(crate::signature::is_tar(&head))
 }
 
 /// Recognise a file input from its first bytes (at least 1024 where the file has them).
@@ -124,6 +164,10 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         Signature::Vhd => Some(InputKind::Vhd),
         Signature::Vhdx => Some(InputKind::Vhdx),
         Signature::Vmdk => Some(InputKind::Vmdk),
+        Signature::Zip => Some(InputKind::Zip),
+        Signature::Tar => Some(InputKind::Tar),
+        // Checked by inflating its start ([`detect`]): a gzip that is not a tar is refused.
+        Signature::Gzip => Some(InputKind::TarGz),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }

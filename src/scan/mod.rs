@@ -52,10 +52,26 @@ pub enum ScanError {
 /// Detect every input before any work starts, so a typo in the last input does not
 /// cost a long scan of the first.
 pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
+    detect_inputs_with_password(paths, None)
+}
+
+/// [`detect_inputs`], with a password for encrypted archive entries: a ZIP whose every
+/// entry is encrypted is refused without one, and with a wrong one.
+pub fn detect_inputs_with_password(
+    paths: &[PathBuf],
+    password: Option<&str>,
+) -> Result<Vec<Input>, ScanError> {
     let mut inputs = Vec::with_capacity(paths.len());
     for path in paths {
-        let input = crate::input::detect(path)?;
-        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
+        let mut input = crate::input::detect(path)?;
+        if archive_format(input.kind).is_some() {
+            input.password = password.map(|p| crate::input::Password(p.to_string()));
+            if input.kind == InputKind::Zip {
+                // The central directory is read at once: refuse what cannot be read.
+                fs::archive::ArchiveFs::probe_zip(&input.path, &input.label, password)
+                    .map_err(|e| InputError::Archive(e.to_string()))?;
+            }
+        } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
@@ -125,6 +141,20 @@ pub fn scan_with_progress(
                         .push(hive);
                 }
             }
+            kind if archive_format(kind).is_some() => {
+                let format = archive_format(kind).unwrap_or(fs::archive::ArchiveFormat::Zip);
+                let password = input.password.as_ref().map(|p| p.0.as_str());
+                match fs::archive::ArchiveFs::open(
+                    &input.path,
+                    &input.label,
+                    format,
+                    password,
+                    warnings,
+                ) {
+                    Ok(archive) => scanner.scan_view(&archive),
+                    Err(e) => warnings.push(&input.label, "archive", e.to_string()),
+                }
+            }
             _ => match fs::volumes::open(&input.path) {
                 Ok(image) => scanner.scan_image(image, &input.label),
                 Err(e) => warnings.push(&input.label, "image", format!("cannot open: {e}")),
@@ -132,6 +162,17 @@ pub fn scan_with_progress(
         }
     }
     scanner.finish()
+}
+
+/// The archive format of an input kind, if it is an archive.
+fn archive_format(kind: InputKind) -> Option<fs::archive::ArchiveFormat> {
+    use fs::archive::ArchiveFormat;
+    match kind {
+        InputKind::Zip => Some(ArchiveFormat::Zip),
+        InputKind::Tar => Some(ArchiveFormat::Tar),
+        InputKind::TarGz => Some(ArchiveFormat::TarGz),
+        _ => None,
+    }
 }
 
 /// Scan an image from any source (a disk image already open, an image in memory, a
