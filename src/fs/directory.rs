@@ -194,6 +194,7 @@ impl FileSystem for DirectoryFs {
         // input first: the examiner may have named `/mnt/c/Users` or an install folder
         // itself. Those ancestors are context only; nothing above the input is reported.
         let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        walk.hive_suspects.root = root.clone();
         let root_names = normal_components(&root);
         let input_depth = root_names.len();
         let mut above = matcher.root();
@@ -241,6 +242,7 @@ impl FileSystem for DirectoryFs {
                 continue;
             }
             if !is_dir && !matcher.files_may_match(parent) {
+                walk.hive_suspects.consider(&entry);
                 continue;
             }
             let component = (input_depth + depth).saturating_sub(1);
@@ -249,6 +251,8 @@ impl FileSystem for DirectoryFs {
             if let Some(found) = found {
                 walk.candidates
                     .push(self.candidate(&entry, found, input_depth, warnings));
+            } else if !is_dir {
+                walk.hive_suspects.consider(&entry);
             }
             if is_dir {
                 states.push(child);

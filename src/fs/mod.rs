@@ -6,6 +6,7 @@
 //! opens a candidate's data as a reader. Nothing downstream knows which view it got.
 
 pub mod directory;
+pub mod hive_suspects;
 pub mod journal;
 pub mod ntfs;
 pub mod volumes;
@@ -104,6 +105,8 @@ pub struct Walk {
     pub candidates: Vec<Candidate>,
     /// Entries of every kind the walk went through.
     pub entries_seen: u64,
+    /// Unmatched files that may be hives (a directory walk only), to be sniffed.
+    pub hive_suspects: hive_suspects::HiveSuspects,
 }
 
 /// Where a walk hands change-journal records whose path matched the catalog (NTFS

@@ -8,6 +8,7 @@
 mod candidate;
 pub mod hives;
 mod journal;
+mod loose_hives;
 mod read;
 mod route;
 
@@ -200,11 +201,23 @@ impl<'a> Scanner<'a> {
             (self.catalog, self.options, self.warnings, self.progress);
         progress.stage(&format!("walking {}", view.source()), None);
         let store = &self.rows;
-        let walk = view.walk(&self.matcher, warnings, &mut |hits| {
+        let mut walk = view.walk(&self.matcher, warnings, &mut |hits| {
             store.push_all(journal::journal_rows(view, &hits, catalog));
         });
         self.stats.entries_seen += walk.entries_seen;
         self.stats.candidates += walk.candidates.len();
+        if !walk.hive_suspects.paths.is_empty() || walk.hive_suspects.over_cap > 0 {
+            progress.stage(&format!("looking for hives in {}", view.source()), None);
+            let suspects = std::mem::take(&mut walk.hive_suspects);
+            self.stats.hives += loose_hives::analyse(
+                suspects,
+                view.source(),
+                catalog,
+                options.hash,
+                warnings,
+                &self.rows,
+            );
+        }
         let (hive_files, others): (Vec<_>, Vec<_>) = walk
             .candidates
             .into_iter()
@@ -238,9 +251,10 @@ impl<'a> Scanner<'a> {
         let groups: Vec<Vec<registry::hive::HiveInput>> = std::mem::take(&mut self.hive_groups)
             .into_values()
             .collect();
-        self.stats.hives = groups.iter().map(Vec::len).sum();
+        let named: usize = groups.iter().map(Vec::len).sum();
+        self.stats.hives += named;
         self.progress
-            .stage("analysing registry hives", Some(self.stats.hives as u64));
+            .stage("analysing registry hives", Some(named as u64));
         let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
         let store = &self.rows;
         groups.par_iter().for_each(|group| {
