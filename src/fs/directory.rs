@@ -87,6 +87,24 @@ impl DirectoryFs {
         is_root
     }
 
+    /// Does the input look like (part of) a volume: is it named like a volume's folder
+    /// (`Users`, `Windows`), or does it or a folder up to two levels below it hold a
+    /// volume's folders? Only folders inside the input are listed.
+    pub fn looks_like_volume(&self) -> bool {
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let named = root
+            .file_name()
+            .is_some_and(|n| VOLUME_MARKERS.contains(&fold_case(&display_name(n)).as_ref()));
+        named
+            || WalkDir::new(&root)
+                .follow_links(false)
+                .max_depth(2)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_dir())
+                .any(|e| self.is_volume_root(e.path()))
+    }
+
     /// The volume root of a match, as a component depth. Where the pattern started
     /// inside the input, it is the outermost folder between the input's root and the
     /// pattern's start that looks like a volume root (so `C/Windows.old/Users/...` is

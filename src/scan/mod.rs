@@ -7,6 +7,7 @@
 
 mod candidate;
 pub mod hives;
+mod inputs;
 mod journal;
 mod loose_hives;
 mod read;
@@ -42,6 +43,8 @@ pub struct ScanStats {
     pub files_read: usize,
     pub hives: usize,
     pub elapsed: Duration,
+    /// Inputs in which nothing could be scanned (a warning says why for each).
+    pub nothing_scanned: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,11 +112,20 @@ pub fn scan_with_progress(
     progress: &dyn progress::Progress,
 ) -> Report {
     let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
+    let inputs = inputs::distinct(inputs, warnings);
     scanner.stats.inputs = inputs.len();
     for input in inputs {
         match input.kind {
             InputKind::Directory => {
-                scanner.scan_view(&DirectoryFs::new(&input.path, &input.label));
+                let view = DirectoryFs::new(&input.path, &input.label);
+                let before = scanner.stats.clone();
+                scanner.scan_view(&view);
+                let entries = scanner.stats.entries_seen - before.entries_seen;
+                let found = (scanner.stats.candidates - before.candidates)
+                    + (scanner.stats.hives - before.hives);
+                if inputs::check_not_empty(input, &view, entries, found, warnings) {
+                    scanner.stats.nothing_scanned.push(input.label.clone());
+                }
             }
             InputKind::RegistryHive => {
                 if let Some(hive) =
