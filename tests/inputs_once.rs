@@ -58,7 +58,7 @@ fn a_folder_with_nothing_to_scan_is_said_so() {
     std::fs::write(junk.join("2019/a.jpg"), b"not really").unwrap();
     let (_, err) = scan(&[&junk]);
     assert!(
-        err.contains("nothing could be scanned: 2 entries walked"),
+        err.contains("nothing could be scanned: 2 entries walked, but none is a place"),
         "{err}"
     );
     // A volume with nothing of NetSession is a clean scan, not an empty one.
@@ -102,4 +102,21 @@ fn the_same_folder_twice_is_scanned_once() {
     let (outer, err) = scan(&[&case, &parent]);
     assert_eq!(outer.len(), once.len(), "{err}");
     assert!(err.contains("1 input(s)"), "{err}");
+}
+
+#[test]
+fn a_hive_the_folder_search_would_not_find_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("case");
+    let odd = place(&case, "SYSTEM", "odd.hiv");
+    // Bytes after the hive bins: still a hive, but not of a size the search opens.
+    let mut bytes = std::fs::read(&odd).unwrap();
+    bytes.extend_from_slice(&[0u8; 100]);
+    std::fs::write(&odd, bytes).unwrap();
+    let (rows, err) = scan(&[&odd, &case]);
+    assert!(!err.contains("inside input"), "{err}");
+    assert!(
+        rows.iter().any(|r| r["path"].starts_with("SYSTEM\\")),
+        "{err}"
+    );
 }

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use walkdir::WalkDir;
 
+use super::hive_suspects::Collector;
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
@@ -212,7 +213,6 @@ impl FileSystem for DirectoryFs {
         // input first: the examiner may have named `/mnt/c/Users` or an install folder
         // itself. Those ancestors are context only; nothing above the input is reported.
         let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-        walk.hive_suspects.root = root.clone();
         let root_names = normal_components(&root);
         let input_depth = root_names.len();
         let mut above = matcher.root();
@@ -225,57 +225,62 @@ impl FileSystem for DirectoryFs {
         // has a name (it has none when the input is `/`).
         let mut states: Vec<DirState> = vec![above];
         let walker = WalkDir::new(&root).follow_links(false);
-        for item in walker {
-            let entry = match item {
-                Ok(entry) => entry,
-                Err(err) => {
-                    let location = err
-                        .path()
-                        .map(|p| display_name(p.as_os_str()))
-                        .unwrap_or_else(|| display_name(root.as_os_str()));
-                    let cause = err
-                        .io_error()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| err.to_string());
-                    warnings.push(
-                        &self.label,
-                        location,
-                        format!("cannot read; skipped: {cause}"),
-                    );
+        // Unmatched files are stat'ed for a plausible hive size on other threads.
+        std::thread::scope(|scope| {
+            let mut suspects = Collector::start(scope);
+            for item in walker {
+                let entry = match item {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        let location = err
+                            .path()
+                            .map(|p| display_name(p.as_os_str()))
+                            .unwrap_or_else(|| display_name(root.as_os_str()));
+                        let cause = err
+                            .io_error()
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| err.to_string());
+                        warnings.push(
+                            &self.label,
+                            location,
+                            format!("cannot read; skipped: {cause}"),
+                        );
+                        continue;
+                    }
+                };
+                let depth = entry.depth();
+                if depth > 0 {
+                    walk.entries_seen += 1;
+                }
+                states.truncate(depth + 1);
+                let Some(parent) = states.last() else {
+                    continue;
+                };
+                let is_dir = entry.file_type().is_dir();
+                if depth == 0 && input_depth == 0 {
+                    // The host root: no name to match; its children start afresh.
+                    states.push(parent.clone());
                     continue;
                 }
-            };
-            let depth = entry.depth();
-            if depth > 0 {
-                walk.entries_seen += 1;
+                if !is_dir && !matcher.files_may_match(parent) {
+                    suspects.consider(&entry);
+                    continue;
+                }
+                let component = (input_depth + depth).saturating_sub(1);
+                let name = display_name(entry.file_name());
+                let (found, child) = matcher.step(parent, component, &name, is_dir);
+                if let Some(found) = found {
+                    walk.candidates
+                        .push(self.candidate(&entry, found, input_depth, warnings));
+                } else if !is_dir {
+                    suspects.consider(&entry);
+                }
+                if is_dir {
+                    states.push(child);
+                }
             }
-            states.truncate(depth + 1);
-            let Some(parent) = states.last() else {
-                continue;
-            };
-            let is_dir = entry.file_type().is_dir();
-            if depth == 0 && input_depth == 0 {
-                // The host root: no name to match; its children start afresh.
-                states.push(parent.clone());
-                continue;
-            }
-            if !is_dir && !matcher.files_may_match(parent) {
-                walk.hive_suspects.consider(&entry);
-                continue;
-            }
-            let component = (input_depth + depth).saturating_sub(1);
-            let name = display_name(entry.file_name());
-            let (found, child) = matcher.step(parent, component, &name, is_dir);
-            if let Some(found) = found {
-                walk.candidates
-                    .push(self.candidate(&entry, found, input_depth, warnings));
-            } else if !is_dir {
-                walk.hive_suspects.consider(&entry);
-            }
-            if is_dir {
-                states.push(child);
-            }
-        }
+            walk.hive_suspects = suspects.finish(root.clone());
+        });
         walk
     }
 

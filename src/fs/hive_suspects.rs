@@ -7,7 +7,11 @@
 //! A primary hive file is a 4 KiB base block followed by hive bins, each a multiple of
 //! 4 KiB: its size is a multiple of 4096 and at least 8192 (a base block and one bin).
 
+use std::collections::BinaryHeap;
 use std::path::PathBuf;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::{Scope, ScopedJoinHandle};
 
 /// The smallest hive that can hold a key: the base block and one hive bin.
 pub const MIN_HIVE_BYTES: u64 = 8192;
@@ -32,23 +36,126 @@ pub struct HiveSuspects {
     pub over_cap: u64,
 }
 
-impl HiveSuspects {
-    /// Set a regular file the catalog did not match aside when its size fits (one stat;
-    /// a file that cannot be stat'ed is left alone, as the walk leaves unmatched files).
+/// Sets files aside as a walk meets them. The stat that gives a file's size is most of
+/// the cost (a walk alone reads only folders), so it runs on other threads while the walk
+/// goes on: the walk hands over batches of paths through a bounded channel (a walk that
+/// outruns the stats waits). Which files are kept past the cap does not depend on the
+/// threads: the first [`MAX_SUSPECTS`] in walk order.
+pub struct Collector<'scope> {
+    sender: Option<SyncSender<(u64, Vec<PathBuf>)>>,
+    workers: Vec<ScopedJoinHandle<'scope, Kept>>,
+    batch: Vec<PathBuf>,
+    batches: u64,
+    /// Where the stats run when no thread could be started.
+    inline: Kept,
+}
+
+/// Files of a plausible size, keyed by their place in the walk (batch, index); at most
+/// [`MAX_SUSPECTS`] of the first, the others counted.
+#[derive(Default)]
+struct Kept {
+    heap: BinaryHeap<((u64, usize), PathBuf)>,
+    dropped: u64,
+}
+
+impl Kept {
+    fn stat_all(&mut self, batch: u64, paths: Vec<PathBuf>) {
+        for (index, path) in paths.into_iter().enumerate() {
+            // Links are not followed: a link is no file of the evidence.
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() || !plausible_hive_size(meta.len()) {
+                continue;
+            }
+            self.heap.push(((batch, index), path));
+            if self.heap.len() > MAX_SUSPECTS {
+                self.heap.pop();
+                self.dropped += 1;
+            }
+        }
+    }
+}
+
+const BATCH: usize = 512;
+
+impl<'scope> Collector<'scope> {
+    /// Start the stat threads in `scope`.
+    pub fn start<'env>(scope: &'scope Scope<'scope, 'env>) -> Collector<'scope> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let (sender, receiver) = sync_channel::<(u64, Vec<PathBuf>)>(2 * threads);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut workers = Vec::with_capacity(threads);
+        for n in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new()
+                .name(format!("hive-sniff-{n}"))
+                .spawn_scoped(scope, move || {
+                    let mut kept = Kept::default();
+                    loop {
+                        let next = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((batch, paths)) = next else { break };
+                        kept.stat_all(batch, paths);
+                    }
+                    kept
+                });
+            if let Ok(handle) = spawned {
+                workers.push(handle);
+            }
+        }
+        Collector {
+            sender: (!workers.is_empty()).then_some(sender),
+            workers,
+            batch: Vec::with_capacity(BATCH),
+            batches: 0,
+            inline: Kept::default(),
+        }
+    }
+
+    /// A regular file the catalog did not match: set it aside if its size fits.
     pub fn consider(&mut self, entry: &walkdir::DirEntry) {
         if !entry.file_type().is_file() {
             return;
         }
-        let Ok(meta) = entry.metadata() else {
-            return;
-        };
-        if !meta.is_file() || !plausible_hive_size(meta.len()) {
-            return;
+        self.batch.push(entry.path().to_path_buf());
+        if self.batch.len() == BATCH {
+            self.send();
         }
-        if self.paths.len() < MAX_SUSPECTS {
-            self.paths.push(entry.path().to_path_buf());
-        } else {
-            self.over_cap += 1;
+    }
+
+    fn send(&mut self) {
+        let paths = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let batch = self.batches;
+        self.batches += 1;
+        let unsent = match &self.sender {
+            Some(sender) => sender.send((batch, paths)).err().map(|e| e.0.1),
+            None => Some(paths),
+        };
+        if let Some(paths) = unsent {
+            self.inline.stat_all(batch, paths);
+        }
+    }
+
+    /// Wait for the stats; the files set aside, in walk order.
+    pub fn finish(mut self, root: PathBuf) -> HiveSuspects {
+        if !self.batch.is_empty() {
+            self.send();
+        }
+        drop(self.sender.take());
+        let mut all = std::mem::take(&mut self.inline);
+        for worker in self.workers {
+            if let Ok(kept) = worker.join() {
+                all.dropped += kept.dropped;
+                all.heap.extend(kept.heap);
+            }
+        }
+        let mut found = all.heap.into_sorted_vec();
+        let over = found.len().saturating_sub(MAX_SUSPECTS);
+        found.truncate(MAX_SUSPECTS);
+        HiveSuspects {
+            root,
+            paths: found.into_iter().map(|(_, p)| p).collect(),
+            over_cap: all.dropped + over as u64,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The inputs as scanned: each once, and none silently empty. The same input given twice
 //! (under any spelling: paths are compared canonical), a folder inside a folder also
-//! given, or a hive inside a folder also given is scanned once, as part of the outer
-//! one, with a warning naming both. A disk image inside a folder is kept: the folder's
-//! walk does not read disk images. Nothing is followed into: canonical paths are only
-//! compared.
+//! given, or a hive inside a folder also given (of a size the folder's search for hives
+//! finds) is scanned once, as part of the outer one, with a warning naming both. A disk
+//! image inside a folder is kept: the folder's walk does not read disk images. Nothing
+//! is followed into: canonical paths are only compared.
 
 use std::path::PathBuf;
 
@@ -32,7 +32,14 @@ pub(super) fn distinct<'i>(inputs: &'i [Input], warnings: &Warnings) -> Vec<&'i 
             );
             continue;
         }
-        let read_by_walk = matches!(input.kind, InputKind::Directory | InputKind::RegistryHive);
+        // A hive inside a folder is read by the folder's walk when a rule names it or
+        // its size lets the search by content find it; one of another size is kept.
+        let read_by_walk = match input.kind {
+            InputKind::Directory => true,
+            InputKind::RegistryHive => std::fs::metadata(path)
+                .is_ok_and(|m| crate::fs::hive_suspects::plausible_hive_size(m.len())),
+            _ => false,
+        };
         // The outermost folder holding it (the one that is scanned).
         let outer = (0..inputs.len())
             .filter(|&m| {
@@ -82,9 +89,10 @@ pub(super) fn check_not_empty(
             &input.label,
             "input",
             format!(
-                "nothing could be scanned: {entries} entries walked, but no volume structure \
-                 (Windows, Users, Program Files...), no registry hive and no file the catalog \
-                 names; \"no trace\" says nothing about this input"
+                "nothing could be scanned: {entries} entries walked, but none is a place \
+                 NetSession leaves traces: no volume structure (Windows, Users, Program \
+                 Files...), no registry hive, no file the catalog names; \"no trace\" says \
+                 nothing about this input"
             ),
         );
         return true;
