@@ -160,7 +160,7 @@ fn a_later_split_segment_given_alone_asks_for_the_first() {
     assert_says(
         &refusal(&second),
         &[
-            "segment 2 of a split raw image's image given alone",
+            "named as segment 2 of a split raw image",
             "give the first segment",
             "disk.raw.001",
             "not beside",
@@ -176,7 +176,11 @@ fn a_later_split_segment_given_alone_asks_for_the_first() {
     let message = refusal(&e02);
     assert_says(
         &message,
-        &["segment 2 of an EWF (E01)", "gpt.E01", "first segment"],
+        &[
+            "segment 2 of an EWF (E01) image, given alone",
+            "gpt.E01",
+            "first segment",
+        ],
     );
     let out = run_on(&e02, &["-q"]);
     assert_eq!(out.status.code(), Some(2));

@@ -68,7 +68,8 @@ pub fn later_segment(path: &Path, head: &[u8], content_known: bool) -> Option<Re
         let number = crate::bytes::u16_le(head, signature::EWF_SEGMENT_NUMBER_AT)?;
         let first = ewf_first_segment(path)?;
         if number > 1 && !first.exists() {
-            return Some(give_first("an EWF (E01)", u64::from(number), &first));
+            let what = format!("segment {number} of an EWF (E01) image, given alone");
+            return Some(give_first(what, &first));
         }
         return None;
     }
@@ -76,17 +77,21 @@ pub fn later_segment(path: &Path, head: &[u8], content_known: bool) -> Option<Re
         return None;
     }
     let (number, first) = split_raw_first_segment(path)?;
-    Some(give_first("a split raw image's", number, &first))
+    let what = format!(
+        "named as segment {number} of a split raw image, and its content is no format this \
+         version knows (a later segment starts in the middle of the disk)"
+    );
+    Some(give_first(what, &first))
 }
 
-fn give_first(image: &str, number: u64, first: &Path) -> Refusal {
+fn give_first(what: String, first: &Path) -> Refusal {
     let beside = if first.exists() {
         "it is there"
     } else {
         "it is not beside this one"
     };
     Refusal::new(
-        format!("segment {number} of {image} image given alone"),
+        what,
         format!(
             "give the first segment ({}; {beside}), the others are found beside it",
             crate::host::display_name(first.as_os_str())
