@@ -172,4 +172,36 @@ mod tests {
         assert!(!plausible_hive_size(8193));
         assert!(plausible_hive_size(256 * 1024 * 1024));
     }
+
+    #[test]
+    fn files_of_a_plausible_size_in_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut expected = Vec::new();
+        for i in 0..1500u64 {
+            let path = dir.path().join(format!("f{i:04}"));
+            let len = if i % 3 == 0 { 8192 } else { 8192 + i };
+            std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+        }
+        let entries: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .min_depth(1)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        for e in &entries {
+            let len = e.metadata().unwrap().len();
+            if plausible_hive_size(len) {
+                expected.push(e.path().to_path_buf());
+            }
+        }
+        let found = std::thread::scope(|scope| {
+            let mut collector = Collector::start(scope);
+            for e in &entries {
+                collector.consider(e);
+            }
+            collector.finish(dir.path().to_path_buf())
+        });
+        assert_eq!(found.paths.len(), 500);
+        assert_eq!(found.paths, expected);
+        assert_eq!(found.over_cap, 0);
+    }
 }
