@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use walkdir::WalkDir;
 
+use super::hive_suspects::Collector;
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
@@ -91,6 +92,24 @@ impl DirectoryFs {
             .unwrap_or_else(|e| e.into_inner())
             .insert(dir.to_path_buf(), is_root);
         is_root
+    }
+
+    /// Does the input look like (part of) a volume: is it named like a volume's folder
+    /// (`Users`, `Windows`), or does it or a folder up to two levels below it hold a
+    /// volume's folders? Only folders inside the input are listed.
+    pub fn looks_like_volume(&self) -> bool {
+        let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let named = root
+            .file_name()
+            .is_some_and(|n| VOLUME_MARKERS.contains(&fold_case(&display_name(n)).as_ref()));
+        named
+            || WalkDir::new(&root)
+                .follow_links(false)
+                .max_depth(2)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_dir())
+                .any(|e| self.is_volume_root(e.path()))
     }
 
     /// The volume root of a match, as a component depth. Where the pattern started
@@ -220,54 +239,62 @@ impl FileSystem for DirectoryFs {
         // has a name (it has none when the input is `/`).
         let mut states: Vec<DirState> = vec![above];
         let walker = WalkDir::new(&root).follow_links(false);
-        for item in walker {
-            let entry = match item {
-                Ok(entry) => entry,
-                Err(err) => {
-                    let location = err
-                        .path()
-                        .map(|p| display_name(p.as_os_str()))
-                        .unwrap_or_else(|| display_name(root.as_os_str()));
-                    let cause = err
-                        .io_error()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| err.to_string());
-                    warnings.push(
-                        &self.label,
-                        location,
-                        format!("cannot read; skipped: {cause}"),
-                    );
+        // Unmatched files are stat'ed for a plausible hive size on other threads.
+        std::thread::scope(|scope| {
+            let mut suspects = Collector::start(scope);
+            for item in walker {
+                let entry = match item {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        let location = err
+                            .path()
+                            .map(|p| display_name(p.as_os_str()))
+                            .unwrap_or_else(|| display_name(root.as_os_str()));
+                        let cause = err
+                            .io_error()
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| err.to_string());
+                        warnings.push(
+                            &self.label,
+                            location,
+                            format!("cannot read; skipped: {cause}"),
+                        );
+                        continue;
+                    }
+                };
+                let depth = entry.depth();
+                if depth > 0 {
+                    walk.entries_seen += 1;
+                }
+                states.truncate(depth + 1);
+                let Some(parent) = states.last() else {
+                    continue;
+                };
+                let is_dir = entry.file_type().is_dir();
+                if depth == 0 && input_depth == 0 {
+                    // The host root: no name to match; its children start afresh.
+                    states.push(parent.clone());
                     continue;
                 }
-            };
-            let depth = entry.depth();
-            if depth > 0 {
-                walk.entries_seen += 1;
+                if !is_dir && !matcher.files_may_match(parent) {
+                    suspects.consider(&entry);
+                    continue;
+                }
+                let component = (input_depth + depth).saturating_sub(1);
+                let name = display_name(entry.file_name());
+                let (found, child) = matcher.step(parent, component, &name, is_dir);
+                if let Some(found) = found {
+                    walk.candidates
+                        .push(self.candidate(&entry, found, input_depth, warnings));
+                } else if !is_dir {
+                    suspects.consider(&entry);
+                }
+                if is_dir {
+                    states.push(child);
+                }
             }
-            states.truncate(depth + 1);
-            let Some(parent) = states.last() else {
-                continue;
-            };
-            let is_dir = entry.file_type().is_dir();
-            if depth == 0 && input_depth == 0 {
-                // The host root: no name to match; its children start afresh.
-                states.push(parent.clone());
-                continue;
-            }
-            if !is_dir && !matcher.files_may_match(parent) {
-                continue;
-            }
-            let component = (input_depth + depth).saturating_sub(1);
-            let name = display_name(entry.file_name());
-            let (found, child) = matcher.step(parent, component, &name, is_dir);
-            if let Some(found) = found {
-                walk.candidates
-                    .push(self.candidate(&entry, found, input_depth, warnings));
-            }
-            if is_dir {
-                states.push(child);
-            }
-        }
+            walk.hive_suspects = suspects.finish(root.clone());
+        });
         walk
     }
 

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod directory;
+pub mod hive_suspects;
 pub mod journal;
 pub mod ntfs;
 pub mod volumes;
@@ -108,6 +109,8 @@ pub struct Walk {
     pub candidates: Vec<Candidate>,
     /// Entries of every kind the walk went through.
     pub entries_seen: u64,
+    /// Unmatched files that may be hives (a directory walk only), to be sniffed.
+    pub hive_suspects: hive_suspects::HiveSuspects,
 }
 
 /// Where a walk hands change-journal records whose path matched the catalog (NTFS

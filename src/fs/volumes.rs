@@ -50,10 +50,7 @@ pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dy
             warnings.push(
                 label,
                 format!("partition {} at byte {}", partition.number, partition.start),
-                format!(
-                    "{} ({}): not scanned, only NTFS volumes are read",
-                    partition.filesystem, partition.type_name
-                ),
+                not_read(&partition.filesystem, &partition.type_name),
             );
             continue;
         }
@@ -75,4 +72,16 @@ pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dy
         );
     }
     views
+}
+
+/// Why a partition is not read: its file system, and for an encrypted one what to do.
+fn not_read(filesystem: &str, type_name: &str) -> String {
+    let mut message = format!("{filesystem} ({type_name}), not read: only NTFS volumes are read");
+    if let Some(format) = crate::signature::VolumeFormat::from_name(filesystem)
+        && format.is_encrypted()
+    {
+        message.push_str("; ");
+        message.push_str(format.what_to_do());
+    }
+    message
 }

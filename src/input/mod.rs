@@ -1,5 +1,7 @@
 //! What an input is, decided from its content, never from its name alone.
 
+pub mod refusal;
+
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -59,7 +61,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     #[error(
-        "{input}: not a recognised input (expected a directory, a registry hive or a disk image)"
+        "{input}: not a recognised input (expected a directory, a registry hive, a disk image, a $MFT or a ZIP/tar archive)"
     )]
     Unrecognised { input: String },
     #[error("{input}: {kind} inputs are not supported by this version yet")]
@@ -70,6 +72,12 @@ pub enum InputError {
     GzipNotTar { input: String },
     #[error("{0}")]
     Archive(String),
+    /// A format this version knows but does not read, named, with what to do.
+    #[error("{input}: {}: not read by this version; {}", refusal.what, refusal.what_to_do)]
+    Refused {
+        input: String,
+        refusal: refusal::Refusal,
+    },
 }
 
 /// A password for encrypted archive entries; never shown in debug output.
@@ -108,9 +116,17 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
         })?;
         InputKind::Directory
     } else {
-        let mut head = Vec::with_capacity(1024);
+        let refused = |refusal| InputError::Refused {
+            input: label.clone(),
+            refusal,
+        };
+        if meta.len() == 0 {
+            return Err(refused(refusal::empty_file()));
+        }
+        // 2 KiB: ext and HFS+ keep their superblocks at 1024.
+        let mut head = Vec::with_capacity(2048);
         File::open(path)
-            .and_then(|f| f.take(1024).read_to_end(&mut head))
+            .and_then(|f| f.take(2048).read_to_end(&mut head))
             .map_err(|source| InputError::Open {
                 input: label.clone(),
                 source,
@@ -120,11 +136,21 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
             Ok(Some(signature)) => detect_signature(signature),
             _ => None,
         };
-        let kind = virtual_disk
-            .or_else(|| detect_bytes(&head))
-            .ok_or_else(|| InputError::Unrecognised {
-                input: label.clone(),
-            })?;
+        let kind = virtual_disk.or_else(|| detect_bytes(&head));
+        if let Some(why) = refusal::later_segment(path, &head, kind.is_some()) {
+            return Err(refused(why));
+        }
+        let kind = match kind {
+            Some(kind) => kind,
+            None => {
+                return Err(match refusal::of_content(&head) {
+                    Some(why) => refused(why),
+                    None => InputError::Unrecognised {
+                        input: label.clone(),
+                    },
+                });
+            }
+        };
         if kind == InputKind::TarGz && !gzip_holds_tar(path).unwrap_or(false) {
             return Err(InputError::GzipNotTar { input: label });
         }

@@ -21,7 +21,20 @@ pub fn render(stats: &ScanStats, counts: &RowCounts, warnings: usize) -> String 
         stats.elapsed.as_secs_f64()
     );
     let per_artifact = &counts.per_artifact;
-    if per_artifact.is_empty() {
+    if !stats.nothing_scanned.is_empty() {
+        let _ = writeln!(
+            out,
+            "  nothing could be scanned in {} input(s) (see the warnings): {}",
+            stats.nothing_scanned.len(),
+            stats.nothing_scanned.join(", ")
+        );
+    }
+    if per_artifact.is_empty() && stats.nothing_scanned.len() == stats.inputs {
+        let _ = writeln!(
+            out,
+            "  no NetSession trace found, but nothing was scanned: this is no finding"
+        );
+    } else if per_artifact.is_empty() {
         let _ = writeln!(
             out,
             "  no NetSession trace found in what was scanned (which is not proof it was never installed)"

@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(p[0].filesystem, "NTFS");
         assert_eq!(p[0].name, "");
         assert_eq!(p[1].type_name, "Linux (0x83)");
-        assert_eq!(p[1].filesystem, "ext");
+        assert_eq!(p[1].filesystem, "ext2");
     }
 
     #[test]

@@ -51,8 +51,8 @@ pub struct Partition {
     pub type_name: String,
     /// GPT partition name (UTF-16LE), "" for MBR.
     pub name: String,
-    /// What the partition's first sectors say: "NTFS", "FAT32", "FAT16", "FAT12",
-    /// "exFAT", "ReFS", "BitLocker", "ext" or "unknown".
+    /// What the partition's first sectors say: a [`signature::VolumeFormat`]'s name
+    /// ("NTFS", "FAT32", "exFAT", "BitLocker", "ext4", "APFS", ...) or "unknown".
     pub filesystem: String,
 }
 
@@ -158,8 +158,8 @@ pub fn read_partitions(read: &ReadAt<'_>, disk_size: u64) -> PartitionTable {
     table
 }
 
-/// What the first bytes of a volume at `start` say it is: "NTFS", "exFAT", "ReFS",
-/// "BitLocker", "FAT32", "FAT16", "FAT12", "ext" or "unknown". Reads at most 2 KiB, and
+/// What the first bytes of a volume at `start` say it is: a
+/// [`signature::VolumeFormat`]'s name or "unknown". Reads at most 2 KiB, and
 /// not past `start + length`.
 pub fn probe_filesystem(read: &ReadAt<'_>, start: u64, length: u64) -> String {
     let disk = Disk {
@@ -234,34 +234,12 @@ fn u64z(b: &[u8], at: usize) -> u64 {
 // File systems
 
 fn filesystem_name(b: &[u8]) -> &'static str {
-    boot_sector_filesystem(b).unwrap_or_else(|| {
-        if u16z(b, 1024 + 56) == 0xEF53 {
-            "ext"
-        } else {
-            "unknown"
-        }
-    })
+    signature::volume_format(b).map_or("unknown", signature::VolumeFormat::name)
 }
 
 /// File systems recognised by their boot sector (the first 512 bytes).
 fn boot_sector_filesystem(b: &[u8]) -> Option<&'static str> {
-    if bytes::bytes_eq(b, signature::OEM_ID_AT, signature::NTFS_OEM) {
-        Some("NTFS")
-    } else if bytes::bytes_eq(b, 3, b"EXFAT   ") {
-        Some("exFAT")
-    } else if bytes::bytes_eq(b, 3, b"ReFS\0\0\0\0") {
-        Some("ReFS")
-    } else if bytes::bytes_eq(b, 3, b"-FVE-FS-") {
-        Some("BitLocker")
-    } else if bytes::bytes_eq(b, 82, b"FAT32   ") {
-        Some("FAT32")
-    } else if bytes::bytes_eq(b, 54, b"FAT16   ") {
-        Some("FAT16")
-    } else if bytes::bytes_eq(b, 54, b"FAT12   ") {
-        Some("FAT12")
-    } else {
-        None
-    }
+    signature::boot_sector_format(b).map(signature::VolumeFormat::name)
 }
 
 fn whole_disk(disk: &Disk<'_, '_>, table: &mut PartitionTable, fs: impl Into<String>) {
@@ -426,7 +404,7 @@ mod tests {
         d[1081] = 0xEF;
         let t = read(&d);
         assert_eq!(t.scheme, Some(Scheme::None));
-        assert_eq!(t.partitions[0].filesystem, "ext");
+        assert_eq!(t.partitions[0].filesystem, "ext2");
         let t = read(&[0u8; 100]);
         assert_eq!(t.scheme, Some(Scheme::None));
         assert_eq!(t.partitions[0].filesystem, "unknown");

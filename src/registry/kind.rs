@@ -41,8 +41,15 @@ impl HiveKind {
     }
 }
 
-/// Decide from the root's subkeys, then from the file name.
-pub fn detect(root: &RegKey<'_>, file_name: &str, problems: &mut Vec<Problem>) -> HiveKind {
+/// Decide from the root's subkeys, then from the name the base block records (the tail
+/// of the path Windows loaded the hive from: `emRoot\System32\Config\SOFTWARE`,
+/// `C:\Users\zoe\ntuser.dat`), then from the file name.
+pub fn detect(
+    root: &RegKey<'_>,
+    base_block_name: &str,
+    file_name: &str,
+    problems: &mut Vec<Problem>,
+) -> HiveKind {
     let children: Vec<String> = root
         .subkeys(problems)
         .iter()
@@ -88,17 +95,57 @@ pub fn detect(root: &RegKey<'_>, file_name: &str, problems: &mut Vec<Problem>) -
     if has("microsoft") && !has("software") && !has("sam") && !has("policy") {
         return HiveKind::Software;
     }
-    let lower = file_name.to_ascii_lowercase();
-    let by_name = [
+    by_names(base_block_name, file_name)
+}
+
+/// The kind the base block's recorded name says (its last component), else the file's.
+fn by_names(base_block_name: &str, file_name: &str) -> HiveKind {
+    let recorded = base_block_name
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(base_block_name);
+    by_name(recorded)
+        .or_else(|| by_name(file_name))
+        .unwrap_or(HiveKind::Other)
+}
+
+/// The kind a hive's name says (`SYSTEM.hiv`, `zoe_NTUSER.DAT`, `reg_SOFTWARE`).
+fn by_name(name: &str) -> Option<HiveKind> {
+    let lower = name.to_ascii_lowercase();
+    let names = [
         ("amcache", HiveKind::Amcache),
         ("usrclass", HiveKind::UsrClass),
         ("ntuser", HiveKind::NtUser),
         ("software", HiveKind::Software),
         ("system", HiveKind::System),
     ];
-    by_name
+    names
         .into_iter()
         .find(|(needle, _)| lower.contains(needle))
         .map(|(_, kind)| kind)
-        .unwrap_or(HiveKind::Other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_name_before_the_file_name() {
+        assert_eq!(
+            by_names("??\\C:\\Users\\zoe\\ntuser.dat", "1.bin"),
+            HiveKind::NtUser
+        );
+        assert_eq!(
+            by_names("emRoot\\System32\\Config\\SOFTWARE", "system.bak"),
+            HiveKind::Software
+        );
+        // A folder named like a hive in the recorded path says nothing.
+        assert_eq!(
+            by_names("\\Windows\\System32\\config\\SAM", "1.bin"),
+            HiveKind::Other
+        );
+        assert_eq!(by_names("", "zoe_NTUSER.DAT"), HiveKind::NtUser);
+        assert_eq!(by_names("", "SYSTEM.hiv"), HiveKind::System);
+        assert_eq!(by_names("", "1.bin"), HiveKind::Other);
+    }
 }

@@ -306,7 +306,12 @@ pub fn analyze_hives(
     let mut kinds = Vec::new();
     for (input, hive) in &opened {
         let kind = with_root(input, hive, warnings, |root, problems| {
-            let kind = kind::detect(root, file_name(&input.evidence_path), problems);
+            let kind = kind::detect(
+                root,
+                &hive.base.file_name,
+                file_name(&input.evidence_path),
+                problems,
+            );
             if kind == HiveKind::Software {
                 context
                     .profiles

@@ -135,28 +135,46 @@ pub fn from_host_file(
     hash: bool,
     warnings: &Warnings,
 ) -> Option<HiveInput> {
+    from_host_file_in(path, label, label, hash, warnings)
+}
+
+/// A hive file on the host, with the logs beside it; its rows say `source`, and name it
+/// `evidence_path` (where it lies in the input), as warnings do.
+pub fn from_host_file_in(
+    path: &std::path::Path,
+    source: &str,
+    evidence_path: &str,
+    hash: bool,
+    warnings: &Warnings,
+) -> Option<HiveInput> {
+    let (label, at) = (source, evidence_path);
     let open = |p: &std::path::Path| crate::host::open_evidence_file(p);
     let bytes = match open(path).and_then(read_capped) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             warnings.push(
                 label,
-                label,
+                at,
                 format!("larger than {MAX_HIVE_BYTES} bytes; not read"),
             );
             return None;
         }
         Err(e) => {
-            warnings.push(label, label, format!("cannot read: {e}"));
+            warnings.push(label, at, format!("cannot read: {e}"));
             return None;
         }
     };
     // A transaction log starts with `regf` too; given on its own it is no hive.
     if crate::registry::base_block::BaseBlock::parse_header(&bytes).is_ok_and(|b| b.file_type != 0)
     {
+        let location = if at == label {
+            "base block".to_string()
+        } else {
+            format!("{at}: base block")
+        };
         warnings.push(
             label,
-            "base block",
+            location,
             "a registry transaction log, not a hive: it is used beside its primary hive",
         );
         return None;
@@ -165,15 +183,15 @@ pub fn from_host_file(
     for (log_name, log_path) in logs_beside(path) {
         match open(&log_path).and_then(read_capped) {
             Ok(Some(log)) => logs.push((log_name, log)),
-            Ok(None) => warnings.push(label, log_name, "log larger than the cap; not read"),
-            Err(e) => warnings.push(label, log_name, format!("cannot read log: {e}")),
+            Ok(None) => warnings.push(label, &log_name, "log larger than the cap; not read"),
+            Err(e) => warnings.push(label, &log_name, format!("cannot read log: {e}")),
         }
     }
     Some(hive_input(
         bytes,
         logs,
         hash,
-        label.to_string(),
+        at.to_string(),
         label.to_string(),
         None,
     ))

@@ -7,7 +7,9 @@
 
 mod candidate;
 pub mod hives;
+mod inputs;
 mod journal;
+mod loose_hives;
 mod read;
 mod route;
 
@@ -41,6 +43,8 @@ pub struct ScanStats {
     pub files_read: usize,
     pub hives: usize,
     pub elapsed: Duration,
+    /// Inputs in which nothing could be scanned (a warning says why for each).
+    pub nothing_scanned: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,11 +128,20 @@ pub fn scan_with_progress(
     progress: &dyn progress::Progress,
 ) -> Report {
     let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
+    let inputs = inputs::distinct(inputs, warnings);
     scanner.stats.inputs = inputs.len();
     for input in inputs {
         match input.kind {
             InputKind::Directory => {
-                scanner.scan_view(&DirectoryFs::new(&input.path, &input.label));
+                let view = DirectoryFs::new(&input.path, &input.label);
+                let before = scanner.stats.clone();
+                scanner.scan_view(&view);
+                let entries = scanner.stats.entries_seen - before.entries_seen;
+                let found = (scanner.stats.candidates - before.candidates)
+                    + (scanner.stats.hives - before.hives);
+                if inputs::check_not_empty(input, &view, entries, found, warnings) {
+                    scanner.stats.nothing_scanned.push(input.label.clone());
+                }
             }
             InputKind::RegistryHive => {
                 if let Some(hive) =
@@ -241,11 +254,23 @@ impl<'a> Scanner<'a> {
             (self.catalog, self.options, self.warnings, self.progress);
         progress.stage(&format!("walking {}", view.source()), None);
         let store = &self.rows;
-        let walk = view.walk(&self.matcher, warnings, &mut |hits| {
+        let mut walk = view.walk(&self.matcher, warnings, &mut |hits| {
             store.push_all(journal::journal_rows(view, &hits, catalog));
         });
         self.stats.entries_seen += walk.entries_seen;
         self.stats.candidates += walk.candidates.len();
+        if !walk.hive_suspects.paths.is_empty() || walk.hive_suspects.over_cap > 0 {
+            progress.stage(&format!("looking for hives in {}", view.source()), None);
+            let suspects = std::mem::take(&mut walk.hive_suspects);
+            self.stats.hives += loose_hives::analyse(
+                suspects,
+                view.source(),
+                catalog,
+                options.hash,
+                warnings,
+                &self.rows,
+            );
+        }
         let (hive_files, others): (Vec<_>, Vec<_>) = walk
             .candidates
             .into_iter()
@@ -279,9 +304,10 @@ impl<'a> Scanner<'a> {
         let groups: Vec<Vec<registry::hive::HiveInput>> = std::mem::take(&mut self.hive_groups)
             .into_values()
             .collect();
-        self.stats.hives = groups.iter().map(Vec::len).sum();
+        let named: usize = groups.iter().map(Vec::len).sum();
+        self.stats.hives += named;
         self.progress
-            .stage("analysing registry hives", Some(self.stats.hives as u64));
+            .stage("analysing registry hives", Some(named as u64));
         let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
         let store = &self.rows;
         groups.par_iter().for_each(|group| {
