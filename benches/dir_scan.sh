@@ -5,11 +5,12 @@
 # volumes copied in), then times, with a warm cache, best of N runs:
 #   find DIR -type f > /dev/null
 #   find DIR -type f -printf '%s\n' > /dev/null   (a walk that stats every file)
-#   netsession-scan -q DIR > /dev/null      (full scan: matching, hashing, content, and
-#                                            a stat of every unmatched file: the search
-#                                            for hives by content)
-# and prints the times and ratios. The goal is a ratio of at most 1.5 against the walk
-# that stats every file, as the scan must.
+#   netsession-scan -q DIR > /dev/null      (full scan: matching, hashing, content; the
+#                                            tree is a volume root, where hives are found
+#                                            by name, so no stat of every file)
+# and prints the times and ratios. The goal is a ratio of at most 1.5 against the plain
+# walk; the walk that stats every file is shown for what a search of every file by
+# content would cost (the scan pays it only outside volume roots).
 #
 #   benches/dir_scan.sh [TREE_DIR] [RUNS]
 #
@@ -71,6 +72,6 @@ ratio=$(awk -v a="$t_scan" -v b="$t_stat" 'BEGIN { printf "%.2f", a / b }')
 echo "find -type f:             ${t_find} s"
 echo "find -type f -printf %s:  ${t_stat} s"
 echo "netsession-scan:          ${t_scan} s  ($rows evidence rows)"
-echo "ratio to find -type f:    ${plain}"
-echo "ratio to find with stats: ${ratio} (goal <= 1.5)"
-awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }' || { echo "SLOWER THAN THE GOAL" >&2; exit 1; }
+echo "ratio to find -type f:    ${plain} (goal <= 1.5)"
+echo "ratio to find with stats: ${ratio}"
+awk -v r="$plain" 'BEGIN { exit !(r <= 1.5) }' || { echo "SLOWER THAN THE GOAL" >&2; exit 1; }

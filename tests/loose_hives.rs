@@ -200,3 +200,21 @@ fn the_limit_on_files_opened_is_said() {
         "{summary}"
     );
 }
+
+#[test]
+fn inside_a_volume_hives_are_found_by_name_and_in_the_config_folder_by_content() {
+    // A mounted volume (Windows and Users at its root): its files are not all opened
+    // for a signature (that would stat every file of the volume). Hive copies in
+    // Windows\System32\config and below are; so is a folder of hives beside the volume.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("case");
+    place(&root, "SYSTEM", "C/Windows/System32/config/RegBack/SYSTEM.old");
+    place(&root, "NTUSER.DAT", "C/Users/zoe/Desktop/exported.dat");
+    place(&root, "SOFTWARE", "hives/soft.hiv");
+    let (_, summary) = scan(&[&root]);
+    assert_eq!(
+        hives_analysed(&summary),
+        2,
+        "RegBack copy and the loose hive, not the copy on the desktop: {summary}"
+    );
+}

@@ -43,6 +43,21 @@ pub(super) const VOLUME_MARKERS: &[&str] = &[
     "private",
 ];
 
+/// Where a folder lies for the search of hives by content (see [`DirectoryFs::walk`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HiveSearch {
+    /// Outside any volume root, or in `Windows\System32\config`: every file.
+    Everywhere,
+    /// Inside the volume root at this walkdir depth: files by name only.
+    Volume { root_depth: usize },
+}
+
+impl HiveSearch {
+    fn skips_files(self) -> bool {
+        matches!(self, HiveSearch::Volume { .. })
+    }
+}
+
 pub struct DirectoryFs {
     root: PathBuf,
     label: String,
@@ -238,6 +253,16 @@ impl FileSystem for DirectoryFs {
         // d; the root entry (depth 0) is the input folder itself, matched only when it
         // has a name (it has none when the input is `/`).
         let mut states: Vec<DirState> = vec![above];
+        // search[d]: where the folder holding entries at walkdir depth d lies, for the
+        // search of hives by content. Inside a Windows volume root, hives are found by
+        // their standard names (the catalog's rules, as on an image) and by content only
+        // in `Windows\System32\config` and below (`SYSTEM.bak`, `RegBack`); elsewhere in
+        // a collection (`hives/SYSTEM.hiv`, `zoe_NTUSER.DAT`) every file of a plausible
+        // size is looked at. A mounted volume then costs no stat of every file.
+        let mut search: Vec<HiveSearch> = vec![HiveSearch::Everywhere];
+        let root_named_like_volume = root
+            .file_name()
+            .is_some_and(|n| VOLUME_MARKERS.contains(&fold_case(&display_name(n)).as_ref()));
         let walker = WalkDir::new(&root).follow_links(false);
         // Unmatched files are stat'ed for a plausible hive size on other threads.
         std::thread::scope(|scope| {
@@ -267,17 +292,46 @@ impl FileSystem for DirectoryFs {
                     walk.entries_seen += 1;
                 }
                 states.truncate(depth + 1);
+                search.truncate(depth + 1);
                 let Some(parent) = states.last() else {
                     continue;
                 };
                 let is_dir = entry.file_type().is_dir();
+                let here = search.last().copied().unwrap_or(HiveSearch::Everywhere);
+                let inside = here.skips_files();
+                let folder_search = |this: &Self| match here {
+                    HiveSearch::Everywhere
+                        if (depth == 0 && root_named_like_volume)
+                            || this.is_volume_root(entry.path()) =>
+                    {
+                        HiveSearch::Volume { root_depth: depth }
+                    }
+                    HiveSearch::Volume { root_depth } if depth == root_depth + 3 => {
+                        let names: Vec<String> = entry
+                            .path()
+                            .components()
+                            .rev()
+                            .take(3)
+                            .map(|c| fold_case(&display_name(c.as_os_str())).into_owned())
+                            .collect();
+                        if names == ["config", "system32", "windows"] {
+                            HiveSearch::Everywhere
+                        } else {
+                            here
+                        }
+                    }
+                    other => other,
+                };
                 if depth == 0 && input_depth == 0 {
                     // The host root: no name to match; its children start afresh.
                     states.push(parent.clone());
+                    search.push(folder_search(self));
                     continue;
                 }
                 if !is_dir && !matcher.files_may_match(parent) {
-                    suspects.consider(&entry);
+                    if !inside {
+                        suspects.consider(&entry);
+                    }
                     continue;
                 }
                 let component = (input_depth + depth).saturating_sub(1);
@@ -286,11 +340,12 @@ impl FileSystem for DirectoryFs {
                 if let Some(found) = found {
                     walk.candidates
                         .push(self.candidate(&entry, found, input_depth, warnings));
-                } else if !is_dir {
+                } else if !is_dir && !inside {
                     suspects.consider(&entry);
                 }
                 if is_dir {
                     states.push(child);
+                    search.push(folder_search(self));
                 }
             }
             walk.hive_suspects = suspects.finish(root.clone());
