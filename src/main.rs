@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -356,13 +356,16 @@ fn open_sink(
     inputs: &[PathBuf],
     evidence_files: &[PathBuf],
 ) -> anyhow::Result<Box<dyn Write>> {
+    // Written on a thread of their own, beside the merge that makes the rows.
     let Some(path) = path else {
-        return Ok(Box::new(BufWriter::new(io::stdout().lock())));
+        return Ok(Box::new(output::background::BackgroundWriter::new(
+            io::stdout(),
+        )));
     };
     refuse_inside_evidence(path, inputs, evidence_files)?;
     let file = File::create(path)
         .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
-    Ok(Box::new(BufWriter::new(file)))
+    Ok(Box::new(output::background::BackgroundWriter::new(file)))
 }
 
 /// Names the output a write error happened on.

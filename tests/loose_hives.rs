@@ -208,7 +208,11 @@ fn inside_a_volume_hives_are_found_by_name_and_in_the_config_folder_by_content()
     // Windows\System32\config and below are; so is a folder of hives beside the volume.
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("case");
-    place(&root, "SYSTEM", "C/Windows/System32/config/RegBack/SYSTEM.old");
+    place(
+        &root,
+        "SYSTEM",
+        "C/Windows/System32/config/RegBack/SYSTEM.old",
+    );
     place(&root, "NTUSER.DAT", "C/Users/zoe/Desktop/exported.dat");
     place(&root, "SOFTWARE", "hives/soft.hiv");
     let (_, summary) = scan(&[&root]);

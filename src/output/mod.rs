@@ -1,5 +1,6 @@
 //! Writers of the evidence file and the summary. They only read rows.
 
+pub mod background;
 pub mod bodyfile;
 pub mod csv;
 pub mod jsonl;
