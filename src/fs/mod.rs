@@ -5,8 +5,10 @@
 //! back the entries that matched with everything the file system knows about them. It
 //! opens a candidate's data as a reader. Nothing downstream knows which view it got.
 
+pub mod collected;
 pub mod directory;
 pub mod journal;
+pub mod mft_walk;
 pub mod ntfs;
 pub mod volumes;
 
@@ -134,12 +136,22 @@ pub enum FsError {
     NotAFile { path: String },
     #[error("{path}: {reason}")]
     Unreadable { path: String, reason: String },
+    /// The view knows the entry but not its content: a collected `$MFT` holds only the
+    /// records, not the clusters of non-resident data. `reason` says so in words.
+    #[error("{path}: {reason}")]
+    NotCollected { path: String, reason: String },
 }
 
 /// A file system to scan.
 pub trait FileSystem: Sync {
     /// How rows name this file system in `source`: the input as given, plus the volume.
     fn source(&self) -> &str;
+
+    /// How change-journal rows name where the journal was read (a collected `$J` beside
+    /// a collected `$MFT` is a file of its own).
+    fn journal_source(&self) -> String {
+        self.source().to_string()
+    }
 
     /// Walk every entry, match names against the catalog, and collect candidates.
     /// Damage met on the way is a warning; the walk goes on. Change-journal records the

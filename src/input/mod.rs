@@ -24,6 +24,8 @@ pub enum InputKind {
     Vhdx,
     /// A VMDK: a descriptor file or a sparse extent.
     Vmdk,
+    /// A `$MFT` copied out of its volume (a collection's, or `icat IMG 0`).
+    CollectedMft,
 }
 
 impl InputKind {
@@ -38,6 +40,7 @@ impl InputKind {
             InputKind::Vhd => "VHD virtual disk",
             InputKind::Vhdx => "VHDX virtual disk",
             InputKind::Vmdk => "VMDK virtual disk",
+            InputKind::CollectedMft => "collected NTFS $MFT",
         }
     }
 }
@@ -124,6 +127,7 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         Signature::Vhd => Some(InputKind::Vhd),
         Signature::Vhdx => Some(InputKind::Vhdx),
         Signature::Vmdk => Some(InputKind::Vmdk),
+        Signature::MftFile => Some(InputKind::CollectedMft),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }
@@ -159,6 +163,10 @@ mod tests {
         assert_eq!(
             detect_bytes(b"\n# Disk DescriptorFile\nversion=1\n"),
             Some(InputKind::Vmdk)
+        );
+        assert_eq!(
+            detect_bytes(b"FILE0\0\x03\0"),
+            Some(InputKind::CollectedMft)
         );
         assert_eq!(detect_bytes(b"# Disk Descriptor"), None);
         assert_eq!(detect_bytes(b"just some text"), None);

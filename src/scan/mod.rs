@@ -6,6 +6,7 @@
 //! anything.
 
 mod candidate;
+mod collected;
 pub mod hives;
 mod journal;
 mod read;
@@ -55,7 +56,12 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     let mut inputs = Vec::with_capacity(paths.len());
     for path in paths {
         let input = crate::input::detect(path)?;
-        if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
+        if input.kind == InputKind::CollectedMft {
+            collected::open_mft(&input.path).map_err(|e| InputError::Image {
+                input: input.label.clone(),
+                reason: e.to_string(),
+            })?;
+        } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
@@ -112,8 +118,14 @@ pub fn scan_with_progress(
     for input in inputs {
         match input.kind {
             InputKind::Directory => {
-                scanner.scan_view(&DirectoryFs::new(&input.path, &input.label));
+                let directory = DirectoryFs::new(&input.path, &input.label);
+                scanner.scan_view(&directory);
+                // Each `$MFT` the walk met is the metadata of a collected volume.
+                for mft in directory.collected_mfts() {
+                    scanner.scan_collected(&mft, true);
+                }
             }
+            InputKind::CollectedMft => scanner.scan_collected(&input.path, false),
             InputKind::RegistryHive => {
                 if let Some(hive) =
                     hives::from_host_file(&input.path, &input.label, options.hash, warnings)

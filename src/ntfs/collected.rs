@@ -1,0 +1,298 @@
+//! A `$MFT` copied out of its volume (a KAPE or Velociraptor collection, `icat IMG 0`):
+//! the same records with no boot sector and no clusters around them.
+//!
+//! The file is read as a stream that can be opened again ([`CollectedFile`]), in
+//! sequential passes only: a ZIP entry cannot seek. Record geometry comes from record 0
+//! itself (its allocated size and its update sequence array), which must be `$MFT`
+//! naming itself in the root folder. One pass at open keeps the extension records
+//! (attributes of records with an attribute list), so records can be completed in later
+//! passes without reading the file at random. A `$J` copied beside it is streamed the
+//! same way, zero runs (the sparse part a copy writes out as zeros) skipped.
+
+use rustc_hash::FxHashMap;
+
+use super::extensions::{merge_extensions, resident_attribute_list};
+use super::record::{MftRecord, parse_record};
+use super::usn::{UsnRecord, parse_records};
+use super::volume::{RecordRead, map_chunk};
+use crate::bytes::{u16_le, u32_le, u64_le};
+use crate::host::collected::{CollectedFile, read_full};
+
+/// The root folder is record 5.
+const ROOT: u64 = 5;
+/// Records parsed per chunk (4096 records: 4 or 16 MiB).
+const CHUNK_RECORDS: usize = 4096;
+/// Extension records kept for completing records (a real `$MFT` of a million records
+/// holds a few thousand); past this many the rest are not merged, and a problem says so.
+pub const MAX_KEPT_EXTENSIONS: usize = 1 << 16;
+/// Bytes of `$J` parsed at a time (records never cross a 4 KiB page of the stream).
+const JOURNAL_CHUNK: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectedError {
+    #[error("{name}: cannot read: {source}")]
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error("{name}: not an NTFS $MFT: {reason}")]
+    NotMft { name: String, reason: String },
+}
+
+/// A collected `$MFT`, checked and indexed.
+pub struct CollectedMft {
+    file: Box<dyn CollectedFile>,
+    /// Bytes per record (1024 or 4096 on real volumes).
+    pub record_size: usize,
+    /// Bytes per fixup stride, from the update sequence array.
+    pub sector_size: usize,
+    extensions: FxHashMap<u64, MftRecord>,
+    problems: Vec<String>,
+}
+
+/// Record size and fixup stride from the header of record 0: its allocated size, and
+/// one update sequence entry per stride.
+fn geometry(head: &[u8]) -> Result<(usize, usize), String> {
+    if !head.starts_with(crate::signature::MFT_RECORD) {
+        return Err("record 0 has no FILE signature".into());
+    }
+    let size = u32_le(head, 0x1C).unwrap_or(0) as usize;
+    if !size.is_power_of_two() || !(256..=65536).contains(&size) {
+        return Err(format!("record 0 gives an implausible record size {size}"));
+    }
+    let usa_count = usize::from(u16_le(head, 6).unwrap_or(0));
+    let strides = usa_count.saturating_sub(1);
+    if strides == 0 || !size.is_multiple_of(strides) {
+        return Err(format!(
+            "record 0's update sequence array has {usa_count} entries for {size} bytes"
+        ));
+    }
+    Ok((size, size / strides))
+}
+
+impl CollectedMft {
+    /// Check that `file` is an `$MFT` (record 0 is `$MFT` in the root folder) and keep
+    /// its extension records.
+    pub fn open(file: Box<dyn CollectedFile>) -> Result<CollectedMft, CollectedError> {
+        let name = file.name();
+        let io = |source| CollectedError::Io {
+            name: name.clone(),
+            source,
+        };
+        let not_mft = |reason: String| CollectedError::NotMft {
+            name: name.clone(),
+            reason,
+        };
+        let mut head = vec![0u8; 65536];
+        let n = read_full(&mut *file.open().map_err(io)?, &mut head).map_err(io)?;
+        head.truncate(n);
+        let (record_size, sector_size) = geometry(&head).map_err(not_mft)?;
+        let first = head.get_mut(..record_size).ok_or_else(|| {
+            not_mft(format!(
+                "{n} bytes: shorter than one {record_size}-byte record"
+            ))
+        })?;
+        let (record, _) =
+            parse_record(first, 0, sector_size).map_err(|e| not_mft(format!("record 0: {e}")))?;
+        match record.best_file_name() {
+            Some(f) if f.name == "$MFT" && f.parent_record == ROOT => {}
+            Some(f) => {
+                return Err(not_mft(format!(
+                    "record 0 is named {:?} in record {}, not $MFT in the root folder",
+                    f.name, f.parent_record
+                )));
+            }
+            None => return Err(not_mft("record 0 has no $FILE_NAME".into())),
+        }
+        let mut mft = CollectedMft {
+            file,
+            record_size,
+            sector_size,
+            extensions: FxHashMap::default(),
+            problems: Vec::new(),
+        };
+        let trailing = mft.file.len() % record_size as u64;
+        if trailing != 0 {
+            mft.problems.push(format!(
+                "{trailing} bytes after the last whole {record_size}-byte record ignored"
+            ));
+        }
+        mft.keep_extensions().map_err(io)?;
+        Ok(mft)
+    }
+
+    /// The pass that keeps extension records (base reference not zero), capped.
+    fn keep_extensions(&mut self) -> std::io::Result<()> {
+        let rs = self.record_size;
+        let mut reader = self.file.open()?;
+        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
+        let mut next = 0u64;
+        let mut dropped = 0usize;
+        loop {
+            let n = read_full(&mut *reader, &mut buf)?;
+            for (i, chunk) in buf[..n - n % rs].chunks_mut(rs).enumerate() {
+                let number = next + i as u64;
+                let is_extension = chunk.starts_with(crate::signature::MFT_RECORD)
+                    && u64_le(chunk, 0x20).is_some_and(|base| base & 0xFFFF_FFFF_FFFF != 0);
+                if !is_extension {
+                    continue;
+                }
+                if self.extensions.len() >= MAX_KEPT_EXTENSIONS {
+                    dropped += 1;
+                    continue;
+                }
+                // A damaged one is reported by the walk, which meets every record.
+                if let Ok((record, _)) = parse_record(chunk, number, self.sector_size) {
+                    self.extensions.insert(number, record);
+                }
+            }
+            next += (n / rs) as u64;
+            if n < buf.len() {
+                break;
+            }
+        }
+        if dropped > 0 {
+            self.problems.push(format!(
+                "more than {MAX_KEPT_EXTENSIONS} extension records: {dropped} not kept, the \
+                 attributes they hold are not merged into their base records"
+            ));
+        }
+        Ok(())
+    }
+
+    /// How rows and warnings name the file.
+    pub fn name(&self) -> String {
+        self.file.name()
+    }
+
+    /// Records in the file.
+    pub fn record_count(&self) -> u64 {
+        self.file.len() / self.record_size as u64
+    }
+
+    /// What was found wrong with the file as a whole.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Walk every record (one sequential pass; records parsed and mapped in parallel a
+    /// chunk at a time). Returns what `f` kept, in record order, and why the pass
+    /// stopped early, if it did.
+    pub fn map_records<T: Send>(
+        &self,
+        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+    ) -> (Vec<(u64, T)>, Option<String>) {
+        let rs = self.record_size;
+        let mut out = Vec::new();
+        let mut reader = match self.file.open() {
+            Ok(r) => r,
+            Err(e) => return (out, Some(format!("cannot open: {e}"))),
+        };
+        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
+        let mut next = 0u64;
+        loop {
+            let n = match read_full(&mut *reader, &mut buf) {
+                Ok(n) => n,
+                Err(e) => {
+                    let at = next * rs as u64;
+                    return (out, Some(format!("read error after byte offset {at}: {e}")));
+                }
+            };
+            let whole = n - n % rs;
+            out.extend(map_chunk(
+                &mut buf[..whole],
+                next,
+                rs,
+                self.sector_size,
+                &[],
+                &f,
+            ));
+            next += (whole / rs) as u64;
+            if n < buf.len() {
+                return (out, None);
+            }
+        }
+    }
+
+    /// `record` with the attributes of its extension records (those kept) merged in,
+    /// and what could not be merged.
+    pub fn with_extensions(&self, record: MftRecord) -> (MftRecord, Vec<String>) {
+        let list = resident_attribute_list(&record);
+        merge_extensions(record, list, |number| {
+            Ok(self.extensions.get(&number).cloned())
+        })
+    }
+
+    /// Byte offset of a record in the file.
+    pub fn offset_of(&self, number: u64) -> u64 {
+        number.saturating_mul(self.record_size as u64)
+    }
+}
+
+/// Stream a collected `$J` (a copy of `$UsnJrnl:$J`, its sparse part as zeros or cut
+/// away) a chunk at a time, skipping all-zero chunks, and hand each chunk's records to
+/// `each`. Offsets are the file's. Returns how many damaged or unknown records were
+/// skipped, or the read error with the offset it happened after.
+pub fn each_journal_chunk(
+    file: &dyn CollectedFile,
+    mut each: impl FnMut(&[UsnRecord]),
+) -> Result<usize, (u64, std::io::Error)> {
+    let mut reader = file.open().map_err(|e| (0, e))?;
+    let mut buf = vec![0u8; JOURNAL_CHUNK];
+    let mut at = 0u64;
+    let mut problems = 0;
+    loop {
+        let n = read_full(&mut *reader, &mut buf).map_err(|e| (at, e))?;
+        if !is_zero(&buf[..n]) {
+            let (records, damage) = parse_records(&buf[..n], at);
+            problems += damage.len();
+            each(&records);
+        }
+        at += n as u64;
+        if n < buf.len() {
+            return Ok(problems);
+        }
+    }
+}
+
+/// All zeros? Sixteen bytes at a time: a `$J` copy may be gigabytes of them.
+fn is_zero(bytes: &[u8]) -> bool {
+    let mut wide = bytes.chunks_exact(16);
+    wide.all(|c| u128::from_ne_bytes(c.try_into().unwrap_or([1; 16])) == 0)
+        && wide.remainder().iter().all(|&b| b == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_runs_are_told_from_data() {
+        assert!(is_zero(&[0u8; 100]));
+        let mut bytes = vec![0u8; 100];
+        bytes[99] = 1;
+        assert!(!is_zero(&bytes));
+        bytes[99] = 0;
+        bytes[3] = 1;
+        assert!(!is_zero(&bytes));
+        assert!(is_zero(&[]));
+    }
+
+    #[test]
+    fn geometry_comes_from_record_zero() {
+        let mut head = vec![0u8; 64];
+        head[..4].copy_from_slice(b"FILE");
+        head[6] = 3;
+        head[0x1C..0x20].copy_from_slice(&1024u32.to_le_bytes());
+        assert_eq!(geometry(&head), Ok((1024, 512)));
+        head[6] = 2;
+        head[0x1C..0x20].copy_from_slice(&4096u32.to_le_bytes());
+        assert_eq!(geometry(&head), Ok((4096, 4096)));
+        head[6] = 4;
+        assert!(geometry(&head).unwrap_err().contains("update sequence"));
+        head[0x1C..0x20].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(geometry(&head).unwrap_err().contains("record size"));
+        head[0] = b'B';
+        assert!(geometry(&head).unwrap_err().contains("FILE"));
+    }
+}
