@@ -414,3 +414,88 @@ fn the_readers_need_only_a_sequential_stream() {
         assert_eq!((a.1, &a.2), (b.1, &b.2));
     }
 }
+
+/// Rows of `input` with a catalog that matches every entry of a volume (hashes off).
+fn every_entry(
+    input: &Path,
+    catalog: &Path,
+) -> BTreeSet<(String, String, String, String, String, String)> {
+    let out = run(&[
+        "-q".as_ref(),
+        "--no-hash".as_ref(),
+        "--catalog".as_ref(),
+        catalog.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    parse_csv(&out.stdout)
+        .into_iter()
+        .filter(|r| r["locator"].starts_with("mft="))
+        .map(|r| {
+            let (a, b, c, d, e) = key(&r);
+            (a, b, c, d, e, r["size"].clone())
+        })
+        .collect()
+}
+
+/// `$MFT` of a bare NTFS volume image, read through our volume reader: record 0 with its
+/// extension records merged (a fragmented `$MFT` lists its pieces there), then its data.
+fn extract_mft(volume: &Path) -> Vec<u8> {
+    use netsession_scan::internals::image::source::open_image;
+    use netsession_scan::internals::ntfs::volume::{Extent, NtfsVolume, StreamReader};
+    let volume = NtfsVolume::open(open_image(volume).unwrap()).unwrap();
+    let record = volume.read_record(0).unwrap().unwrap();
+    let (record, problems) = volume.with_extensions(record);
+    assert!(problems.is_empty(), "{problems:?}");
+    let data = record.data_attributes("").next().unwrap();
+    let mut bytes = Vec::new();
+    StreamReader::new(&volume, Extent::of(&data.body).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn every_entry_of_an_image_is_the_same_from_its_collected_mft() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (Some(case), Some(uninstalled), Some(fragmented), Some(kape)) = (
+        gunzip("case/case.raw.gz", tmp.path()),
+        gunzip("uninstalled/uninstalled.ntfs.gz", tmp.path()),
+        gunzip("fragmented/fragmented.ntfs.gz", tmp.path()),
+        kape(tmp.path()),
+    ) else {
+        return;
+    };
+    let catalog = tmp.path().join("every_entry.toml");
+    std::fs::write(
+        &catalog,
+        "[[file]]\nid = \"test.every_entry\"\nscope = \"tree\"\npaths = [\"*\"]\n\
+         what = \"entry\"\nproves = \"nothing\"\nconfidence = \"G\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    // The fragmented volume's $MFT keeps its run list and its own $FILE_NAME in
+    // extension records named by a non-resident attribute list.
+    let fragmented_mft = tmp.path().join("fragmented_MFT");
+    std::fs::write(&fragmented_mft, extract_mft(&fragmented)).unwrap();
+    for (image, mft, at_least) in [
+        (case, kape.join("C/$MFT"), 60),
+        (uninstalled, kape.join("D/$MFT"), 50),
+        (fragmented, fragmented_mft, 10_000),
+    ] {
+        let want = every_entry(&image, &catalog);
+        let got = every_entry(&mft, &catalog);
+        assert!(
+            want.len() >= at_least,
+            "{}: {}",
+            image.display(),
+            want.len()
+        );
+        let missing: Vec<_> = want.difference(&got).take(5).collect();
+        let extra: Vec<_> = got.difference(&want).take(5).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{}: missing {missing:#?}, extra {extra:#?}",
+            mft.display()
+        );
+    }
+}

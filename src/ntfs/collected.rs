@@ -11,6 +11,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::attribute::{AttrBody, AttributeListEntry};
 use super::extensions::{merge_extensions, resident_attribute_list};
 use super::record::{MftRecord, parse_record};
 use super::usn::{UsnRecord, parse_records};
@@ -39,6 +40,16 @@ pub enum CollectedError {
     NotMft { name: String, reason: String },
 }
 
+impl CollectedError {
+    /// The message without the file's name (for callers that name it already).
+    pub fn reason(&self) -> String {
+        match self {
+            CollectedError::Io { source, .. } => format!("cannot read: {source}"),
+            CollectedError::NotMft { reason, .. } => format!("not an NTFS $MFT: {reason}"),
+        }
+    }
+}
+
 /// A collected `$MFT`, checked and indexed.
 pub struct CollectedMft {
     file: Box<dyn CollectedFile>,
@@ -47,6 +58,8 @@ pub struct CollectedMft {
     /// Bytes per fixup stride, from the update sequence array.
     pub sector_size: usize,
     extensions: FxHashMap<u64, MftRecord>,
+    /// Base record -> its kept extension records, in record order.
+    by_base: FxHashMap<u64, Vec<u64>>,
     problems: Vec<String>,
 }
 
@@ -94,6 +107,17 @@ impl CollectedMft {
         })?;
         let (record, _) =
             parse_record(first, 0, sector_size).map_err(|e| not_mft(format!("record 0: {e}")))?;
+        let mut mft = CollectedMft {
+            file,
+            record_size,
+            sector_size,
+            extensions: FxHashMap::default(),
+            by_base: FxHashMap::default(),
+            problems: Vec::new(),
+        };
+        mft.keep_extensions().map_err(io)?;
+        // A fragmented $MFT may keep even its own name in an extension record.
+        let (record, _) = mft.with_extensions(record);
         match record.best_file_name() {
             Some(f) if f.name == "$MFT" && f.parent_record == ROOT => {}
             Some(f) => {
@@ -104,20 +128,12 @@ impl CollectedMft {
             }
             None => return Err(not_mft("record 0 has no $FILE_NAME".into())),
         }
-        let mut mft = CollectedMft {
-            file,
-            record_size,
-            sector_size,
-            extensions: FxHashMap::default(),
-            problems: Vec::new(),
-        };
         let trailing = mft.file.len() % record_size as u64;
         if trailing != 0 {
             mft.problems.push(format!(
                 "{trailing} bytes after the last whole {record_size}-byte record ignored"
             ));
         }
-        mft.keep_extensions().map_err(io)?;
         Ok(mft)
     }
 
@@ -133,7 +149,8 @@ impl CollectedMft {
             for (i, chunk) in buf[..n - n % rs].chunks_mut(rs).enumerate() {
                 let number = next + i as u64;
                 let is_extension = chunk.starts_with(crate::signature::MFT_RECORD)
-                    && u64_le(chunk, 0x20).is_some_and(|base| base & 0xFFFF_FFFF_FFFF != 0);
+                    // The whole reference: $MFT's own extensions name record 0.
+                    && u64_le(chunk, 0x20).is_some_and(|base| base != 0);
                 if !is_extension {
                     continue;
                 }
@@ -143,6 +160,8 @@ impl CollectedMft {
                 }
                 // A damaged one is reported by the walk, which meets every record.
                 if let Ok((record, _)) = parse_record(chunk, number, self.sector_size) {
+                    let base = record.header.base_record;
+                    self.by_base.entry(base).or_default().push(number);
                     self.extensions.insert(number, record);
                 }
             }
@@ -215,12 +234,42 @@ impl CollectedMft {
     }
 
     /// `record` with the attributes of its extension records (those kept) merged in,
-    /// and what could not be merged.
+    /// and what could not be merged. A non-resident attribute list lies in clusters of
+    /// the volume, not in `$MFT`: the list is then rebuilt from the extension records
+    /// that name this record (and its sequence number) as their base.
     pub fn with_extensions(&self, record: MftRecord) -> (MftRecord, Vec<String>) {
-        let list = resident_attribute_list(&record);
+        let list = match resident_attribute_list(&record) {
+            Err(_) => Ok(Some(self.entries_naming(&record))),
+            list => list,
+        };
         merge_extensions(record, list, |number| {
             Ok(self.extensions.get(&number).cloned())
         })
+    }
+
+    /// Attribute-list entries for the attributes of the kept extension records whose
+    /// base is `record`.
+    fn entries_naming(&self, record: &MftRecord) -> Vec<AttributeListEntry> {
+        let numbers = self.by_base.get(&record.number).map(Vec::as_slice);
+        numbers
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| self.extensions.get(n))
+            .filter(|ext| ext.header.base_sequence == record.header.sequence)
+            .flat_map(|ext| {
+                ext.attributes.iter().map(|a| AttributeListEntry {
+                    type_code: a.type_code,
+                    start_vcn: match a.body {
+                        AttrBody::NonResident { start_vcn, .. } => start_vcn,
+                        AttrBody::Resident { .. } => 0,
+                    },
+                    record: ext.number,
+                    sequence: ext.header.sequence,
+                    id: a.id,
+                    name: a.name.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Byte offset of a record in the file.

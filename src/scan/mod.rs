@@ -59,7 +59,7 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
         if input.kind == InputKind::CollectedMft {
             collected::open_mft(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
-                reason: e.to_string(),
+                reason: e.reason(),
             })?;
         } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.
