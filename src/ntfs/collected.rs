@@ -139,37 +139,35 @@ impl CollectedMft {
 
     /// The pass that keeps extension records (base reference not zero), capped.
     fn keep_extensions(&mut self) -> std::io::Result<()> {
-        let rs = self.record_size;
-        let mut reader = self.file.open()?;
-        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
-        let mut next = 0u64;
+        let (rs, sector) = (self.record_size, self.sector_size);
+        let mut extensions = FxHashMap::default();
+        let mut by_base: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
         let mut dropped = 0usize;
-        loop {
-            let n = read_full(&mut *reader, &mut buf)?;
-            for (i, chunk) in buf[..n - n % rs].chunks_mut(rs).enumerate() {
-                let number = next + i as u64;
+        self.each_chunk(|first, buf| {
+            for (i, chunk) in buf.chunks_mut(rs).enumerate() {
+                let number = first + i as u64;
                 let is_extension = chunk.starts_with(crate::signature::MFT_RECORD)
                     // The whole reference: $MFT's own extensions name record 0.
                     && u64_le(chunk, 0x20).is_some_and(|base| base != 0);
                 if !is_extension {
                     continue;
                 }
-                if self.extensions.len() >= MAX_KEPT_EXTENSIONS {
+                if extensions.len() >= MAX_KEPT_EXTENSIONS {
                     dropped += 1;
                     continue;
                 }
                 // A damaged one is reported by the walk, which meets every record.
-                if let Ok((record, _)) = parse_record(chunk, number, self.sector_size) {
-                    let base = record.header.base_record;
-                    self.by_base.entry(base).or_default().push(number);
-                    self.extensions.insert(number, record);
+                if let Ok((record, _)) = parse_record(chunk, number, sector) {
+                    by_base
+                        .entry(record.header.base_record)
+                        .or_default()
+                        .push(number);
+                    extensions.insert(number, record);
                 }
             }
-            next += (n / rs) as u64;
-            if n < buf.len() {
-                break;
-            }
-        }
+        })
+        .map_err(|(_, e)| e)?;
+        (self.extensions, self.by_base) = (extensions, by_base);
         if dropped > 0 {
             self.problems.push(format!(
                 "more than {MAX_KEPT_EXTENSIONS} extension records: {dropped} not kept, the \
@@ -177,6 +175,24 @@ impl CollectedMft {
             ));
         }
         Ok(())
+    }
+
+    /// One sequential pass: `f` gets each chunk of whole records with the number of its
+    /// first record. A read error ends the pass, with the byte offset it came after.
+    fn each_chunk(&self, mut f: impl FnMut(u64, &mut [u8])) -> Result<(), (u64, std::io::Error)> {
+        let rs = self.record_size;
+        let mut reader = self.file.open().map_err(|e| (0, e))?;
+        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
+        let mut next = 0u64;
+        loop {
+            let n = read_full(&mut *reader, &mut buf).map_err(|e| (next * rs as u64, e))?;
+            let whole = n - n % rs;
+            f(next, &mut buf[..whole]);
+            next += (whole / rs) as u64;
+            if n < buf.len() {
+                return Ok(());
+            }
+        }
     }
 
     /// How rows and warnings name the file.
@@ -201,36 +217,15 @@ impl CollectedMft {
         &self,
         f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>) {
-        let rs = self.record_size;
         let mut out = Vec::new();
-        let mut reader = match self.file.open() {
-            Ok(r) => r,
-            Err(e) => return (out, Some(format!("cannot open: {e}"))),
-        };
-        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
-        let mut next = 0u64;
-        loop {
-            let n = match read_full(&mut *reader, &mut buf) {
-                Ok(n) => n,
-                Err(e) => {
-                    let at = next * rs as u64;
-                    return (out, Some(format!("read error after byte offset {at}: {e}")));
-                }
-            };
-            let whole = n - n % rs;
-            out.extend(map_chunk(
-                &mut buf[..whole],
-                next,
-                rs,
-                self.sector_size,
-                &[],
-                &f,
-            ));
-            next += (whole / rs) as u64;
-            if n < buf.len() {
-                return (out, None);
-            }
-        }
+        let (rs, sector) = (self.record_size, self.sector_size);
+        let pass = self.each_chunk(|first, buf| {
+            out.extend(map_chunk(buf, first, rs, sector, &[], &f));
+        });
+        let stopped = pass
+            .err()
+            .map(|(at, e)| format!("read error after byte offset {at}: {e}"));
+        (out, stopped)
     }
 
     /// `record` with the attributes of its extension records (those kept) merged in,

@@ -67,15 +67,11 @@ impl Scanner<'_> {
     /// of the `$MFT` then name the copy rather than reading it twice).
     pub(super) fn scan_collected(&mut self, mft: &Path, in_collection: bool) {
         let name = display_name(mft.as_os_str());
-        let collected = match open_mft(mft) {
-            Ok(m) => m,
+        let file = match HostFile::new(mft) {
+            Ok(file) => file,
             Err(e) => {
-                let what = if in_collection {
-                    "a file named $MFT that cannot be read as one; not scanned as metadata"
-                } else {
-                    "not scanned"
-                };
-                self.warnings.push(&name, "$MFT", format!("{what}: {e}"));
+                self.warnings
+                    .push(&name, "$MFT", format!("cannot read: {e}; not scanned"));
                 return;
             }
         };
@@ -94,6 +90,32 @@ impl Scanner<'_> {
         let copies = match (in_collection, mft.parent()) {
             (true, Some(root)) => Some(copies_under(root.to_path_buf())),
             _ => None,
+        };
+        self.scan_collected_files(Box::new(file), journal, copies, in_collection);
+    }
+
+    /// Scan a collected `$MFT` from wherever it comes (a host file, an archive entry),
+    /// with its `$J` and a way to find the collection's copies of files.
+    pub(super) fn scan_collected_files(
+        &mut self,
+        mft: Box<dyn CollectedFile>,
+        journal: Option<Box<dyn CollectedFile>>,
+        copies: Option<CopyFinder>,
+        in_collection: bool,
+    ) {
+        let name = mft.name();
+        let collected = match CollectedMft::open(mft) {
+            Ok(m) => m,
+            Err(e) => {
+                let what = if in_collection {
+                    "a file named $MFT that cannot be read as one; not scanned as metadata"
+                } else {
+                    "not scanned"
+                };
+                self.warnings
+                    .push(&name, "$MFT", format!("{what}: {}", e.reason()));
+                return;
+            }
         };
         let view = collected_view(collected, journal, copies);
         self.scan_view(&view);

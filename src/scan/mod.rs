@@ -6,7 +6,7 @@
 //! anything.
 
 mod candidate;
-mod collected;
+pub mod collected;
 pub mod hives;
 mod journal;
 mod read;
