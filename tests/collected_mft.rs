@@ -499,3 +499,68 @@ fn every_entry_of_an_image_is_the_same_from_its_collected_mft() {
         );
     }
 }
+
+/// The walk of a collected `$MFT` (with `$J`) in memory: rows are not needed, only that
+/// it ends; returns the candidates' count and the warnings' count.
+fn walk_memory(mft: Vec<u8>, journal: Vec<u8>) -> Option<(usize, usize)> {
+    use netsession_scan::internals::catalog::Matcher;
+    use netsession_scan::internals::fs::FileSystem;
+    use netsession_scan::internals::fs::collected::collected_view;
+    use netsession_scan::internals::host::collected::MemoryFile;
+    let file = |name: &str, bytes: Vec<u8>| MemoryFile {
+        name: name.into(),
+        bytes,
+    };
+    let mft = CollectedMft::open(Box::new(file("$MFT", mft))).ok()?;
+    let journal: Box<dyn CollectedFile> = Box::new(file("$J", journal));
+    let view = collected_view(mft, Some(journal), None);
+    let catalog = netsession_scan::Catalog::embedded().unwrap();
+    let matcher = Matcher::new(&catalog);
+    let warnings = netsession_scan::Warnings::new();
+    let mut journal_hits = 0;
+    let walk = view.walk(&matcher, &warnings, &mut |hits| journal_hits += hits.len());
+    for candidate in &walk.candidates {
+        if let Ok(mut reader) = view.open(candidate) {
+            std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        }
+    }
+    Some((
+        walk.candidates.len() + journal_hits,
+        warnings.snapshot().len(),
+    ))
+}
+
+#[test]
+fn random_damage_to_a_collected_mft_and_j_ends_in_warnings_never_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(kape) = kape(tmp.path()) else {
+        return;
+    };
+    let mft = std::fs::read(kape.join("D/$MFT")).unwrap();
+    let journal = std::fs::read(kape.join("D/$Extend/$J")).unwrap();
+    let (intact, warned) = walk_memory(mft.clone(), journal.clone()).unwrap();
+    assert!(intact > 29, "{intact}");
+    assert_eq!(warned, 0);
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below as u64) as usize
+    };
+    for round in 0..60 {
+        let (mut m, mut j) = (mft.clone(), journal.clone());
+        for _ in 0..1 + next(40) {
+            let at = next(m.len());
+            m[at] = next(256) as u8;
+            let at = (1 << 20) + next(j.len() - (1 << 20));
+            j[at] = next(256) as u8;
+        }
+        if round % 5 == 0 {
+            m.truncate(next(m.len()));
+            j.truncate(next(j.len()));
+        }
+        // An unreadable record 0 refuses the file; anything else is walked to its end.
+        let _ = walk_memory(m, j);
+    }
+}

@@ -73,3 +73,24 @@ pub fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
     Ok(done)
 }
+
+/// A collected file held in memory (tests, fuzzing, a small archive entry).
+#[derive(Debug, Clone)]
+pub struct MemoryFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl CollectedFile for MemoryFile {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(&self.bytes[..]))
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}
