@@ -203,10 +203,6 @@ impl<R: MftRecords> MftFs<R> {
         self
     }
 
-    pub fn records(&self) -> &R {
-        &self.records
-    }
-
     /// First pass: every folder of $MFT, and the change journal's record.
     fn read_folders(&self, warnings: &Warnings) -> Tree {
         let mut tree = Tree::default();

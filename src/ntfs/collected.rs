@@ -21,8 +21,8 @@ use crate::host::collected::{CollectedFile, read_full};
 
 /// The root folder is record 5.
 const ROOT: u64 = 5;
-/// Records parsed per chunk (4096 records: 4 or 16 MiB).
-const CHUNK_RECORDS: usize = 4096;
+/// Bytes of records read and parsed at a time (4096 records of 1 KiB).
+const CHUNK_BYTES: usize = 4 << 20;
 /// Extension records kept for completing records (a real `$MFT` of a million records
 /// holds a few thousand); past this many the rest are not merged, and a problem says so.
 pub const MAX_KEPT_EXTENSIONS: usize = 1 << 16;
@@ -182,7 +182,14 @@ impl CollectedMft {
     fn each_chunk(&self, mut f: impl FnMut(u64, &mut [u8])) -> Result<(), (u64, std::io::Error)> {
         let rs = self.record_size;
         let mut reader = self.file.open().map_err(|e| (0, e))?;
-        let mut buf = vec![0u8; CHUNK_RECORDS * rs];
+        // Whole records, never (much) more than the file holds.
+        let records = (CHUNK_BYTES / rs).max(1);
+        let records = records.min(
+            usize::try_from(self.record_count())
+                .unwrap_or(records)
+                .max(1),
+        );
+        let mut buf = vec![0u8; records * rs];
         let mut next = 0u64;
         loop {
             let n = read_full(&mut *reader, &mut buf).map_err(|e| (next * rs as u64, e))?;
@@ -282,7 +289,8 @@ pub fn each_journal_chunk(
     mut each: impl FnMut(&[UsnRecord]),
 ) -> Result<usize, (u64, std::io::Error)> {
     let mut reader = file.open().map_err(|e| (0, e))?;
-    let mut buf = vec![0u8; JOURNAL_CHUNK];
+    let size = usize::try_from(file.len()).unwrap_or(JOURNAL_CHUNK);
+    let mut buf = vec![0u8; JOURNAL_CHUNK.min(size.next_multiple_of(4096)).max(4096)];
     let mut at = 0u64;
     let mut problems = 0;
     loop {
