@@ -83,30 +83,62 @@ fn geometry(head: &[u8]) -> Result<(usize, usize), String> {
     Ok((size, size / strides))
 }
 
+/// Record 0 of `file`, parsed, with the record size and fixup stride.
+fn record_zero(file: &dyn CollectedFile) -> Result<(MftRecord, usize, usize), CollectedError> {
+    let name = file.name();
+    let io = |source| CollectedError::Io {
+        name: name.clone(),
+        source,
+    };
+    let not_mft = |reason: String| CollectedError::NotMft {
+        name: name.clone(),
+        reason,
+    };
+    let mut head = vec![0u8; 65536];
+    let n = read_full(&mut *file.open().map_err(io)?, &mut head).map_err(io)?;
+    head.truncate(n);
+    let (record_size, sector_size) = geometry(&head).map_err(not_mft)?;
+    let first = head.get_mut(..record_size).ok_or_else(|| {
+        not_mft(format!(
+            "{n} bytes: shorter than one {record_size}-byte record"
+        ))
+    })?;
+    let (record, _) =
+        parse_record(first, 0, sector_size).map_err(|e| not_mft(format!("record 0: {e}")))?;
+    Ok((record, record_size, sector_size))
+}
+
+/// Is record 0 `$MFT` in the root folder?
+fn names_itself(record: &MftRecord) -> Result<(), String> {
+    match record.best_file_name() {
+        Some(f) if f.name == "$MFT" && f.parent_record == ROOT => Ok(()),
+        Some(f) => Err(format!(
+            "record 0 is named {:?} in record {}, not $MFT in the root folder",
+            f.name, f.parent_record
+        )),
+        None => Err("record 0 has no $FILE_NAME".into()),
+    }
+}
+
 impl CollectedMft {
+    /// Is `file` an `$MFT`? Reads record 0 only, unless its name lies in an extension
+    /// record (a fragmented `$MFT`): then the whole file is read, as [`Self::open`] does.
+    pub fn check(file: Box<dyn CollectedFile>) -> Result<(), CollectedError> {
+        let (record, _, _) = record_zero(file.as_ref())?;
+        if record.best_file_name().is_some() {
+            return names_itself(&record).map_err(|reason| CollectedError::NotMft {
+                name: file.name(),
+                reason,
+            });
+        }
+        Self::open(file).map(drop)
+    }
+
     /// Check that `file` is an `$MFT` (record 0 is `$MFT` in the root folder) and keep
     /// its extension records.
     pub fn open(file: Box<dyn CollectedFile>) -> Result<CollectedMft, CollectedError> {
+        let (record, record_size, sector_size) = record_zero(file.as_ref())?;
         let name = file.name();
-        let io = |source| CollectedError::Io {
-            name: name.clone(),
-            source,
-        };
-        let not_mft = |reason: String| CollectedError::NotMft {
-            name: name.clone(),
-            reason,
-        };
-        let mut head = vec![0u8; 65536];
-        let n = read_full(&mut *file.open().map_err(io)?, &mut head).map_err(io)?;
-        head.truncate(n);
-        let (record_size, sector_size) = geometry(&head).map_err(not_mft)?;
-        let first = head.get_mut(..record_size).ok_or_else(|| {
-            not_mft(format!(
-                "{n} bytes: shorter than one {record_size}-byte record"
-            ))
-        })?;
-        let (record, _) =
-            parse_record(first, 0, sector_size).map_err(|e| not_mft(format!("record 0: {e}")))?;
         let mut mft = CollectedMft {
             file,
             record_size,
@@ -115,19 +147,13 @@ impl CollectedMft {
             by_base: FxHashMap::default(),
             problems: Vec::new(),
         };
-        mft.keep_extensions().map_err(io)?;
+        mft.keep_extensions().map_err(|source| CollectedError::Io {
+            name: name.clone(),
+            source,
+        })?;
         // A fragmented $MFT may keep even its own name in an extension record.
         let (record, _) = mft.with_extensions(record);
-        match record.best_file_name() {
-            Some(f) if f.name == "$MFT" && f.parent_record == ROOT => {}
-            Some(f) => {
-                return Err(not_mft(format!(
-                    "record 0 is named {:?} in record {}, not $MFT in the root folder",
-                    f.name, f.parent_record
-                )));
-            }
-            None => return Err(not_mft("record 0 has no $FILE_NAME".into())),
-        }
+        names_itself(&record).map_err(|reason| CollectedError::NotMft { name, reason })?;
         let trailing = mft.file.len() % record_size as u64;
         if trailing != 0 {
             mft.problems.push(format!(

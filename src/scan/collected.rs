@@ -43,11 +43,11 @@ pub(crate) fn journal_beside(mft: &Path) -> Option<PathBuf> {
     extend.and_then(|dir| find(&dir)).or_else(|| find(root))
 }
 
-/// Open `mft` as a collected `$MFT`: `Err` says why it is not one.
-pub(crate) fn open_mft(mft: &Path) -> Result<CollectedMft, CollectedError> {
+/// Is `mft` a collected `$MFT`? `Err` says why it is not one.
+pub(crate) fn check_mft(mft: &Path) -> Result<(), CollectedError> {
     let name = display_name(mft.as_os_str());
     let file = HostFile::new(mft).map_err(|source| CollectedError::Io { name, source })?;
-    CollectedMft::open(Box::new(file))
+    CollectedMft::check(Box::new(file))
 }
 
 /// Where the collection folder holding the volume root `root` has a copy of the file

@@ -57,7 +57,7 @@ pub fn detect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, ScanError> {
     for path in paths {
         let input = crate::input::detect(path)?;
         if input.kind == InputKind::CollectedMft {
-            collected::open_mft(&input.path).map_err(|e| InputError::Image {
+            collected::check_mft(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
                 reason: e.reason(),
             })?;
