@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -80,5 +80,17 @@ if command -v mkntfs >/dev/null && command -v ntfs-3g >/dev/null && [ "$(id -u)"
 else
     echo "ntfs_volume seed skipped: needs root, mkntfs and ntfs-3g" >&2
 fi
+# collected_mft: 4-byte little-endian $MFT length, the $MFT, then the $J (KAPE fixture;
+# the $J's 1 MiB of leading zeros cut to 4 KiB, the records kept).
+mkdir -p "$WORK/kape"
+tar -xzf "$ROOT/fixtures/collections/kape_case.tar.gz" -C "$WORK/kape"
+python3 - "$WORK/kape/kape" "$C/collected_mft" <<'PY'
+import struct, sys
+kape, out = sys.argv[1], sys.argv[2]
+for name, j in (("C", None), ("D", "D/$Extend/$J")):
+    mft = open(f"{kape}/{name}/$MFT", "rb").read()
+    journal = open(f"{kape}/{j}", "rb").read()[(1 << 20) - 4096:] if j else b""
+    open(f"{out}/kape-{name}", "wb").write(struct.pack("<I", len(mft)) + mft + journal)
+PY
 ls "$C"/* | head -100 >/dev/null
 for t in "$C"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seed(s)"; done

@@ -95,6 +95,10 @@ pub fn input_files(input: &Input) -> Vec<PathBuf> {
             );
             files
         }
+        // A collected $MFT and the $J read beside it.
+        InputKind::CollectedMft => std::iter::once(input.path.clone())
+            .chain(crate::scan::collected::journal_beside(&input.path))
+            .collect(),
         _ => match crate::image::source::open_image(&input.path) {
             Ok(image) if !image.files().is_empty() => image.files(),
             _ => vec![input.path.clone()],

@@ -17,6 +17,8 @@ pub const LVF: [u8; 8] = *b"LVF\x09\x0d\x0a\xff\x00";
 pub const EVF2: [u8; 8] = *b"EVF2\x0d\x0a\x81\x00";
 /// EWF v2 logical evidence (Lx01).
 pub const LEF2: [u8; 8] = *b"LEF2\x0d\x0a\x81\x00";
+/// An MFT record's signature: a `$MFT` copied out of its volume starts with one.
+pub const MFT_RECORD: &[u8; 4] = b"FILE";
 /// An NTFS boot sector's OEM id, at [`OEM_ID_AT`].
 pub const NTFS_OEM: &[u8; 8] = b"NTFS    ";
 /// Where a boot sector keeps its OEM id.
@@ -309,6 +311,8 @@ pub enum Signature {
     Tar,
     /// gzip-compressed data: a tar.gz when what it inflates to is a tar ([`is_tar`]).
     Gzip,
+    /// MFT records: a `$MFT` copied out of its volume.
+    MftFile,
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -330,6 +334,9 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     }
     if head.starts_with(VMDK_SPARSE) || is_vmdk_descriptor(head) {
         return Some(Signature::Vmdk);
+    }
+    if head.starts_with(MFT_RECORD) {
+        return Some(Signature::MftFile);
     }
     if head.starts_with(ZIP_LOCAL) || head.starts_with(ZIP_EMPTY) {
         return Some(Signature::Zip);

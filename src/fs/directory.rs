@@ -63,6 +63,8 @@ pub struct DirectoryFs {
     label: String,
     /// Folder -> is it a volume root; filled for the ancestors of matches only.
     volume_roots: Mutex<HashMap<PathBuf, bool>>,
+    /// Files named `$MFT` the walk met: collected NTFS metadata, scanned on their own.
+    mfts: Mutex<Vec<PathBuf>>,
 }
 
 impl DirectoryFs {
@@ -72,7 +74,14 @@ impl DirectoryFs {
             root: root.into(),
             label: label.into(),
             volume_roots: Mutex::new(HashMap::new()),
+            mfts: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The files named `$MFT` (any case) the last walk met, in walk order: each folder
+    /// holding one is the root of a collected volume.
+    pub fn collected_mfts(&self) -> Vec<PathBuf> {
+        self.mfts.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn is_volume_root(&self, dir: &Path) -> bool {
@@ -297,6 +306,12 @@ impl FileSystem for DirectoryFs {
                     continue;
                 };
                 let is_dir = entry.file_type().is_dir();
+                if entry.file_type().is_file() && entry.file_name().eq_ignore_ascii_case("$MFT") {
+                    self.mfts
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(entry.path().to_path_buf());
+                }
                 let here = search.last().copied().unwrap_or(HiveSearch::Everywhere);
                 let inside = here.skips_files();
                 let folder_search = |this: &Self| match here {

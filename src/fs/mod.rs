@@ -6,9 +6,11 @@
 //! opens a candidate's data as a reader. Nothing downstream knows which view it got.
 
 pub mod archive;
+pub mod collected;
 pub mod directory;
 pub mod hive_suspects;
 pub mod journal;
+pub mod mft_walk;
 pub mod ntfs;
 pub mod volumes;
 
@@ -141,12 +143,22 @@ pub enum FsError {
     NotAFile { path: String },
     #[error("{path}: {reason}")]
     Unreadable { path: String, reason: String },
+    /// The view knows the entry but not its content: a collected `$MFT` holds only the
+    /// records, not the clusters of non-resident data. `reason` says so in words.
+    #[error("{path}: {reason}")]
+    NotCollected { path: String, reason: String },
 }
 
 /// A file system to scan.
 pub trait FileSystem: Sync {
     /// How rows name this file system in `source`: the input as given, plus the volume.
     fn source(&self) -> &str;
+
+    /// How change-journal rows name where the journal was read (a collected `$J` beside
+    /// a collected `$MFT` is a file of its own).
+    fn journal_source(&self) -> String {
+        self.source().to_string()
+    }
 
     /// Walk every entry, match names against the catalog, and collect candidates.
     /// Damage met on the way is a warning; the walk goes on. Change-journal records the

@@ -3,6 +3,7 @@
 //! and their names as text. The only module besides the directory view and the image
 //! readers that opens paths; parsers get bytes or readers.
 
+pub mod collected;
 mod names;
 
 pub use names::display_name;

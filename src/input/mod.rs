@@ -32,6 +32,8 @@ pub enum InputKind {
     Tar,
     /// A gzip-compressed tar archive.
     TarGz,
+    /// A `$MFT` copied out of its volume (a collection's, or `icat IMG 0`).
+    CollectedMft,
 }
 
 impl InputKind {
@@ -49,6 +51,7 @@ impl InputKind {
             InputKind::Zip => "ZIP archive",
             InputKind::Tar => "tar archive",
             InputKind::TarGz => "tar.gz archive",
+            InputKind::CollectedMft => "collected NTFS $MFT",
         }
     }
 }
@@ -194,6 +197,7 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         Signature::Tar => Some(InputKind::Tar),
         // Checked by inflating its start ([`detect`]): a gzip that is not a tar is refused.
         Signature::Gzip => Some(InputKind::TarGz),
+        Signature::MftFile => Some(InputKind::CollectedMft),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }
@@ -229,6 +233,10 @@ mod tests {
         assert_eq!(
             detect_bytes(b"\n# Disk DescriptorFile\nversion=1\n"),
             Some(InputKind::Vmdk)
+        );
+        assert_eq!(
+            detect_bytes(b"FILE0\0\x03\0"),
+            Some(InputKind::CollectedMft)
         );
         assert_eq!(detect_bytes(b"# Disk Descriptor"), None);
         assert_eq!(detect_bytes(b"just some text"), None);

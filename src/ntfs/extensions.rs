@@ -12,7 +12,7 @@ use super::attribute::{
     ATTR_ATTRIBUTE_LIST, AttrBody, Attribute, AttributeListEntry, parse_attribute_list,
 };
 use super::record::MftRecord;
-use super::volume::{Extent, NtfsVolume};
+use super::volume::{Extent, NtfsVolume, RecordRead};
 use crate::image::source::ImageSource;
 
 /// Largest attribute list followed. Each entry is 32+ bytes; a real list is a few
@@ -59,58 +59,92 @@ impl<S: ImageSource> NtfsVolume<S> {
     /// `record` with the attributes its extension records hold merged in, and what could
     /// not be merged (each problem names the extension record). A record without an
     /// attribute list comes back unchanged.
-    pub fn with_extensions(&self, mut record: MftRecord) -> (MftRecord, Vec<String>) {
-        let mut problems = Vec::new();
-        let entries = match self.attribute_list(&record) {
-            Ok(Some(entries)) => entries,
-            Ok(None) => return (record, problems),
-            Err(e) => {
-                problems.push(e);
-                return (record, problems);
+    pub fn with_extensions(&self, record: MftRecord) -> (MftRecord, Vec<String>) {
+        let list = self.attribute_list(&record);
+        merge_extensions(record, list, |number| self.read_record(number))
+    }
+}
+
+/// `record` with the attributes of its extension records merged in, given its attribute
+/// list (`Ok(None)`: it has none) and a way to fetch a record by number (a volume reads
+/// it, a collected `$MFT` looks it up among those kept); what could not be merged is
+/// returned, each problem naming the extension record.
+pub fn merge_extensions(
+    mut record: MftRecord,
+    list: Result<Option<Vec<AttributeListEntry>>, String>,
+    fetch: impl Fn(u64) -> RecordRead,
+) -> (MftRecord, Vec<String>) {
+    let mut problems = Vec::new();
+    let entries = match list {
+        Ok(Some(entries)) => entries,
+        Ok(None) => return (record, problems),
+        Err(e) => {
+            problems.push(e);
+            return (record, problems);
+        }
+    };
+    let base = record.number;
+    let mut elsewhere: Vec<&AttributeListEntry> =
+        entries.iter().filter(|e| e.record != base).collect();
+    // Pieces in VCN order, so each continues the run list before it.
+    elsewhere.sort_by_key(|e| e.start_vcn);
+    let mut extension_numbers: Vec<u64> = elsewhere.iter().map(|e| e.record).collect();
+    extension_numbers.sort_unstable();
+    extension_numbers.dedup();
+    if extension_numbers.len() > MAX_EXTENSION_RECORDS {
+        problems.push(format!(
+            "attribute list names {} extension records: only the first {MAX_EXTENSION_RECORDS} read",
+            extension_numbers.len()
+        ));
+        extension_numbers.truncate(MAX_EXTENSION_RECORDS);
+    }
+    let mut extensions = std::collections::HashMap::new();
+    for number in extension_numbers {
+        match fetch(number) {
+            Ok(Some(ext)) if ext.header.base_record == base => {
+                extensions.insert(number, ext);
             }
+            Ok(Some(ext)) => problems.push(format!(
+                "extension record {number} belongs to record {}, not {base}",
+                ext.header.base_record
+            )),
+            Ok(None) => problems.push(format!("extension record {number} is empty")),
+            Err(e) => problems.push(format!("extension record {number}: {e}")),
+        }
+    }
+    for entry in elsewhere {
+        let Some(attribute) = extensions.get(&entry.record).and_then(|ext| {
+            ext.attributes
+                .iter()
+                .find(|a| a.type_code == entry.type_code && a.id == entry.id)
+        }) else {
+            continue;
         };
-        let base = record.number;
-        let mut elsewhere: Vec<&AttributeListEntry> =
-            entries.iter().filter(|e| e.record != base).collect();
-        // Pieces in VCN order, so each continues the run list before it.
-        elsewhere.sort_by_key(|e| e.start_vcn);
-        let mut extension_numbers: Vec<u64> = elsewhere.iter().map(|e| e.record).collect();
-        extension_numbers.sort_unstable();
-        extension_numbers.dedup();
-        if extension_numbers.len() > MAX_EXTENSION_RECORDS {
-            problems.push(format!(
-                "attribute list names {} extension records: only the first {MAX_EXTENSION_RECORDS} read",
-                extension_numbers.len()
-            ));
-            extension_numbers.truncate(MAX_EXTENSION_RECORDS);
+        if let Err(e) = merge(&mut record.attributes, attribute.clone()) {
+            problems.push(format!("extension record {}: {e}", entry.record));
         }
-        let mut extensions = std::collections::HashMap::new();
-        for number in extension_numbers {
-            match self.read_record(number) {
-                Ok(Some(ext)) if ext.header.base_record == base => {
-                    extensions.insert(number, ext);
-                }
-                Ok(Some(ext)) => problems.push(format!(
-                    "extension record {number} belongs to record {}, not {base}",
-                    ext.header.base_record
-                )),
-                Ok(None) => problems.push(format!("extension record {number} is empty")),
-                Err(e) => problems.push(format!("extension record {number}: {e}")),
-            }
-        }
-        for entry in elsewhere {
-            let Some(attribute) = extensions.get(&entry.record).and_then(|ext| {
-                ext.attributes
-                    .iter()
-                    .find(|a| a.type_code == entry.type_code && a.id == entry.id)
-            }) else {
-                continue;
-            };
-            if let Err(e) = merge(&mut record.attributes, attribute.clone()) {
-                problems.push(format!("extension record {}: {e}", entry.record));
-            }
-        }
-        (record, problems)
+    }
+    (record, problems)
+}
+
+/// The entries of a record's attribute list when the list is resident; a non-resident
+/// list lives in clusters of the volume (`Err`: a collected `$MFT` does not hold it).
+pub fn resident_attribute_list(
+    record: &MftRecord,
+) -> Result<Option<Vec<AttributeListEntry>>, String> {
+    match record
+        .attributes
+        .iter()
+        .find(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+        .map(|a| &a.body)
+    {
+        None => Ok(None),
+        Some(AttrBody::Resident { data }) => Ok(Some(parse_attribute_list(data))),
+        Some(AttrBody::NonResident { .. }) => Err(
+            "attribute list is non-resident: its clusters are not in a collected $MFT, \
+             extension records not merged"
+                .into(),
+        ),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod attribute;
 pub mod boot;
+pub mod collected;
 pub mod extensions;
 pub mod record;
 pub mod runs;

@@ -285,7 +285,6 @@ impl<S: ImageSource> NtfsVolume<S> {
         &self,
         f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<ImageError>) {
-        use rayon::prelude::*;
         const CHUNK: u64 = 4096;
         let rs = self.boot.record_size as usize;
         let sector = self.boot.bytes_per_sector as usize;
@@ -322,24 +321,7 @@ impl<S: ImageSource> NtfsVolume<S> {
                     got
                 }
             };
-            let first = next;
-            let mapped: Vec<(u64, T)> = buf[..n - n % rs]
-                .par_chunks_mut(rs)
-                .enumerate()
-                .filter_map(|(i, chunk)| {
-                    let number = first + i as u64;
-                    let read = if let Some(Some(error)) = unreadable.get(i) {
-                        Err(format!("unreadable: {error}"))
-                    } else if chunk[..4] == [0, 0, 0, 0] {
-                        Ok(None)
-                    } else {
-                        parse_record(chunk, number, sector)
-                            .map(|(r, _)| Some(r))
-                            .map_err(|e| e.to_string())
-                    };
-                    f(number, read).map(|t| (number, t))
-                })
-                .collect();
+            let mapped = map_chunk(&mut buf[..n - n % rs], next, rs, sector, &unreadable, &f);
             out.extend(mapped);
             next += count;
         }
@@ -352,6 +334,38 @@ impl<S: ImageSource> NtfsVolume<S> {
             Err(e) => Err(e.to_string()),
         }
     }
+}
+
+/// Parse the records of one chunk of `$MFT` (`first` is the number of its first record)
+/// in parallel and map each through `f`, in record order. `unreadable[i]`, when given,
+/// is why record `i`'s bytes could not be read; zeroed records are never-used.
+pub fn map_chunk<T: Send>(
+    buf: &mut [u8],
+    first: u64,
+    record_size: usize,
+    sector: usize,
+    unreadable: &[Option<String>],
+    f: &(impl Fn(u64, RecordRead) -> Option<T> + Sync),
+) -> Vec<(u64, T)> {
+    use rayon::prelude::*;
+    buf.par_chunks_mut(record_size)
+        .enumerate()
+        .filter_map(|(i, chunk)| {
+            let number = first + i as u64;
+            let read = if let Some(Some(error)) = unreadable.get(i) {
+                Err(format!("unreadable: {error}"))
+            } else if chunk.len() < record_size {
+                return None;
+            } else if chunk[..4] == [0, 0, 0, 0] {
+                Ok(None)
+            } else {
+                parse_record(chunk, number, sector)
+                    .map(|(r, _)| Some(r))
+                    .map_err(|e| e.to_string())
+            };
+            f(number, read).map(|t| (number, t))
+        })
+        .collect()
 }
 
 impl<S: ImageSource> NtfsVolume<S> {

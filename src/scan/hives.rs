@@ -45,8 +45,13 @@ pub fn from_view(
 ) -> Option<HiveInput> {
     let source = fs.candidate_source(candidate);
     let evidence_path = candidate.evidence_path();
-    let read =
-        |reader: Result<Box<dyn Read + Send + '_>, crate::fs::FsError>, what: &str| match reader
+    let read = |reader: Result<Box<dyn Read + Send + '_>, crate::fs::FsError>, what: &str| {
+        // A collected $MFT names the hive, its content is elsewhere (read there, if the
+        // collection holds it): nothing to warn about.
+        if let Err(crate::fs::FsError::NotCollected { .. }) = reader {
+            return None;
+        }
+        match reader
             .map_err(|e| e.to_string())
             .and_then(|r| read_capped(r).map_err(|e| e.to_string()))
         {
@@ -67,7 +72,8 @@ pub fn from_view(
                 );
                 None
             }
-        };
+        }
+    };
     let bytes = read(fs.open(candidate), "")?;
     let mut logs = Vec::new();
     let mut siblings = fs.siblings(candidate);

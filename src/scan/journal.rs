@@ -52,7 +52,7 @@ pub(crate) fn journal_rows(
                 size: None,
                 sha256: String::new(),
                 state: RecordState::Allocated,
-                source: fs.source().to_string(),
+                source: fs.journal_source(),
                 locator: format!("$UsnJrnl:$J offset={:#x} usn={}", r.offset, r.usn),
             }
         })

@@ -6,6 +6,7 @@
 //! anything.
 
 mod candidate;
+pub mod collected;
 pub mod hives;
 mod inputs;
 mod journal;
@@ -75,6 +76,11 @@ pub fn detect_inputs_with_password(
                 fs::archive::ArchiveFs::probe_zip(&input.path, &input.label, password)
                     .map_err(|e| InputError::Archive(e.to_string()))?;
             }
+        } else if input.kind == InputKind::CollectedMft {
+            collected::check_mft(&input.path).map_err(|e| InputError::Image {
+                input: input.label.clone(),
+                reason: e.reason(),
+            })?;
         } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
@@ -136,6 +142,10 @@ pub fn scan_with_progress(
                 let view = DirectoryFs::new(&input.path, &input.label);
                 let before = scanner.stats.clone();
                 scanner.scan_view(&view);
+                // Each `$MFT` the walk met is the metadata of a collected volume.
+                for mft in view.collected_mfts() {
+                    scanner.scan_collected(&mft, true);
+                }
                 let entries = scanner.stats.entries_seen - before.entries_seen;
                 let found = (scanner.stats.candidates - before.candidates)
                     + (scanner.stats.hives - before.hives);
@@ -143,6 +153,7 @@ pub fn scan_with_progress(
                     scanner.stats.nothing_scanned.push(input.label.clone());
                 }
             }
+            InputKind::CollectedMft => scanner.scan_collected(&input.path, false),
             InputKind::RegistryHive => {
                 if let Some(hive) =
                     hives::from_host_file(&input.path, &input.label, options.hash, warnings)

@@ -68,6 +68,14 @@ pub(super) fn read_file(
     };
     let reader = match fs.open(candidate) {
         Ok(r) => r,
+        // Metadata without the content (a collected $MFT): the row says so; no warning.
+        Err(crate::fs::FsError::NotCollected { reason, .. }) => {
+            read.note = Some(reason);
+            if member {
+                classify_member(candidate, catalog, None, &mut read);
+            }
+            return read;
+        }
         Err(err) => return unreadable(read, format!("{err}")),
     };
     let stream = match FileStream::start(reader, options.hash) {
