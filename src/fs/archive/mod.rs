@@ -9,6 +9,7 @@
 //! Entry data is opened through a [`Backend`] as a fresh sequential stream each time,
 //! so a candidate can be handed on as a re-openable stream (a collected `$MFT` later).
 
+mod central;
 pub mod layout;
 mod positional;
 mod tar;

@@ -37,6 +37,11 @@ impl PosReader {
         }
     }
 
+    /// The file's length.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
     pub(super) fn at(&self, pos: u64) -> PosReader {
         PosReader {
             file: Arc::clone(&self.file),

@@ -390,6 +390,12 @@ pub(super) fn probe(
     password: Option<&[u8]>,
     label: &str,
 ) -> Result<(), ArchiveError> {
+    // Most ZIPs hold no encrypted entry: a quick pass over the central directory says so
+    // without building the full index.
+    let len = file.len();
+    if let Ok(Some(0)) = super::central::encrypted_files(file.clone(), len) {
+        return Ok(());
+    }
     let Ok(archive) = ZipArchive::new(file) else {
         return Ok(());
     };
