@@ -230,6 +230,16 @@ fn is_certificate_validity(line: &str) -> bool {
     t.starts_with("Not Before") || t.starts_with("Not After")
 }
 
+/// [`cut_line`] of a line already owned: kept as it is when short enough.
+fn cut_owned(line: String) -> String {
+    // Fewer bytes than the limit means fewer characters too.
+    if line.len() <= MAX_LINE_CHARS {
+        line
+    } else {
+        cut_line(&line)
+    }
+}
+
 fn cut_line(line: &str) -> String {
     if line.chars().count() <= MAX_LINE_CHARS {
         line.to_string()

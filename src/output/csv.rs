@@ -9,6 +9,9 @@ use crate::evidence::{COLUMNS, EvidenceRow};
 pub struct CsvWriter<'w> {
     inner: csv::Writer<Box<dyn Write + 'w>>,
     header_written: bool,
+    /// The last time written and its text: rows of one second come together (a log's
+    /// lines), so most rows reuse it.
+    last_time: Option<(crate::time::Timestamp, crate::time::Precision, String)>,
 }
 
 impl<'w> CsvWriter<'w> {
@@ -20,6 +23,7 @@ impl<'w> CsvWriter<'w> {
         CsvWriter {
             inner,
             header_written: false,
+            last_time: None,
         }
     }
 }
@@ -40,10 +44,22 @@ impl EvidenceWriter for CsvWriter<'_> {
         self.header()?;
         // Fields are borrowed from the row where they need no escaping: this runs once
         // per row of the evidence file.
-        let time = row.datetime.map(|t| t.to_iso8601()).unwrap_or_default();
+        let time = match row.datetime {
+            None => "",
+            Some(t) => {
+                let same = matches!(&self.last_time,
+                    Some((last, precision, _)) if *last == t && *precision == t.precision());
+                if !same {
+                    self.last_time = Some((t, t.precision(), t.to_iso8601()));
+                }
+                self.last_time
+                    .as_ref()
+                    .map_or("", |(_, _, text)| text.as_str())
+            }
+        };
         let size = row.size.map(|s| s.to_string()).unwrap_or_default();
         let fields = [
-            escape_one_line(&time),
+            escape_one_line(time),
             escape_one_line(&row.timestamp_desc),
             escape_one_line(&row.message),
             escape_one_line(&row.artifact),

@@ -128,30 +128,47 @@ impl<'c> NetSessionLines<'c> {
         value.push_str(line.message);
         // The line's text is in the value (whole); the message says what it is, so the
         // timeline does not carry every line twice.
-        let (desc, artifact, message) = match &found {
-            Some((event, _)) => (
-                event.event.clone(),
-                event.info.id.clone(),
-                format!(
-                    "{} (NetSession log {} line {line_no}, time in UTC)",
-                    event.info.what, ctx.name
-                ),
-            ),
-            None => (
-                "Log Entry".to_string(),
-                LOG_LINE.to_string(),
-                format!(
-                    "NetSession log {} line {line_no} [{}] (time in UTC)",
-                    ctx.name, line.level
-                ),
-            ),
+        // Built with push_str, not format!: this runs once per log line.
+        let number = line_no.to_string();
+        let mut message = String::with_capacity(ctx.name.len() + 96);
+        let (desc, artifact) = match &found {
+            Some((event, _)) => {
+                for part in [
+                    event.info.what.as_str(),
+                    " (NetSession log ",
+                    &ctx.name,
+                    " line ",
+                    &number,
+                    ", time in UTC)",
+                ] {
+                    message.push_str(part);
+                }
+                (event.event.clone(), event.info.id.clone())
+            }
+            None => {
+                for part in [
+                    "NetSession log ",
+                    &ctx.name,
+                    " line ",
+                    &number,
+                    " [",
+                    line.level,
+                    "] (time in UTC)",
+                ] {
+                    message.push_str(part);
+                }
+                ("Log Entry".to_string(), LOG_LINE.to_string())
+            }
         };
         let mut row = ctx.row_at(Some(line.time));
         row.timestamp_desc = desc;
         row.artifact = artifact;
         row.message = message;
-        row.value = super::super::cut_line(&value);
-        row.locator = format!("line={line_no}");
+        row.value = super::super::cut_owned(value);
+        let mut locator = String::with_capacity(5 + number.len());
+        locator.push_str("line=");
+        locator.push_str(&number);
+        row.locator = locator;
         row
     }
 }
