@@ -175,7 +175,10 @@ pub fn scan_with_progress(
                     password,
                     warnings,
                 ) {
-                    Ok(archive) => scanner.scan_view(&archive),
+                    Ok(archive) => {
+                        scanner.scan_view(&archive);
+                        scanner.scan_archive_collected(&archive);
+                    }
                     Err(e) => warnings.push(&input.label, "archive", e.to_string()),
                 }
             }

@@ -9,6 +9,7 @@
 //! Entry data is opened through a [`Backend`] as a fresh sequential stream each time,
 //! so a candidate can be handed on as a re-openable stream (a collected `$MFT` later).
 
+pub mod collected;
 pub mod layout;
 mod positional;
 mod tar;
@@ -130,7 +131,7 @@ pub struct ArchiveFs {
     /// Tree node of each entry.
     entry_node: Vec<usize>,
     nodes: Vec<Node>,
-    backend: Box<dyn Backend>,
+    backend: Arc<dyn Backend>,
 }
 
 impl ArchiveFs {
@@ -150,7 +151,7 @@ impl ArchiveFs {
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let reader = positional::PosReader::new(Arc::new(file), len);
         let mut meta = MetadataTimes::default();
-        let (entries, backend): (Vec<Entry>, Box<dyn Backend>) = match format {
+        let (entries, backend): (Vec<Entry>, Arc<dyn Backend>) = match format {
             ArchiveFormat::Zip => {
                 let pw = password.map(str::as_bytes);
                 let (entries, backend) = zip::index(reader, pw, &mut meta, label, warnings)?;
@@ -178,12 +179,12 @@ impl ArchiveFs {
                         ),
                     );
                 }
-                (entries, Box::new(backend))
+                (entries, Arc::new(backend))
             }
             ArchiveFormat::Tar | ArchiveFormat::TarGz => {
                 let gzip = format == ArchiveFormat::TarGz;
                 let (entries, backend) = tar::index(reader, gzip, &mut meta, label, warnings);
-                (entries, Box::new(backend))
+                (entries, Arc::new(backend))
             }
         };
         if meta.skipped > 0 || meta.truncated {
