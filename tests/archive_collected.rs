@@ -152,3 +152,47 @@ fn a_kape_zip_and_tar_gz_give_the_mft_and_journal_rows_of_the_folder() {
         );
     }
 }
+
+#[test]
+fn a_velociraptor_layout_gives_the_same_journal_rows() {
+    // D's $MFT and $J as a Velociraptor collector stores them: device folder and the
+    // journal's stream name URL-encoded.
+    let tmp = tempfile::tempdir().unwrap();
+    let kape = unpack(tmp.path());
+    let device = "uploads/ntfs/%5C%5C.%5CD%3A";
+    let zip_path = tmp.path().join("velociraptor.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (from, to) in [
+        ("D/$MFT", format!("{device}/$MFT")),
+        ("D/$Extend/$J", format!("{device}/$Extend/$UsnJrnl%3A$J")),
+    ] {
+        zip.start_file(to, options).unwrap();
+        zip.write_all(&std::fs::read(kape.join(from)).unwrap())
+            .unwrap();
+    }
+    zip.finish().unwrap();
+    let journal = |rows: &[Row]| -> BTreeSet<Vec<String>> {
+        collected(
+            &rows
+                .iter()
+                .filter(|r| r["artifact"] == "ntfs.usn_journal")
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+    };
+    let want = journal(&scan_ok(&kape.join("D")));
+    assert!(!want.is_empty());
+    let rows = scan_ok(&zip_path);
+    assert_eq!(journal(&rows), want);
+    let source = format!(
+        "{} entry={device}/$Extend/$UsnJrnl%3A$J",
+        zip_path.display()
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r["artifact"] == "ntfs.usn_journal")
+            .all(|r| r["source"] == source)
+    );
+}
