@@ -22,6 +22,10 @@ use crate::ntfs::usn::UsnRecord;
 use crate::ntfs::volume::RecordRead;
 use crate::warning::Warnings;
 
+/// Names a collected `$UsnJrnl:$J` goes by (KAPE: `$J` in `$Extend`, or
+/// `$UsnJrnl_$J`; some tools keep the stream's name), compared without case.
+pub const JOURNAL_NAMES: &[&str] = &["$J", "$UsnJrnl_$J", "$UsnJrnl%3A$J", "$UsnJrnl:$J"];
+
 /// Where a collection holds a copy of the file at a path from the volume root, if it
 /// does (the host path or archive entry, as rows name it).
 pub type CopyFinder = Box<dyn Fn(&[String]) -> Option<String> + Send + Sync>;

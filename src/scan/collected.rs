@@ -5,14 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use super::Scanner;
-use crate::fs::collected::{CopyFinder, collected_view};
+use crate::fs::archive::ArchiveFs;
+use crate::fs::collected::{CopyFinder, JOURNAL_NAMES, collected_view};
 use crate::host::collected::{CollectedFile, HostFile};
 use crate::host::display_name;
 use crate::ntfs::collected::{CollectedError, CollectedMft};
-
-/// Names a collected `$UsnJrnl:$J` goes by (KAPE: `$J` in `$Extend`, or
-/// `$UsnJrnl_$J`; some tools keep the stream's name), compared without case.
-const JOURNAL_NAMES: &[&str] = &["$J", "$UsnJrnl_$J", "$UsnJrnl%3A$J", "$UsnJrnl:$J"];
 
 /// The collected `$J` of the volume whose `$MFT` is at `mft`: in the volume root's
 /// `$Extend` folder, else beside `$MFT`.
@@ -92,6 +89,14 @@ impl Scanner<'_> {
             _ => None,
         };
         self.scan_collected_files(Box::new(file), journal, copies, in_collection);
+    }
+
+    /// Scan every collected `$MFT` inside an archive (with its `$J`), the archive's
+    /// copies of files named rather than read twice.
+    pub(super) fn scan_archive_collected(&mut self, archive: &ArchiveFs) {
+        for volume in archive.collected_volumes() {
+            self.scan_collected_files(volume.mft, volume.journal, Some(volume.copies), true);
+        }
     }
 
     /// Scan a collected `$MFT` from wherever it comes (a host file, an archive entry),

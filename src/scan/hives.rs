@@ -23,7 +23,7 @@ pub fn is_log_of(hive_name: &str, candidate_name: &str) -> bool {
         .any(|ext| other == format!("{hive}{ext}"))
 }
 
-fn read_capped(mut reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
+pub(super) fn read_capped(mut reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     (&mut reader)
         .take(MAX_HIVE_BYTES + 1)
@@ -97,7 +97,7 @@ pub fn from_view(
 }
 
 /// The hive's bytes and logs with their provenance, hashed when asked.
-fn hive_input(
+pub(super) fn hive_input(
     bytes: Vec<u8>,
     logs: Vec<(String, Vec<u8>)>,
     hash: bool,

@@ -5,6 +5,7 @@
 //! Readers get bytes or a stream plus provenance; only this module and the views open
 //! anything.
 
+mod archive_hives;
 mod candidate;
 pub mod collected;
 pub mod hives;
@@ -175,7 +176,11 @@ pub fn scan_with_progress(
                     password,
                     warnings,
                 ) {
-                    Ok(archive) => scanner.scan_view(&archive),
+                    Ok(archive) => {
+                        scanner.scan_view(&archive);
+                        scanner.scan_archive_hives(&archive);
+                        scanner.scan_archive_collected(&archive);
+                    }
                     Err(e) => warnings.push(&input.label, "archive", e.to_string()),
                 }
             }

@@ -10,15 +10,17 @@
 //! so a candidate can be handed on as a re-openable stream (a collected `$MFT` later).
 
 mod central;
+pub mod collected;
+pub mod hive_search;
 pub mod layout;
 mod positional;
 mod tar;
 mod zip;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::directory::VOLUME_MARKERS;
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
@@ -109,6 +111,24 @@ trait Backend: Send + Sync {
     }
     /// The walk matched these entries and will open them (a tar.gz keeps them).
     fn prepare(&self, _wanted: &[usize], _label: &str, _warnings: &Warnings) {}
+    /// Up to `limit` bytes from the start of each entry of `wanted` (in listing order; a
+    /// tar.gz reads them all in one pass).
+    fn heads(&self, wanted: &[usize], limit: u64) -> Vec<(usize, Result<Vec<u8>, String>)> {
+        wanted
+            .iter()
+            .map(|&index| {
+                let head = self.open(index).and_then(|reader| {
+                    let mut head = Vec::new();
+                    reader
+                        .take(limit)
+                        .read_to_end(&mut head)
+                        .map_err(|e| e.to_string())?;
+                    Ok(head)
+                });
+                (index, head)
+            })
+            .collect()
+    }
 }
 
 /// A folder or file in the tree made of the entries' paths.
@@ -131,7 +151,9 @@ pub struct ArchiveFs {
     /// Tree node of each entry.
     entry_node: Vec<usize>,
     nodes: Vec<Node>,
-    backend: Box<dyn Backend>,
+    backend: Arc<dyn Backend>,
+    /// Entries the last walk matched (and their logs): read as matched files.
+    matched: Mutex<FxHashSet<usize>>,
 }
 
 impl ArchiveFs {
@@ -151,7 +173,7 @@ impl ArchiveFs {
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let reader = positional::PosReader::new(Arc::new(file), len);
         let mut meta = MetadataTimes::default();
-        let (entries, backend): (Vec<Entry>, Box<dyn Backend>) = match format {
+        let (entries, backend): (Vec<Entry>, Arc<dyn Backend>) = match format {
             ArchiveFormat::Zip => {
                 let pw = password.map(str::as_bytes);
                 let (entries, backend) = zip::index(reader, pw, &mut meta, label, warnings)?;
@@ -179,12 +201,12 @@ impl ArchiveFs {
                         ),
                     );
                 }
-                (entries, Box::new(backend))
+                (entries, Arc::new(backend))
             }
             ArchiveFormat::Tar | ArchiveFormat::TarGz => {
                 let gzip = format == ArchiveFormat::TarGz;
                 let (entries, backend) = tar::index(reader, gzip, &mut meta, label, warnings);
-                (entries, Box::new(backend))
+                (entries, Arc::new(backend))
             }
         };
         if meta.skipped > 0 || meta.truncated {
@@ -209,6 +231,7 @@ impl ArchiveFs {
             entry_node: Vec::new(),
             nodes: vec![Node::default()],
             backend,
+            matched: Mutex::default(),
         };
         fs.build_tree(&meta);
         Ok(fs)
@@ -492,6 +515,7 @@ impl FileSystem for ArchiveFs {
             }
         }
         self.backend.prepare(&wanted, &self.label, warnings);
+        *self.matched.lock().unwrap_or_else(|e| e.into_inner()) = wanted.into_iter().collect();
         walk
     }
 

@@ -160,6 +160,16 @@ fn backend(file: PosReader, gzip: bool, data: Vec<Option<(u64, u64)>>) -> TarBac
     }
 }
 
+/// Up to `limit` bytes from `reader`.
+fn read_head(reader: Box<dyn Read + Send + '_>, limit: u64) -> Result<Vec<u8>, String> {
+    let mut head = Vec::new();
+    reader
+        .take(limit)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    Ok(head)
+}
+
 /// Read past `count` bytes of `from`.
 fn skip(from: &mut dyn Read, count: u64) -> io::Result<()> {
     let skipped = io::copy(&mut from.take(count), &mut io::sink())?;
@@ -194,6 +204,46 @@ impl Backend for TarBackend {
         let mut from = stream(&self.file, true);
         skip(&mut from, offset).map_err(|e| format!("inflating up to offset {offset}: {e}"))?;
         Ok(Box::new(from.take(size)))
+    }
+
+    /// A tar.gz is inflated once for all the heads (opening each member would inflate
+    /// the archive again up to it).
+    fn heads(&self, wanted: &[usize], limit: u64) -> Vec<(usize, Result<Vec<u8>, String>)> {
+        let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(wanted.len());
+        let mut out = Vec::with_capacity(wanted.len());
+        for &index in wanted {
+            match self.data.get(index).copied().flatten() {
+                Some((offset, size)) if self.gzip => order.push((offset, size, index)),
+                _ => out.push((index, self.open(index).and_then(|r| read_head(r, limit)))),
+            }
+        }
+        order.sort_unstable();
+        let mut from = stream(&self.file, true);
+        let mut at = 0u64;
+        let mut broken: Option<String> = None;
+        for (offset, size, index) in order {
+            if let Some(e) = &broken {
+                out.push((index, Err(e.clone())));
+                continue;
+            }
+            let take = size.min(limit);
+            let mut head = Vec::with_capacity(take as usize);
+            let read = skip(&mut from, offset.saturating_sub(at))
+                .and_then(|()| (&mut from).take(take).read_to_end(&mut head).map(|_| ()));
+            match read {
+                Ok(()) => {
+                    at = offset.max(at) + head.len() as u64;
+                    out.push((index, Ok(head)));
+                }
+                Err(e) => {
+                    let e = format!("inflating up to offset {offset}: {e}");
+                    broken = Some(e.clone());
+                    out.push((index, Err(e)));
+                }
+            }
+        }
+        out.sort_by_key(|(index, _)| *index);
+        out
     }
 
     fn prepare(&self, wanted: &[usize], label: &str, warnings: &Warnings) {
