@@ -140,3 +140,43 @@ fn hives_in_an_archive_are_found_by_content_as_in_a_folder() {
         assert!(from("C\\Users\\zoe\\Desktop\\exported.dat").is_empty());
     }
 }
+
+#[test]
+fn an_archive_with_nothing_to_scan_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let make = |name: &str, files: &[(&str, &[u8])]| {
+        let path = tmp.path().join(name);
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for (at, bytes) in files {
+            zip.start_file(*at, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    };
+    let empty = make("empty.zip", &[]);
+    let (rows, summary) = scan(&empty);
+    assert!(rows.is_empty());
+    assert!(
+        summary.contains("an empty archive (0 entries)"),
+        "{summary}"
+    );
+    let holiday = make(
+        "photos.zip",
+        &[
+            ("holiday/beach.jpg", b"\xff\xd8\xff"),
+            ("notes.txt", b"hello"),
+        ],
+    );
+    let (_, summary) = scan(&holiday);
+    assert!(
+        summary.contains("nothing could be scanned: 2 entries listed"),
+        "{summary}"
+    );
+    // A collection with something to scan says nothing of the kind.
+    let (zip, _, _) = build(tmp.path());
+    let (_, summary) = scan(&zip);
+    assert!(!summary.contains("nothing could be scanned"), "{summary}");
+    assert!(!summary.contains("empty archive"), "{summary}");
+}

@@ -65,6 +65,32 @@ pub(super) fn distinct<'i>(inputs: &'i [Input], warnings: &Warnings) -> Vec<&'i 
     kept
 }
 
+/// Say so when an archive gave nothing to scan: it holds no entry, or none is a volume
+/// structure, a hive or a file the catalog names. Returns whether it was empty of
+/// anything scannable.
+pub(super) fn check_archive_not_empty(
+    input: &Input,
+    entries: usize,
+    holds_volume: bool,
+    found: usize,
+    warnings: &Warnings,
+) -> bool {
+    let why = if entries == 0 {
+        "an empty archive (0 entries): nothing was scanned".to_string()
+    } else if found == 0 && !holds_volume {
+        format!(
+            "nothing could be scanned: {entries} entries listed, but none is a place \
+             NetSession leaves traces: no volume structure (Windows, Users, Program \
+             Files...), no registry hive, no file the catalog names; \"no trace\" says \
+             nothing about this input"
+        )
+    } else {
+        return false;
+    };
+    warnings.push(&input.label, "input", why);
+    true
+}
+
 /// Say so when a directory input gave nothing to scan: it is empty, or it holds no
 /// volume structure, no hive and nothing the catalog names. `entries` walked,
 /// `found` candidates and hives. Returns whether it was empty of anything scannable.

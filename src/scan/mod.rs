@@ -177,9 +177,21 @@ pub fn scan_with_progress(
                     warnings,
                 ) {
                     Ok(archive) => {
+                        let before = scanner.stats.clone();
                         scanner.scan_view(&archive);
                         scanner.scan_archive_hives(&archive);
                         scanner.scan_archive_collected(&archive);
+                        let found = (scanner.stats.candidates - before.candidates)
+                            + (scanner.stats.hives - before.hives);
+                        if inputs::check_archive_not_empty(
+                            input,
+                            archive.entries().len(),
+                            archive.holds_volume(),
+                            found,
+                            warnings,
+                        ) {
+                            scanner.stats.nothing_scanned.push(input.label.clone());
+                        }
                     }
                     Err(e) => warnings.push(&input.label, "archive", e.to_string()),
                 }

@@ -353,6 +353,11 @@ impl ArchiveFs {
                 .any(|&e| self.entries[e].kind == EntryKind::Dir)
     }
 
+    /// Does any folder of the archive look like a volume root?
+    pub fn holds_volume(&self) -> bool {
+        (0..self.nodes.len()).any(|n| self.is_volume_root(n))
+    }
+
     /// A folder that is a volume root: a Velociraptor device, or one holding at least two
     /// names that mark a volume root (as for directories).
     fn is_volume_root(&self, node: usize) -> bool {
