@@ -5,17 +5,10 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/registry")
-        .join(name)
-}
 
 /// (fixture, name in the collection)
 const LAYOUT: &[(&str, &str)] = &[
@@ -31,36 +24,7 @@ const LAYOUT: &[(&str, &str)] = &[
 ];
 
 fn scan(input: &Path) -> (Vec<Row>, String) {
-    let out = run(&[input.as_os_str()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    (parse_csv(&out.stdout), stderr(&out))
-}
-
-fn hives_analysed(summary: &str) -> usize {
-    let (_, after) = summary.split_once(" file(s) read, ").expect("summary line");
-    after.split(' ').next().unwrap().parse().unwrap()
-}
-
-/// Everything a row says but where it came from.
-fn facts(rows: &[Row]) -> BTreeSet<Vec<String>> {
-    rows.iter()
-        .map(|r| {
-            [
-                "datetime",
-                "timestamp_desc",
-                "message",
-                "artifact",
-                "user",
-                "path",
-                "value",
-                "sha256",
-                "state",
-            ]
-            .iter()
-            .map(|k| r[*k].clone())
-            .collect()
-        })
-        .collect()
+    scan_inputs(&[input])
 }
 
 fn build(tmp: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -76,7 +40,7 @@ fn build(tmp: &Path) -> (PathBuf, PathBuf, PathBuf) {
     );
     let mut tar = tar::Builder::new(gz);
     for (name, at) in LAYOUT {
-        let bytes = std::fs::read(fixture(name)).unwrap();
+        let bytes = std::fs::read(registry_fixture(name)).unwrap();
         let target = folder.join(at);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(&target, &bytes).unwrap();

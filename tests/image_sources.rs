@@ -5,6 +5,10 @@
 //! The raw fixtures are gzip-compressed; they are unpacked with the `gzip` command into a
 //! temporary folder (a test skips with a message when gzip is missing).
 
+mod common;
+
+use common::{XorShift, hex, image_sha256, readme_sha256};
+
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -67,51 +71,6 @@ fn gunzip(src: &Path, dst: &Path) -> bool {
 fn unpack(dir: &Path, name: &str) -> Option<PathBuf> {
     let dst = dir.join(name.trim_end_matches(".gz"));
     gunzip(&fixtures().join(name), &dst).then_some(dst)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of all bytes of a source, read in `piece`-sized reads.
-fn sha256_of(src: &dyn ImageSource, piece: usize) -> String {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; piece];
-    let mut offset = 0u64;
-    loop {
-        let n = src.read_at(offset, &mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        offset += n as u64;
-    }
-    assert_eq!(offset, src.size(), "read all of {}", src.describe());
-    hex(&hasher.finalize())
-}
-
-/// The SHA-256 the fixtures README records for an uncompressed image.
-fn readme_sha256(name: &str) -> String {
-    let readme = std::fs::read_to_string(fixtures().join("README.md")).expect("README");
-    readme
-        .lines()
-        .find_map(|l| l.strip_suffix(&format!("  {name}")))
-        .unwrap_or_else(|| panic!("README has no SHA-256 for {name}"))
-        .to_string()
-}
-
-/// Deterministic pseudo-random numbers.
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// `reads` random reads (offsets anywhere, lengths up to `max_len`, some past the end)
@@ -179,21 +138,17 @@ fn e01_reads_exactly_the_raw_disk() {
         return;
     };
     let raw = RawImage::open(&raw_path).unwrap();
-    let raw_sha = sha256_of(&raw, MIB as usize);
-    assert_eq!(
-        raw_sha,
-        readme_sha256("gpt.raw"),
-        "committed gpt.raw.gz vs README"
-    );
+    let raw_sha = image_sha256(&raw, MIB as usize);
+    assert_eq!(raw_sha, readme("gpt.raw"), "committed gpt.raw.gz vs README");
 
     let e01 = EwfImage::open(&fixtures().join("gpt.E01")).unwrap();
     assert_eq!(e01.describe(), "E01 (3 segments)");
     assert_eq!(e01.size(), raw.size());
     assert_eq!(e01.size(), 10 * MIB);
     // Odd piece sizes cross chunk and segment boundaries at every possible phase.
-    assert_eq!(sha256_of(&e01, 100_003), raw_sha);
+    assert_eq!(image_sha256(&e01, 100_003), raw_sha);
     let cached = BlockCache::new(&e01);
-    assert_eq!(sha256_of(&cached, 4097), raw_sha);
+    assert_eq!(image_sha256(&cached, 4097), raw_sha);
     same_random_reads(&raw, &cached, 3000, 70_000, 0x9e37_79b9_7f4a_7c15);
     same_random_reads(&raw, &e01, 500, 40_000, 7);
     // Two threads on one cached E01.
@@ -532,17 +487,17 @@ fn split_raw_reads_exactly_the_raw_disk() {
         }
     }
     let raw = RawImage::open(&raw_path).unwrap();
-    let raw_sha = sha256_of(&raw, MIB as usize);
-    assert_eq!(raw_sha, readme_sha256("mbr63.raw"));
+    let raw_sha = image_sha256(&raw, MIB as usize);
+    assert_eq!(raw_sha, readme("mbr63.raw"));
     for seg in SPLIT {
         let one = RawImage::open(&split_dir.join(seg)).unwrap();
-        assert_eq!(sha256_of(&one, MIB as usize), readme_sha256(seg));
+        assert_eq!(image_sha256(&one, MIB as usize), readme(seg));
     }
 
     let split = open_image(&split_dir.join("mbr63.raw.001")).unwrap();
     assert_eq!(split.describe(), "split raw (3 segments)");
     assert_eq!(split.size(), 9 * MIB);
-    assert_eq!(sha256_of(&split, 999_999), raw_sha);
+    assert_eq!(image_sha256(&split, 999_999), raw_sha);
     same_random_reads(&raw, &split, 3000, 3 * MIB, 42);
     // Across each boundary.
     let mut a = vec![0u8; 4096];
@@ -557,7 +512,7 @@ fn split_raw_reads_exactly_the_raw_disk() {
     }
     // Opened from a later segment, it is the same image.
     let from_third = SplitRawImage::open(&split_dir.join("mbr63.raw.003")).unwrap();
-    assert_eq!(sha256_of(&from_third, MIB as usize), raw_sha);
+    assert_eq!(image_sha256(&from_third, MIB as usize), raw_sha);
     check_volume(&BlockCache::new(&split), MBR_PART);
     // Its partition table: type 7 at sector 63.
     let mut mbr = [0u8; 512];
@@ -761,7 +716,7 @@ fn corpus_disks_open_as_raw() {
         assert_eq!(img.describe(), "raw");
         let bytes = std::fs::read(&dst).unwrap();
         assert_eq!(img.size(), bytes.len() as u64);
-        assert_eq!(sha256_of(&img, 65536), hex(&Sha256::digest(&bytes)));
+        assert_eq!(image_sha256(&img, 65536), hex(&Sha256::digest(&bytes)));
         let mut sector = [0u8; 512];
         img.read_at(0, &mut sector).unwrap();
         assert_eq!(sector[510..], [0x55, 0xAA], "{name}: boot signature");
@@ -837,4 +792,9 @@ fn e01_with_a_forged_table_is_an_error_not_a_panic() {
         }
     }
     eprintln!("damaged E01s opened: {opened}, failed reads: {failed_reads}");
+}
+
+/// The SHA-256 the fixtures README records for `name`.
+fn readme(name: &str) -> String {
+    readme_sha256(&fixtures().join("README.md"), name)
 }

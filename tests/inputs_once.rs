@@ -4,33 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::*;
-
-fn place(dir: &Path, fixture_name: &str, as_name: &str) -> PathBuf {
-    let target = dir.join(as_name);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/registry")
-        .join(fixture_name);
-    std::fs::copy(source, &target).unwrap();
-    target
-}
-
-fn scan(inputs: &[&Path]) -> (Vec<Row>, String) {
-    let args: Vec<&std::ffi::OsStr> = inputs.iter().map(|p| p.as_os_str()).collect();
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    (parse_csv(&out.stdout), stderr(&out))
-}
 
 #[test]
 fn an_empty_folder_is_said_to_be_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("mnt");
     std::fs::create_dir(&empty).unwrap();
-    let (rows, err) = scan(&[&empty]);
+    let (rows, err) = scan_inputs(&[&empty]);
     assert!(rows.is_empty());
     assert!(
         err.contains("an empty folder (0 entries): nothing was scanned"),
@@ -56,7 +37,7 @@ fn a_folder_with_nothing_to_scan_is_said_so() {
     let junk = tmp.path().join("photos");
     std::fs::create_dir_all(junk.join("2019")).unwrap();
     std::fs::write(junk.join("2019/a.jpg"), b"not really").unwrap();
-    let (_, err) = scan(&[&junk]);
+    let (_, err) = scan_inputs(&[&junk]);
     assert!(
         err.contains("nothing could be scanned: 2 entries walked, but none is a place"),
         "{err}"
@@ -67,7 +48,7 @@ fn a_folder_with_nothing_to_scan_is_said_so() {
         std::fs::create_dir_all(volume.join(dir)).unwrap();
     }
     std::fs::write(volume.join("Users/zoe/notes.txt"), b"x").unwrap();
-    let (_, err) = scan(&[&volume]);
+    let (_, err) = scan_inputs(&[&volume]);
     assert!(!err.contains("nothing could be scanned"), "{err}");
     assert!(
         err.contains("no NetSession trace found in what was scanned"),
@@ -81,15 +62,15 @@ fn the_same_folder_twice_is_scanned_once() {
     let case = tmp.path().join("case");
     place(&case, "SYSTEM", "SYSTEM");
     place(&case, "NTUSER.DAT", "NTUSER.DAT");
-    let (once, _) = scan(&[&case]);
+    let (once, _) = scan_inputs(&[&case]);
     assert!(!once.is_empty());
     let spelled = tmp.path().join("case/../case/");
-    let (twice, err) = scan(&[&case, &spelled]);
+    let (twice, err) = scan_inputs(&[&case, &spelled]);
     assert_eq!(twice.len(), once.len(), "{err}");
     assert!(err.contains("the same as input"), "{err}");
     assert!(err.contains(&case.display().to_string()), "{err}");
     // A folder inside it, and a hive inside it: both part of the outer scan.
-    let (nested, err) = scan(&[&case.join("SYSTEM"), &case, &case]);
+    let (nested, err) = scan_inputs(&[&case.join("SYSTEM"), &case, &case]);
     assert_eq!(nested.len(), once.len(), "{err}");
     assert!(
         err.contains(&format!(
@@ -99,7 +80,7 @@ fn the_same_folder_twice_is_scanned_once() {
         "{err}"
     );
     let parent = tmp.path().to_path_buf();
-    let (outer, err) = scan(&[&case, &parent]);
+    let (outer, err) = scan_inputs(&[&case, &parent]);
     assert_eq!(outer.len(), once.len(), "{err}");
     assert!(err.contains("1 input(s)"), "{err}");
 }
@@ -113,7 +94,7 @@ fn a_hive_the_folder_search_would_not_find_is_kept() {
     let mut bytes = std::fs::read(&odd).unwrap();
     bytes.extend_from_slice(&[0u8; 100]);
     std::fs::write(&odd, bytes).unwrap();
-    let (rows, err) = scan(&[&odd, &case]);
+    let (rows, err) = scan_inputs(&[&odd, &case]);
     assert!(!err.contains("inside input"), "{err}");
     assert!(
         rows.iter().any(|r| r["path"].starts_with("SYSTEM\\")),

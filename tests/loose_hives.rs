@@ -10,53 +10,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/registry")
-        .join(name)
-}
-
-fn place(dir: &Path, fixture_name: &str, as_name: &str) -> PathBuf {
-    let target = dir.join(as_name);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    std::fs::copy(fixture(fixture_name), &target).unwrap();
-    target
-}
-
-fn scan(inputs: &[&Path]) -> (Vec<Row>, String) {
-    let args: Vec<&std::ffi::OsStr> = inputs.iter().map(|p| p.as_os_str()).collect();
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    (parse_csv(&out.stdout), stderr(&out))
-}
-
-/// Everything a row says but where it came from.
-fn facts(rows: &[Row]) -> BTreeSet<Vec<String>> {
-    rows.iter()
-        .map(|r| {
-            [
-                "datetime",
-                "timestamp_desc",
-                "message",
-                "artifact",
-                "user",
-                "path",
-                "value",
-                "sha256",
-                "state",
-            ]
-            .iter()
-            .map(|k| r[*k].clone())
-            .collect()
-        })
-        .collect()
-}
-
-fn hives_analysed(summary: &str) -> usize {
-    let (_, after) = summary.split_once(" file(s) read, ").expect("summary line");
-    after.split(' ').next().unwrap().parse().unwrap()
-}
-
 #[test]
 fn a_folder_of_exported_hives_gives_the_facts_the_hives_give_alone() {
     let tmp = tempfile::tempdir().unwrap();
@@ -64,15 +17,15 @@ fn a_folder_of_exported_hives_gives_the_facts_the_hives_give_alone() {
     for name in ["SYSTEM", "SOFTWARE", "NTUSER.DAT"] {
         place(&folder, name, name);
     }
-    let (rows, summary) = scan(&[&folder]);
+    let (rows, summary) = scan_inputs(&[&folder]);
     assert!(!rows.is_empty(), "{summary}");
     assert_eq!(hives_analysed(&summary), 3, "{summary}");
     let direct: Vec<PathBuf> = ["SYSTEM", "SOFTWARE", "NTUSER.DAT"]
         .iter()
-        .map(|n| fixture(n))
+        .map(|n| registry_fixture(n))
         .collect();
     let direct: Vec<&Path> = direct.iter().map(PathBuf::as_path).collect();
-    let (direct_rows, _) = scan(&direct);
+    let (direct_rows, _) = scan_inputs(&direct);
     assert_eq!(facts(&rows), facts(&direct_rows));
     let label = folder.display().to_string();
     for row in &rows {
@@ -94,7 +47,7 @@ fn renamed_hives_in_any_folder_are_read_by_content() {
     place(&case, "NTUSER.DAT", "zoe_NTUSER.DAT");
     place(&case, "SOFTWARE", "hives/1.bin");
     place(&case, "Amcache.hve", "hives/deeper/x");
-    let (rows, summary) = scan(&[&case]);
+    let (rows, summary) = scan_inputs(&[&case]);
     assert_eq!(hives_analysed(&summary), 4, "{summary}");
     let from = |hive: &str| -> Vec<&Row> {
         rows.iter()
@@ -124,14 +77,14 @@ fn a_dirty_hive_found_by_content_has_its_logs_replayed() {
     let case = tmp.path().join("case");
     place(&case, "dirty/NTUSER.DAT", "users/zoe.dat");
     place(&case, "dirty/NTUSER.DAT.LOG1", "users/zoe.dat.LOG1");
-    let (rows, summary) = scan(&[&case]);
+    let (rows, summary) = scan_inputs(&[&case]);
     // The log is used beside its hive, never as a hive of its own.
     assert_eq!(hives_analysed(&summary), 1, "{summary}");
     assert!(
         rows.iter().any(|r| r["state"] == "from-log"),
         "no row from the log: {summary}"
     );
-    let (direct, _) = scan(&[&fixture("dirty/NTUSER.DAT")]);
+    let (direct, _) = scan_inputs(&[&registry_fixture("dirty/NTUSER.DAT")]);
     assert_eq!(facts(&rows), facts(&direct));
 }
 
@@ -142,7 +95,7 @@ fn a_hive_matched_by_name_is_read_once() {
     place(&root, "SYSTEM", "C/Windows/System32/config/SYSTEM");
     place(&root, "SYSTEM", "C/Windows/System32/config/SYSTEM.bak");
     place(&root, "NTUSER.DAT", "C/Users/zoe/NTUSER.DAT");
-    let (rows, summary) = scan(&[&root]);
+    let (rows, summary) = scan_inputs(&[&root]);
     // SYSTEM and NTUSER.DAT by name, SYSTEM.bak by content: three, none twice.
     assert_eq!(hives_analysed(&summary), 3, "{summary}");
     let mut seen = BTreeSet::new();
@@ -171,10 +124,10 @@ fn files_that_only_look_like_hives_are_left_alone() {
     let mut fake = b"regf".to_vec();
     fake.resize(8192, 0xFF);
     std::fs::write(case.join("fake.bin"), &fake).unwrap();
-    let hive = std::fs::read(fixture("SYSTEM")).unwrap();
+    let hive = std::fs::read(registry_fixture("SYSTEM")).unwrap();
     std::fs::write(case.join("cut.bin"), &hive[..4096]).unwrap();
     std::fs::write(case.join("plain.bin"), vec![b'x'; 8192]).unwrap();
-    let (rows, summary) = scan(&[&case]);
+    let (rows, summary) = scan_inputs(&[&case]);
     assert!(rows.is_empty());
     assert_eq!(hives_analysed(&summary), 0, "{summary}");
 }
@@ -193,7 +146,7 @@ fn the_limit_on_files_opened_is_said() {
             f.set_len(8192).unwrap();
         }
     }
-    let (rows, summary) = scan(&[&case]);
+    let (rows, summary) = scan_inputs(&[&case]);
     assert!(rows.is_empty());
     assert!(
         summary.contains("1000 more files of a plausible hive size were not opened"),
@@ -215,7 +168,7 @@ fn inside_a_volume_hives_are_found_by_name_and_in_the_config_folder_by_content()
     );
     place(&root, "NTUSER.DAT", "C/Users/zoe/Desktop/exported.dat");
     place(&root, "SOFTWARE", "hives/soft.hiv");
-    let (_, summary) = scan(&[&root]);
+    let (_, summary) = scan_inputs(&[&root]);
     assert_eq!(
         hives_analysed(&summary),
         2,

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::{XorShift, hex, image_sha256, readme_sha256};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,50 +85,6 @@ fn edited(child: &str) -> Vec<u8> {
     }
     assert!(count > 0, "edits.txt has no edits for {child}");
     data
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of all bytes of a source, read in `piece`-sized reads.
-fn sha256_of(src: &dyn ImageSource, piece: usize) -> String {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; piece];
-    let mut offset = 0u64;
-    loop {
-        let n = src.read_at(offset, &mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        offset += n as u64;
-    }
-    assert_eq!(offset, src.size(), "read all of {}", src.describe());
-    hex(&hasher.finalize())
-}
-
-/// The SHA-256 the fixtures README records for a disk as read.
-fn readme_sha256(name: &str) -> String {
-    let readme = std::fs::read_to_string(vdisks().join("README.md")).expect("README");
-    readme
-        .lines()
-        .find_map(|l| l.strip_suffix(&format!("  {name}")))
-        .unwrap_or_else(|| panic!("README has no SHA-256 for {name}"))
-        .to_string()
-}
-
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// Reads at random offsets and lengths (some past the end), and around every multiple of
@@ -266,12 +224,12 @@ fn every_fixture_reads_byte_for_byte_as_its_raw_disk() {
         assert_eq!(image.files()[0], path);
         let want = expected(disk);
         let want_sha = hex(&Sha256::digest(&want));
-        assert_eq!(want_sha, readme_sha256(disk), "{disk}: README hash");
+        assert_eq!(want_sha, readme(disk), "{disk}: README hash");
         // Odd piece sizes cross block and grain boundaries at every phase.
-        assert_eq!(sha256_of(&*image, 100_003), want_sha, "{fixture}");
+        assert_eq!(image_sha256(&*image, 100_003), want_sha, "{fixture}");
         same_reads(&*image, &want, 0x9e37_79b9_7f4a_7c15 ^ i as u64);
         let cached = BlockCache::new(&*image);
-        assert_eq!(sha256_of(&cached, 4097), want_sha, "{fixture} cached");
+        assert_eq!(image_sha256(&cached, 4097), want_sha, "{fixture} cached");
         let dirty = image
             .known_gaps()
             .iter()
@@ -331,7 +289,7 @@ fn qemu_img_reads_the_same_bytes() {
             .unwrap();
         assert!(status.success(), "qemu-img convert {fixture}");
         let theirs = hex(&Sha256::digest(std::fs::read(&out).unwrap()));
-        let ours = sha256_of(&*open_image(&tmp.path().join(fixture)).unwrap(), 65536);
+        let ours = image_sha256(&*open_image(&tmp.path().join(fixture)).unwrap(), 65536);
         assert_eq!(ours, theirs, "{fixture}: ours vs qemu-img");
     }
 }
@@ -590,7 +548,7 @@ fn damaged_files_give_errors_naming_the_file_and_the_offset() {
     // A dynamic VHD whose footer copy at 0 is damaged: the one at the end is used.
     let (_d, path) = damaged(t, "gpt-dynamic.vhd", &[], |b| b[100] ^= 0x40);
     let image = open_image(&path).unwrap();
-    assert_eq!(sha256_of(&*image, 65536), readme_sha256("gpt.raw"));
+    assert_eq!(image_sha256(&*image, 65536), readme("gpt.raw"));
     assert!(
         image.known_gaps()[0].1.contains("checksum"),
         "{:?}",
@@ -637,7 +595,7 @@ fn damaged_files_give_errors_naming_the_file_and_the_offset() {
         b[128 * 1024 + 200] ^= 1;
     });
     let image = VhdxDisk::open(&path).unwrap();
-    assert_eq!(sha256_of(&image, 65536), readme_sha256("gpt-child.vhdx"));
+    assert_eq!(image_sha256(&image, 65536), readme("gpt-child.vhdx"));
     assert!(
         image.known_gaps()[0].0.contains("131072"),
         "{:?}",
@@ -648,7 +606,7 @@ fn damaged_files_give_errors_naming_the_file_and_the_offset() {
         b[192 * 1024 + 20] ^= 1;
     });
     let image = open_image(&path).unwrap();
-    assert_eq!(sha256_of(&*image, 65536), readme_sha256("gpt-child.vhdx"));
+    assert_eq!(image_sha256(&*image, 65536), readme("gpt-child.vhdx"));
 
     // A compressed grain damaged: the read of its bytes fails, naming the offsets.
     let (_d, path) = damaged(t, "tiny-vmware-stream.vmdk", &[], |b| {
@@ -863,4 +821,9 @@ fn mutated_headers_and_tables_never_panic() {
         opened > 50 && refused > 50,
         "opened {opened}, refused {refused}"
     );
+}
+
+/// The SHA-256 the fixtures README records for `name`.
+fn readme(name: &str) -> String {
+    readme_sha256(&vdisks().join("README.md"), name)
 }

@@ -217,3 +217,100 @@ impl From<netsession_scan::Report> for Scanned {
         }
     }
 }
+
+/// A hive under `fixtures/registry`.
+pub fn registry_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/registry")
+        .join(name)
+}
+
+/// Copies the registry fixture `fixture_name` to `dir/as_name` (folders made).
+pub fn place(dir: &Path, fixture_name: &str, as_name: &str) -> PathBuf {
+    let target = dir.join(as_name);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(registry_fixture(fixture_name), &target).unwrap();
+    target
+}
+
+/// Runs the binary on `inputs` (exit 0 expected): its rows and its stderr.
+pub fn scan_inputs(inputs: &[&Path]) -> (Vec<Row>, String) {
+    let args: Vec<&std::ffi::OsStr> = inputs.iter().map(|p| p.as_os_str()).collect();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (parse_csv(&out.stdout), stderr(&out))
+}
+
+/// The hives the summary says were analysed.
+pub fn hives_analysed(summary: &str) -> usize {
+    let (_, after) = summary.split_once(" file(s) read, ").expect("summary line");
+    after.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// Everything a row says but where it came from (`source`, `locator`, `size`).
+pub fn facts(rows: &[Row]) -> std::collections::BTreeSet<Vec<String>> {
+    const KEPT: [&str; 9] = [
+        "datetime",
+        "timestamp_desc",
+        "message",
+        "artifact",
+        "user",
+        "path",
+        "value",
+        "sha256",
+        "state",
+    ];
+    rows.iter()
+        .map(|r| KEPT.iter().map(|k| r[*k].clone()).collect())
+        .collect()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of all bytes of an image source, read in `piece`-sized reads.
+pub fn image_sha256(
+    src: &dyn netsession_scan::internals::image::source::ImageSource,
+    piece: usize,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; piece];
+    let mut offset = 0u64;
+    loop {
+        let n = src.read_at(offset, &mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        offset += n as u64;
+    }
+    assert_eq!(offset, src.size(), "read all of {}", src.describe());
+    hex(&hasher.finalize())
+}
+
+/// The SHA-256 a fixtures README records for `name` (`<hash>  <name>` lines).
+pub fn readme_sha256(readme: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(readme).expect("README");
+    text.lines()
+        .find_map(|l| l.strip_suffix(&format!("  {name}")))
+        .unwrap_or_else(|| panic!("{} has no SHA-256 for {name}", readme.display()))
+        .to_string()
+}
+
+/// Deterministic pseudo-random numbers.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
