@@ -61,6 +61,26 @@ pub(super) fn parent_notes(
         .map(move |(l, w)| (format!("parent {name}: {l}"), w))
 }
 
+/// A child disk's description followed by its parent's: `<own> over <parent>`.
+pub(super) fn over_parent(mut own: String, parent: Option<&dyn ImageSource>) -> String {
+    if let Some(parent) = parent {
+        own.push_str(" over ");
+        own.push_str(&parent.describe());
+    }
+    own
+}
+
+/// A child disk's own files, then its parent's (and theirs).
+pub(super) fn with_parent_files(
+    mut own: Vec<PathBuf>,
+    parent: Option<&dyn ImageSource>,
+) -> Vec<PathBuf> {
+    if let Some(parent) = parent {
+        own.extend(parent.files());
+    }
+    own
+}
+
 /// Open the file as the virtual disk it is, `None` when it is none. `chain` is the
 /// files whose parent this is (child first).
 pub(super) fn open_by_content(

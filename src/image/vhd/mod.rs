@@ -316,18 +316,14 @@ impl ImageSource for VhdDisk {
             text.push_str(&format!(", made by \"{creator}\""));
         }
         text.push(')');
-        if let Some(parent) = &self.parent {
-            text.push_str(&format!(" over {}", parent.describe()));
-        }
-        text
+        super::virtual_disk::over_parent(text, self.parent.as_deref())
     }
 
     fn files(&self) -> Vec<PathBuf> {
-        let mut files = vec![self.file.path().to_path_buf()];
-        if let Some(parent) = &self.parent {
-            files.extend(parent.files());
-        }
-        files
+        super::virtual_disk::with_parent_files(
+            vec![self.file.path().to_path_buf()],
+            self.parent.as_deref(),
+        )
     }
 
     fn known_gaps(&self) -> Vec<(String, String)> {

@@ -362,11 +362,8 @@ impl ImageSource for VmdkDisk {
         if self.extents.len() > 1 {
             parts.push(format!("{} extents", self.extents.len()));
         }
-        let mut text = format!("VMDK ({})", parts.join(", "));
-        if let Some(parent) = &self.parent {
-            text.push_str(&format!(" over {}", parent.describe()));
-        }
-        text
+        let text = format!("VMDK ({})", parts.join(", "));
+        super::virtual_disk::over_parent(text, self.parent.as_deref())
     }
 
     fn files(&self) -> Vec<PathBuf> {
@@ -381,10 +378,7 @@ impl ImageSource for VmdkDisk {
                 files.push(path.to_path_buf());
             }
         }
-        if let Some(parent) = &self.parent {
-            files.extend(parent.files());
-        }
-        files
+        super::virtual_disk::with_parent_files(files, self.parent.as_deref())
     }
 
     fn known_gaps(&self) -> Vec<(String, String)> {
