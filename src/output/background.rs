@@ -17,9 +17,9 @@ enum Message {
     Flush(SyncSender<io::Result<()>>),
 }
 
-/// Writes to `inner` on a thread of its own. An error of the thread is returned by the
-/// next `write` or `flush`; dropping the writer without `flush` still writes every byte
-/// but can no longer report an error.
+/// Writes to `inner` on a thread of its own. A write error ends the thread and is
+/// returned by the writer's next hand-over or `flush`; dropping the writer without
+/// `flush` still writes every byte but can no longer report an error.
 pub struct BackgroundWriter {
     buffer: Vec<u8>,
     to_thread: Option<SyncSender<Message>>,
@@ -32,32 +32,30 @@ impl BackgroundWriter {
     pub fn new<W: Write + Send + 'static>(mut inner: W) -> BackgroundWriter {
         let (to_thread, from_writer) = sync_channel::<Message>(IN_FLIGHT);
         let (give_back, spare) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
+        // The first write error ends the thread: the writer's next send fails and
+        // returns it, so a full disk stops the output at once.
         let thread = std::thread::spawn(move || -> io::Result<()> {
-            let mut failed: Option<io::Error> = None;
             for message in from_writer {
                 match message {
                     Message::Bytes(mut bytes) => {
-                        if failed.is_none()
-                            && let Err(e) = inner.write_all(&bytes)
-                        {
-                            failed = Some(e);
-                        }
+                        inner.write_all(&bytes)?;
                         bytes.clear();
                         let _ = give_back.try_send(bytes);
                     }
                     Message::Flush(done) => {
-                        let result = match failed.take() {
-                            Some(e) => Err(e),
-                            None => inner.flush(),
-                        };
-                        let _ = done.send(result);
+                        let flushed = inner.flush();
+                        let failed = flushed
+                            .as_ref()
+                            .err()
+                            .map(|e| io::Error::new(e.kind(), e.to_string()));
+                        let _ = done.send(flushed);
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
                     }
                 }
             }
-            match failed {
-                Some(e) => Err(e),
-                None => inner.flush(),
-            }
+            inner.flush()
         });
         BackgroundWriter {
             buffer: Vec::with_capacity(CHUNK),
@@ -112,8 +110,13 @@ impl Write for BackgroundWriter {
         self.hand_over()?;
         let (done, wait) = sync_channel(1);
         self.send(Message::Flush(done))?;
-        wait.recv()
-            .map_err(|_| io::Error::other("the output's writing thread stopped"))?
+        match wait.recv() {
+            Ok(flushed) => flushed,
+            // The thread ended before the flush: say why.
+            Err(_) => Err(self
+                .thread_error()
+                .unwrap_or_else(|| io::Error::other("the output's writing thread stopped"))),
+        }
     }
 }
 
