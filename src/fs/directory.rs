@@ -322,14 +322,15 @@ impl FileSystem for DirectoryFs {
                         HiveSearch::Volume { root_depth: depth }
                     }
                     HiveSearch::Volume { root_depth } if depth == root_depth + 3 => {
-                        let names: Vec<String> = entry
+                        let mut names: Vec<String> = entry
                             .path()
                             .components()
                             .rev()
                             .take(3)
-                            .map(|c| fold_case(&display_name(c.as_os_str())).into_owned())
+                            .map(|c| display_name(c.as_os_str()))
                             .collect();
-                        if names == ["config", "system32", "windows"] {
+                        names.reverse();
+                        if super::hive_suspects::is_hive_folder(&names) {
                             HiveSearch::Everywhere
                         } else {
                             here

@@ -20,6 +20,21 @@ pub const HIVE_ALIGN: u64 = 4096;
 /// Most files of one walk opened to look for a hive signature.
 pub const MAX_SUSPECTS: usize = 20_000;
 
+/// Inside a Windows volume root, the folder where hives are looked for by content too
+/// (with its sub-folders: `RegBack`, copies such as `SYSTEM.bak`); elsewhere in a volume
+/// hives are found by their standard names.
+const HIVE_FOLDER: [&str; 3] = ["windows", "system32", "config"];
+
+/// Are these the three folder names below a volume root (in order, any case) that lead
+/// to [`HIVE_FOLDER`]?
+pub fn is_hive_folder<S: AsRef<str>>(below_root: &[S]) -> bool {
+    below_root.len() == HIVE_FOLDER.len()
+        && below_root
+            .iter()
+            .zip(HIVE_FOLDER)
+            .all(|(name, want)| crate::catalog::fold_case(name.as_ref()) == want)
+}
+
 /// Could a file of `len` bytes be a primary hive file?
 pub fn plausible_hive_size(len: u64) -> bool {
     len >= MIN_HIVE_BYTES && len.is_multiple_of(HIVE_ALIGN)

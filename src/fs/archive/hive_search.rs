@@ -7,7 +7,6 @@
 //! archive; the rest are counted so the scan can say so.
 
 use super::ArchiveFs;
-use crate::catalog::fold_case;
 use crate::fs::EntryKind;
 use crate::fs::hive_suspects::{MAX_SUSPECTS, plausible_hive_size};
 
@@ -57,11 +56,11 @@ impl ArchiveFs {
             match root_at {
                 None if self.is_volume_root(folder) => root_at = Some(depth),
                 Some(root) if depth == root + 3 => {
-                    let names: Vec<String> = chain[root..root + 3]
+                    let names: Vec<&str> = chain[root..root + 3]
                         .iter()
-                        .map(|&n| fold_case(&self.nodes[n].name).into_owned())
+                        .map(|&n| self.nodes[n].name.as_str())
                         .collect();
-                    if names == ["windows", "system32", "config"] {
+                    if crate::fs::hive_suspects::is_hive_folder(&names) {
                         root_at = None;
                     }
                 }
