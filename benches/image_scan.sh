@@ -27,35 +27,7 @@ cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 bin="$here/target/release/netsession-scan"
 img="$work/volume.ntfs"
 
-if [ ! -f "$work/.complete" ]; then
-  echo "building a $files-file NTFS image in $work (a few minutes) ..." >&2
-  rm -rf "$work"
-  mkdir -p "$work/mnt"
-  truncate -s 3G "$img"
-  mkntfs -F -Q -q -L Windows "$img" 2>/dev/null
-  ntfs-3g "$img" "$work/mnt"
-  trap 'umount "$work/mnt" 2>/dev/null || true' EXIT
-  python3 - "$work/mnt" "$files" <<'PY'
-import os, sys
-root, total = sys.argv[1], int(sys.argv[2])
-tops = ["Windows/WinSxS", "Windows/System32/DriverStore", "Program Files",
-        "Program Files (x86)", "ProgramData/Package Cache"]
-tops += [f"Users/user{u}/AppData/Local/Vendor{u}" for u in range(8)]
-made, d = 0, 0
-while made < total:
-    folder = os.path.join(root, tops[d % len(tops)], f"pkg{d:05d}")
-    os.makedirs(folder, exist_ok=True)
-    for i in range(min(100, total - made)):
-        with open(os.path.join(folder, f"file{i:03d}.dat"), "wb") as f:
-            f.write(b"x" * (i % 5))
-        made += 1
-    d += 1
-PY
-  cp -r "$here/fixtures/demo-mounted/C/." "$work/mnt/"
-  umount "$work/mnt"
-  trap - EXIT
-  touch "$work/.complete"
-fi
+build_bench_image "$work" "$files"
 ls -l "$img"
 
 
