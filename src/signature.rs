@@ -17,6 +17,10 @@ pub const LVF: [u8; 8] = *b"LVF\x09\x0d\x0a\xff\x00";
 pub const EVF2: [u8; 8] = *b"EVF2\x0d\x0a\x81\x00";
 /// EWF v2 logical evidence (Lx01).
 pub const LEF2: [u8; 8] = *b"LEF2\x0d\x0a\x81\x00";
+/// A Windows event log (EVTX) file header, at 0.
+pub const EVTX_FILE: &[u8; 8] = b"ElfFile\0";
+/// Each 64 KiB chunk of an event log.
+pub const EVTX_CHUNK: &[u8; 8] = b"ElfChnk\0";
 /// An MFT record's signature: a `$MFT` copied out of its volume starts with one.
 pub const MFT_RECORD: &[u8; 4] = b"FILE";
 /// An NTFS boot sector's OEM id, at [`OEM_ID_AT`].
@@ -313,6 +317,8 @@ pub enum Signature {
     Gzip,
     /// MFT records: a `$MFT` copied out of its volume.
     MftFile,
+    /// A Windows event log (EVTX).
+    EventLog,
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -337,6 +343,9 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     }
     if head.starts_with(MFT_RECORD) {
         return Some(Signature::MftFile);
+    }
+    if head.starts_with(EVTX_FILE) {
+        return Some(Signature::EventLog);
     }
     if head.starts_with(ZIP_LOCAL) || head.starts_with(ZIP_EMPTY) {
         return Some(Signature::Zip);

@@ -4,10 +4,12 @@
 //! the same format. Rules are validated when loaded so a typo in a user's catalog is an
 //! error with the rule's id, never a silently dead rule.
 
+mod event_rule;
 mod log_event;
 mod matcher;
 mod pattern;
 
+pub use event_rule::{EventRule, EventRuleDef};
 pub use log_event::{LogEvent, LogEventDef, LogEvents};
 pub use matcher::{DirState, EntryMatch, MatchKind, Matcher};
 pub use pattern::{Component, PathPattern, fold_case, wildcard_match};
@@ -146,6 +148,9 @@ pub enum ContentKind {
     None,
     /// A registry hive (`regf`): read by the registry analysis, with its logs.
     Hive,
+    /// A Windows event log (`ElfFile`): its records read for the `[[event]]` rules.
+    #[serde(rename = "evtx")]
+    EventLog,
 }
 
 /// Classifies a file inside an install tree. Members are tried in order; the first whose
@@ -319,6 +324,10 @@ pub struct TermsDef {
     /// Case-insensitive substrings that make a registry key or value NetSession's.
     #[serde(default)]
     pub registry: Vec<String>,
+    /// Case-insensitive substrings that make an event log record NetSession's (in the
+    /// fields its `[[event]]` rule names).
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 /// One catalog file as written.
@@ -335,6 +344,8 @@ pub struct CatalogDef {
     pub registry: Vec<RegistryRuleDef>,
     #[serde(default, rename = "log_event")]
     pub log_events: Vec<LogEventDef>,
+    #[serde(default, rename = "event")]
+    pub events: Vec<EventRuleDef>,
     #[serde(default)]
     pub terms: TermsDef,
 }
@@ -394,6 +405,8 @@ pub struct Catalog {
     pub registry_terms: Vec<String>,
     /// Events named in NetSession's log lines, in catalog order.
     pub log_events: LogEvents,
+    /// Events of Windows event logs, in catalog order.
+    pub events: Vec<EventRule>,
     /// The text of every catalog that went in, in order (hashed into the manifest later).
     pub sources: Vec<(String, String)>,
 }
@@ -443,8 +456,21 @@ impl Catalog {
             registry: Vec::new(),
             registry_terms: Vec::new(),
             log_events: LogEvents::default(),
+            events: Vec::new(),
             sources: texts.to_vec(),
         };
+        let mut event_terms = Vec::new();
+        for (origin, def) in &defs {
+            for term in &def.terms.events {
+                if term.trim().is_empty() {
+                    return Err(CatalogError::Syntax {
+                        origin: origin.clone(),
+                        message: "empty event term".into(),
+                    });
+                }
+                event_terms.push(term.clone());
+            }
+        }
         let mut log_events = Vec::new();
         for (origin, def) in defs.iter() {
             for rule in &def.files {
@@ -487,6 +513,13 @@ impl Catalog {
                 validate_info(origin, &rule.info)?;
                 log_events.push(
                     log_event::compile(rule)
+                        .map_err(|reason| bad_rule(origin, &rule.info, &reason))?,
+                );
+            }
+            for rule in &def.events {
+                validate_info(origin, &rule.info)?;
+                catalog.events.push(
+                    event_rule::compile(rule, &event_terms)
                         .map_err(|reason| bad_rule(origin, &rule.info, &reason))?,
                 );
             }

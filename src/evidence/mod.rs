@@ -23,6 +23,8 @@ pub enum RecordState {
     Orphan,
     Live,
     FromLog,
+    /// An event record carved from a log's unused space (not among its live records).
+    Recovered,
 }
 
 impl RecordState {
@@ -33,6 +35,7 @@ impl RecordState {
             RecordState::Orphan => "orphan",
             RecordState::Live => "live",
             RecordState::FromLog => "from-log",
+            RecordState::Recovered => "recovered",
         }
     }
 }

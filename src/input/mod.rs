@@ -34,6 +34,8 @@ pub enum InputKind {
     TarGz,
     /// A `$MFT` copied out of its volume (a collection's, or `icat IMG 0`).
     CollectedMft,
+    /// A Windows event log (EVTX) given on its own.
+    EventLog,
 }
 
 impl InputKind {
@@ -52,6 +54,7 @@ impl InputKind {
             InputKind::Tar => "tar archive",
             InputKind::TarGz => "tar.gz archive",
             InputKind::CollectedMft => "collected NTFS $MFT",
+            InputKind::EventLog => "Windows event log (EVTX)",
         }
     }
 }
@@ -64,7 +67,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     #[error(
-        "{input}: not a recognised input (expected a directory, a registry hive, a disk image, a $MFT or a ZIP/tar archive)"
+        "{input}: not a recognised input (expected a directory, a registry hive, an event log, a disk image, a $MFT or a ZIP/tar archive)"
     )]
     Unrecognised { input: String },
     #[error("{input}: {kind} inputs are not supported by this version yet")]
@@ -198,6 +201,7 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         // Checked by inflating its start ([`detect`]): a gzip that is not a tar is refused.
         Signature::Gzip => Some(InputKind::TarGz),
         Signature::MftFile => Some(InputKind::CollectedMft),
+        Signature::EventLog => Some(InputKind::EventLog),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }

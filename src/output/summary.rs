@@ -20,6 +20,13 @@ pub fn render(stats: &ScanStats, counts: &RowCounts, warnings: usize) -> String 
         warnings,
         stats.elapsed.as_secs_f64()
     );
+    if stats.event_logs > 0 {
+        let _ = writeln!(
+            out,
+            "  {} event log(s) read: {} chunk(s), {} parsed (the others name nothing an event rule looks for), {} record(s) read in them",
+            stats.event_logs, stats.event_chunks, stats.event_chunks_parsed, stats.event_records
+        );
+    }
     let per_artifact = &counts.per_artifact;
     if !stats.nothing_scanned.is_empty() {
         let _ = writeln!(

@@ -3,7 +3,7 @@
 //! decide which of them is believed.
 
 use super::{Disk, Partition, finish, u16z, u32z, u64z};
-use crate::bytes;
+use crate::bytes::{self, crc32};
 
 /// GPT headers claiming more entries than this are not believed.
 pub(super) const MAX_GPT_ENTRIES: u32 = 1024;
@@ -312,46 +312,12 @@ fn gpt_type_name(guid: &str) -> &'static str {
 // ---------------------------------------------------------------------------------------
 // CRC32 (IEEE 802.3, reflected polynomial 0xEDB88320), as GPT uses it
 
-const CRC32_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
-pub(super) fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c = CRC32_TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
-    }
-    !c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::partitions::Scheme;
     use crate::partitions::test_disks::*;
     use crate::partitions::u32z as le_u32;
-
-    #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b""), 0);
-    }
 
     #[test]
     fn guid_text_is_mixed_endian() {

@@ -318,11 +318,12 @@ fn check_overlaps(table: &mut PartitionTable) {
 
 #[cfg(test)]
 mod tests {
-    use super::gpt::{MAX_GPT_ENTRIES, crc32};
+    use super::gpt::MAX_GPT_ENTRIES;
     use super::mbr::MAX_LOGICALS;
     use super::test_disks::*;
     use super::*;
     use super::{u32z as le_u32, u64z as le_u64};
+    use crate::bytes::crc32;
 
     #[test]
     fn partition_past_the_disk_end_is_kept_and_clipped() {

@@ -1,8 +1,8 @@
 //! Synthetic disks for the partition table tests: MBR and EBR entries, NTFS boot
 //! sectors, GPT disks with every CRC right, and a reader over a byte slice.
 
-use super::gpt::crc32;
 use super::{PartitionTable, read_partitions};
+use crate::bytes::crc32;
 
 pub(super) const MIB: usize = 1 << 20;
 

@@ -388,6 +388,35 @@ pub fn analyze_hives(
 }
 
 /// Run `f` on the hive's root key; problems it reports become warnings.
+/// (SID, user name) of every profile in the SOFTWARE hives among `inputs` (ProfileList),
+/// for readers that name accounts by SID (event logs). Damage is left for
+/// [`analyze_hives`] to report, once.
+pub fn profiles_of(inputs: &[HiveInput]) -> Vec<(String, String)> {
+    let quiet = Warnings::new();
+    let mut out = Vec::new();
+    for input in inputs {
+        let Ok(hive) = OpenedHive::open(input) else {
+            continue;
+        };
+        with_root(input, &hive, &quiet, |root, problems| {
+            let kind = kind::detect(
+                root,
+                &hive.base.file_name,
+                file_name(&input.evidence_path),
+                problems,
+            );
+            if kind == HiveKind::Software {
+                out.extend(
+                    artifacts::profiles::read(root, problems)
+                        .into_iter()
+                        .map(|(sid, user, _)| (sid, user)),
+                );
+            }
+        });
+    }
+    out
+}
+
 fn with_root<T>(
     input: &HiveInput,
     hive: &OpenedHive,

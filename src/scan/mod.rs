@@ -8,6 +8,7 @@
 mod archive_hives;
 mod candidate;
 pub mod collected;
+mod event_logs;
 pub mod hives;
 mod inputs;
 mod journal;
@@ -44,6 +45,12 @@ pub struct ScanStats {
     pub candidates: usize,
     pub files_read: usize,
     pub hives: usize,
+    /// Event logs read, their chunks, the chunks parsed (the others named nothing an
+    /// event rule looks for) and the records read in those.
+    pub event_logs: usize,
+    pub event_chunks: u64,
+    pub event_chunks_parsed: u64,
+    pub event_records: u64,
     pub elapsed: Duration,
     /// Inputs in which nothing could be scanned (a warning says why for each).
     pub nothing_scanned: Vec<String>,
@@ -82,7 +89,10 @@ pub fn detect_inputs_with_password(
                 input: input.label.clone(),
                 reason: e.reason(),
             })?;
-        } else if !matches!(input.kind, InputKind::Directory | InputKind::RegistryHive) {
+        } else if !matches!(
+            input.kind,
+            InputKind::Directory | InputKind::RegistryHive | InputKind::EventLog
+        ) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
@@ -137,7 +147,7 @@ pub fn scan_with_progress(
     let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
     let inputs = inputs::distinct(inputs, warnings);
     scanner.stats.inputs = inputs.len();
-    for input in inputs {
+    for &input in &inputs {
         match input.kind {
             InputKind::Directory => {
                 let view = DirectoryFs::new(&input.path, &input.label);
@@ -155,6 +165,8 @@ pub fn scan_with_progress(
                 }
             }
             InputKind::CollectedMft => scanner.scan_collected(&input.path, false),
+            // Read once every input is in: hives given beside it name its accounts.
+            InputKind::EventLog => {}
             InputKind::RegistryHive => {
                 if let Some(hive) =
                     hives::from_host_file(&input.path, &input.label, options.hash, warnings)
@@ -202,6 +214,27 @@ pub fn scan_with_progress(
             },
         }
     }
+    let logs: Vec<&Input> = inputs
+        .iter()
+        .filter(|i| i.kind == InputKind::EventLog)
+        .copied()
+        .collect();
+    if !logs.is_empty() {
+        let users = scanner
+            .hive_groups
+            .get("")
+            .map(|group| registry::profiles_of(group))
+            .unwrap_or_default();
+        event_logs::read_host_logs(
+            &logs,
+            catalog,
+            &users,
+            options.hash,
+            warnings,
+            &scanner.rows,
+            &scanner.events,
+        );
+    }
     scanner.finish()
 }
 
@@ -247,6 +280,8 @@ struct Scanner<'a> {
     stats: ScanStats,
     rows: store::RowStore,
     hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
+    /// Event log totals, and events waiting for the end of the scan.
+    events: std::sync::Mutex<event_logs::EventJoin>,
 }
 
 impl<'a> Scanner<'a> {
@@ -267,6 +302,7 @@ impl<'a> Scanner<'a> {
             stats: ScanStats::default(),
             rows: store::RowStore::new(store.clone(), warnings),
             hive_groups: BTreeMap::new(),
+            events: Default::default(),
         }
     }
 
@@ -303,6 +339,13 @@ impl<'a> Scanner<'a> {
             .candidates
             .into_iter()
             .partition(|c| route::route(catalog, c) == route::Route::Hive);
+        let (log_files, others): (Vec<_>, Vec<_>) = others
+            .into_iter()
+            .partition(|c| route::route(catalog, c) == route::Route::EventLog);
+        let log_files: Vec<_> = log_files
+            .into_iter()
+            .filter(|c| c.kind == fs::EntryKind::File)
+            .collect();
         self.stats.files_read += others
             .iter()
             .filter(|c| c.kind == fs::EntryKind::File)
@@ -325,6 +368,28 @@ impl<'a> Scanner<'a> {
                     .push(hive);
             }
         }
+        if !log_files.is_empty() {
+            progress.stage(
+                &format!("reading event logs in {}", view.source()),
+                Some(log_files.len() as u64),
+            );
+            // The accounts of the logs' system: ProfileList of the SOFTWARE hive beside them.
+            let users = log_files
+                .first()
+                .and_then(|c| self.hive_groups.get(&view.candidate_source(c)))
+                .map(|group| registry::profiles_of(group))
+                .unwrap_or_default();
+            event_logs::read_logs(
+                view,
+                &log_files,
+                catalog,
+                &users,
+                options.hash,
+                warnings,
+                &self.rows,
+                &self.events,
+            );
+        }
     }
 
     /// Analyse the hives, sort the rows.
@@ -338,10 +403,23 @@ impl<'a> Scanner<'a> {
             .stage("analysing registry hives", Some(named as u64));
         let (catalog, warnings, progress) = (self.catalog, self.warnings, self.progress);
         let store = &self.rows;
+        let events = &self.events;
         groups.par_iter().for_each(|group| {
-            store.push_all(registry::analyze_hives(group, catalog, warnings));
+            let rows = registry::analyze_hives(group, catalog, warnings);
+            events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .learn_from_registry(catalog, &rows);
+            store.push_all(rows);
             progress.advance(group.len() as u64);
         });
+        let events = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
+        let totals = events.totals();
+        self.stats.event_logs = totals.logs;
+        self.stats.event_chunks = totals.chunks;
+        self.stats.event_chunks_parsed = totals.chunks_parsed;
+        self.stats.event_records = totals.records;
+        self.rows.push_all(events.resolve(catalog, warnings));
         let rows = self.rows.finish();
         self.stats.elapsed = self.started.elapsed();
         Report {

@@ -12,6 +12,9 @@ pub(super) enum Route {
     /// A registry hive (by its rule): gathered with its transaction logs and analysed per
     /// system at the end of the scan (SOFTWARE names the users of SYSTEM's entries).
     Hive,
+    /// A Windows event log (by its rule): its records read for the `[[event]]` rules,
+    /// with the users of its system known (after the hives of its view are gathered).
+    EventLog,
     /// A `Zone.Identifier` stream: hashed, and its fields read.
     ZoneIdentifier,
     /// A file: hashed; classified by the member rules when it lies inside an install
@@ -34,6 +37,10 @@ pub(super) fn route(catalog: &Catalog, candidate: &Candidate) -> Route {
         // Only regular files among them are read; a folder or link of that name is
         // not evidence of anything.
         return Route::Hive;
+    }
+    if rule.content == Some(ContentKind::EventLog) {
+        // As with hives, only regular files among them are read.
+        return Route::EventLog;
     }
     match &candidate.kind {
         EntryKind::Dir => Route::Folder { member },

@@ -249,6 +249,7 @@ fn state_code(s: RecordState) -> u8 {
         RecordState::Orphan => 2,
         RecordState::Live => 3,
         RecordState::FromLog => 4,
+        RecordState::Recovered => 5,
     }
 }
 
@@ -259,6 +260,7 @@ fn state_from(code: u8) -> io::Result<RecordState> {
         2 => RecordState::Orphan,
         3 => RecordState::Live,
         4 => RecordState::FromLog,
+        5 => RecordState::Recovered,
         other => return Err(invalid(format!("state {other}"))),
     })
 }

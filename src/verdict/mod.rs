@@ -26,6 +26,7 @@
 mod autostart;
 mod builds;
 mod client;
+mod events;
 mod execution;
 mod firewall;
 mod install;
@@ -46,6 +47,7 @@ use crate::time::Timestamp;
 pub use autostart::AutostartEntry;
 pub use builds::{Build, Builds};
 pub use client::{Client, Outcome, PublicIp, VersionSeen};
+pub use events::{Change, Connections, EventHistory, RuleHistory, ServiceInstall, Span};
 pub use execution::{Execution, ExecutionEvidence, ExecutionKind};
 pub use firewall::{Firewall, FirewallDecision, ProfileRules, XpException};
 pub use install::{Folder, Install, InstallState};
@@ -56,6 +58,7 @@ pub use upload::Upload;
 use autostart::AutostartAcc;
 use builds::BuildsAcc;
 use client::ClientAcc;
+use events::EventsAcc;
 use execution::ExecutionAcc;
 use firewall::FirewallAcc;
 use install::InstallAcc;
@@ -82,6 +85,9 @@ pub struct VolumeVerdict {
     /// scanned, and "only remnants" may just mean "files not looked at" (see
     /// [`Removal::files`], which tells the two apart where the rows can).
     pub registry_only: bool,
+    /// What the event logs say (a system's logs are the system's, whoever's account an
+    /// event names).
+    pub events: EventHistory,
     /// Machine-wide first (empty user), then users by name.
     pub scopes: Vec<ScopeVerdict>,
 }
@@ -142,6 +148,7 @@ struct VolumeAcc {
     registry_only: bool,
     /// Every row so far came from a hive given alone on the command line.
     hives_given_alone: bool,
+    events: EventsAcc,
     users: BTreeMap<String, ScopeAcc>,
 }
 
@@ -150,6 +157,7 @@ impl Default for VolumeAcc {
         VolumeAcc {
             registry_only: true,
             hives_given_alone: true,
+            events: EventsAcc::default(),
             users: BTreeMap::new(),
         }
     }
@@ -182,7 +190,8 @@ impl VerdictBuilder {
             None => self.volumes.entry(row.source.clone()).or_default(),
         };
         volume.registry_only &= is_registry_state(row.state);
-        volume.hives_given_alone &= is_from_hive_given_alone(row);
+        volume.hives_given_alone &= is_from_hive_given_alone(row) || is_from_log_given_alone(row);
+        volume.events.add(row);
         let scope = match volume.users.get_mut(row.user.as_str()) {
             Some(s) => s,
             None => volume.users.entry(row.user.clone()).or_default(),
@@ -223,6 +232,7 @@ impl VolumeAcc {
                 .max()
                 .unwrap_or(InstallState::NoTrace),
             registry_only: self.registry_only,
+            events: self.events.finish(),
             scopes,
         }
     }
@@ -267,8 +277,17 @@ impl ScopeAcc {
     }
 }
 
+/// Rows of registry facts and event records: neither says the files were scanned.
 fn is_registry_state(state: RecordState) -> bool {
-    matches!(state, RecordState::Live | RecordState::FromLog)
+    matches!(
+        state,
+        RecordState::Live | RecordState::FromLog | RecordState::Recovered
+    )
+}
+
+/// An event log given on the command line names itself as path and source.
+fn is_from_log_given_alone(row: &EvidenceRow) -> bool {
+    row.artifact.starts_with("eventlog.") && row.path == row.source
 }
 
 #[cfg(test)]

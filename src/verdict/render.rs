@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::autostart::autostart_statement;
 use super::builds::builds_statement;
 use super::client::client_statement;
+use super::events::events_statement;
 use super::execution::execution_statement;
 use super::firewall::firewall_statement;
 use super::install::{installed_statement, where_statement};
@@ -68,6 +69,9 @@ impl Verdict {
         let _ = writeln!(out, "{}", self.headline());
         for volume in &self.volumes {
             let _ = writeln!(out, "volume {}", plain(&volume_title(volume)));
+            if volume.events.rows > 0 {
+                write_text_statement(&mut out, &events_statement(&volume.events));
+            }
             for scope in &volume.scopes {
                 let mut title = scope_title(&scope.user);
                 title.push(t(format!(" ({})", n_rows(scope.rows))));
@@ -104,6 +108,10 @@ impl Verdict {
         let _ = writeln!(out, "{}\n", md_text(HONESTY_NOTE));
         for volume in &self.volumes {
             let _ = writeln!(out, "## Volume {}\n", markdown(&volume_title(volume)));
+            if volume.events.rows > 0 {
+                write_markdown_statement(&mut out, &events_statement(&volume.events));
+                out.push('\n');
+            }
             for scope in &volume.scopes {
                 let mut title = scope_title(&scope.user);
                 title.push(t(format!(" ({})", n_rows(scope.rows))));
@@ -134,7 +142,7 @@ fn volume_title(volume: &VolumeVerdict) -> Vec<Part> {
     ];
     if volume.registry_only {
         parts.push(t(
-            "; only registry rows from this source: if hives were given alone, the files of this system were not scanned",
+            "; only registry and event-log rows from this source: if hives or logs were given alone, the files of this system were not scanned",
         ));
     }
     parts

@@ -1,0 +1,479 @@
+//! What the event logs say, per volume (a system's logs are the system's, whoever's
+//! account an event names): the history of NetSession's firewall rules (added, changed,
+//! deleted, by whom and through which program, and whether the registry still holds
+//! the rule), the firewall prompt, services, process runs, connections with their peers,
+//! and Windows Installer runs. Each item names its rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::rows::field;
+use super::statement::{Part, Statement, c, list_statement, n_rows, t, time_part};
+use crate::evidence::EvidenceRow;
+use crate::time::Timestamp;
+
+/// The event-log statement of one volume.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventHistory {
+    pub rows: usize,
+    pub firewall_rules: Vec<RuleHistory>,
+    /// 2033: every rule deleted.
+    pub firewall_resets: Span,
+    /// 5031: the firewall blocked NetSession from listening (the prompt).
+    pub prompts: Span,
+    pub services_installed: Vec<ServiceInstall>,
+    /// 7036/7040.
+    pub service_changes: Span,
+    /// 4688.
+    pub processes: Span,
+    pub connections_allowed: Connections,
+    pub connections_blocked: Connections,
+    /// MSI installs, removals and transactions, in time order.
+    pub msi: Vec<Change>,
+}
+
+/// How many rows, and the first and last time among them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Span {
+    pub rows: usize,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+}
+
+impl Span {
+    fn add(&mut self, time: Option<Timestamp>) {
+        self.rows += 1;
+        if let Some(time) = time {
+            self.first = Some(self.first.map_or(time, |f| f.min(time)));
+            self.last = Some(self.last.map_or(time, |l| l.max(time)));
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Connections {
+    pub span: Span,
+    /// Distinct remote addresses (the peer: source of an inbound, destination of an
+    /// outbound connection).
+    pub remotes: BTreeSet<String>,
+}
+
+/// One firewall rule of NetSession's, by its id, through time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHistory {
+    pub rule_id: String,
+    pub name: String,
+    pub program: String,
+    /// In time order.
+    pub changes: Vec<Change>,
+    /// The registry rows hold a rule of this id (the rule as it is now).
+    pub in_registry: bool,
+}
+
+/// One dated event: what, when, by whom, with what.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub time: Option<Timestamp>,
+    /// `timestamp_desc` of the row: `Firewall Rule Added`, ...
+    pub what: String,
+    pub user: String,
+    /// The event's particulars, in words.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInstall {
+    pub time: Option<Timestamp>,
+    pub name: String,
+    pub program: String,
+    pub user: String,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct EventsAcc {
+    rows: usize,
+    rules: BTreeMap<String, (String, String, Vec<Change>)>,
+    registry_rule_ids: BTreeSet<String>,
+    history: EventHistory,
+}
+
+impl EventsAcc {
+    pub fn add(&mut self, row: &EvidenceRow) {
+        if row.artifact == "registry.firewall_rule"
+            && let Some(id) = field(&row.value, "Rule")
+        {
+            self.registry_rule_ids.insert(id.to_lowercase());
+        }
+        let Some(kind) = row.artifact.strip_prefix("eventlog.") else {
+            return;
+        };
+        self.rows += 1;
+        let time = row.datetime;
+        let h = &mut self.history;
+        match kind {
+            "firewall_rule_added" | "firewall_rule_modified" | "firewall_rule_deleted" => {
+                let id = field(&row.value, "RuleId")
+                    .unwrap_or("(no rule id)")
+                    .to_string();
+                let entry = self.rules.entry(id).or_default();
+                if let Some(name) = field(&row.value, "RuleName").filter(|n| !n.is_empty()) {
+                    entry.0 = name.to_string();
+                }
+                if let Some(app) = field(&row.value, "ApplicationPath").filter(|a| !a.is_empty()) {
+                    entry.1 = app.to_string();
+                }
+                entry.2.push(change(row, firewall_detail(&row.value)));
+            }
+            "firewall_rules_all_deleted" => h.firewall_resets.add(time),
+            "firewall_prompt" => h.prompts.add(time),
+            "service_installed" | "service_installed_security" => {
+                let name = field(&row.value, "ServiceName").unwrap_or("?").to_string();
+                let program = field(&row.value, "ImagePath")
+                    .or_else(|| field(&row.value, "ServiceFileName"))
+                    .unwrap_or("?")
+                    .to_string();
+                h.services_installed.push(ServiceInstall {
+                    time,
+                    name,
+                    program,
+                    user: row.user.clone(),
+                });
+            }
+            "service_state_changed" | "service_start_type_changed" => h.service_changes.add(time),
+            "process_created" => h.processes.add(time),
+            "connection_allowed" | "connection_blocked" => {
+                let connections = if kind == "connection_allowed" {
+                    &mut h.connections_allowed
+                } else {
+                    &mut h.connections_blocked
+                };
+                connections.span.add(time);
+                if let Some(remote) = remote_address(&row.value) {
+                    connections.remotes.insert(remote.to_string());
+                }
+            }
+            k if k.starts_with("msi_") => {
+                let product = field(&row.value, "Data[1]").unwrap_or("?");
+                let detail = match field(&row.value, "Data[2]").filter(|v| !v.is_empty()) {
+                    Some(version) if !product.contains(' ') || kind != "msi_transaction" => {
+                        format!("{product} {version}")
+                    }
+                    _ => product.to_string(),
+                };
+                h.msi.push(change(row, detail));
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finish(self) -> EventHistory {
+        let mut history = self.history;
+        history.rows = self.rows;
+        history.firewall_rules = self
+            .rules
+            .into_iter()
+            .map(|(rule_id, (name, program, mut changes))| {
+                changes.sort();
+                RuleHistory {
+                    in_registry: self.registry_rule_ids.contains(&rule_id.to_lowercase()),
+                    rule_id,
+                    name,
+                    program,
+                    changes,
+                }
+            })
+            .collect();
+        history.msi.sort();
+        history
+            .services_installed
+            .sort_by(|a, b| (a.time, &a.name).cmp(&(b.time, &b.name)));
+        history
+    }
+}
+
+fn change(row: &EvidenceRow, detail: String) -> Change {
+    Change {
+        time: row.datetime,
+        what: row.timestamp_desc.clone(),
+        user: row.user.clone(),
+        detail,
+    }
+}
+
+fn firewall_detail(value: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(action) = field(value, "Action") {
+        parts.push(match action {
+            "2" => "block".to_string(),
+            "3" => "allow".to_string(),
+            other => format!("action {other}"),
+        });
+    }
+    if let Some(direction) = field(value, "Direction") {
+        parts.push(match direction {
+            "1" => "inbound".to_string(),
+            "2" => "outbound".to_string(),
+            other => format!("direction {other}"),
+        });
+    }
+    if let Some(profiles) = field(value, "Profiles") {
+        parts.push(format!(
+            "profiles {}",
+            crate::content::evtx::rows::profile_names(profiles)
+        ));
+    }
+    if let Some(by) = field(value, "ModifyingApplication").filter(|v| !v.is_empty()) {
+        parts.push(format!("through {by}"));
+    }
+    parts.join(", ")
+}
+
+/// The peer of a connection event: the source of an inbound one, else the destination.
+fn remote_address(value: &str) -> Option<&str> {
+    let inbound = matches!(field(value, "Direction"), Some("%%14592") | Some("1"));
+    let address = if inbound {
+        field(value, "SourceAddress")
+    } else {
+        field(value, "DestAddress")
+    };
+    address.filter(|a| !a.is_empty())
+}
+
+fn when(time: Option<Timestamp>) -> Part {
+    match time {
+        Some(time) => time_part(time),
+        None => t("(no time)"),
+    }
+}
+
+fn span_parts(label: &str, span: &Span) -> Vec<Part> {
+    let mut parts = vec![t(format!("{label}: {} time(s)", span.rows))];
+    if let (Some(first), Some(last)) = (span.first, span.last) {
+        parts.extend([
+            t(", first "),
+            time_part(first),
+            t(", last "),
+            time_part(last),
+        ]);
+    }
+    parts.push(t(format!(" ({})", n_rows(span.rows))));
+    parts
+}
+
+pub(super) fn events_statement(h: &EventHistory) -> Statement {
+    let mut items = Vec::new();
+    for rule in &h.firewall_rules {
+        let mut parts = vec![
+            t("firewall rule "),
+            c(&rule.name),
+            t(" ("),
+            c(&rule.rule_id),
+            t(")"),
+        ];
+        if !rule.program.is_empty() {
+            parts.extend([t(" for "), c(&rule.program)]);
+        }
+        parts.push(t(":"));
+        for (i, change) in rule.changes.iter().enumerate() {
+            parts.push(t(if i == 0 { " " } else { "; " }));
+            parts.extend([c(&change.what), t(" "), when(change.time)]);
+            if !change.user.is_empty() {
+                parts.extend([t(" by "), c(&change.user)]);
+            }
+            if !change.detail.is_empty() {
+                parts.extend([t(" ("), c(&change.detail), t(")")]);
+            }
+        }
+        parts.push(t(if rule.in_registry {
+            "; the registry scanned still holds this rule"
+        } else {
+            "; no registry rule of this id in what was scanned"
+        }));
+        parts.push(t(format!(" ({})", n_rows(rule.changes.len()))));
+        items.push(parts);
+    }
+    if h.firewall_resets.rows > 0 {
+        items.push(span_parts(
+            "all firewall rules deleted (2033)",
+            &h.firewall_resets,
+        ));
+    }
+    if h.prompts.rows > 0 {
+        items.push(span_parts(
+            "firewall blocked NetSession from accepting connections (5031, the prompt)",
+            &h.prompts,
+        ));
+    }
+    for service in &h.services_installed {
+        let mut parts = vec![
+            t("service "),
+            c(&service.name),
+            t(" installed "),
+            when(service.time),
+        ];
+        parts.extend([t(", program "), c(&service.program)]);
+        if !service.user.is_empty() {
+            parts.extend([t(", account "), c(&service.user)]);
+        }
+        parts.push(t(" (1 row)"));
+        items.push(parts);
+    }
+    if h.service_changes.rows > 0 {
+        items.push(span_parts(
+            "service state or start-type changes",
+            &h.service_changes,
+        ));
+    }
+    if h.processes.rows > 0 {
+        items.push(span_parts("process runs (4688)", &h.processes));
+    }
+    for (label, conns) in [
+        ("connections allowed (5156)", &h.connections_allowed),
+        ("connections blocked (5157)", &h.connections_blocked),
+    ] {
+        if conns.span.rows == 0 {
+            continue;
+        }
+        let mut parts = span_parts(label, &conns.span);
+        parts.push(t(format!(
+            "; {} distinct remote address(es)",
+            conns.remotes.len()
+        )));
+        let shown: Vec<&String> = conns.remotes.iter().take(10).collect();
+        for (i, remote) in shown.iter().enumerate() {
+            parts.push(t(if i == 0 { ": " } else { ", " }));
+            parts.push(c(remote));
+        }
+        if conns.remotes.len() > shown.len() {
+            parts.push(t(", ..."));
+        }
+        items.push(parts);
+    }
+    for change in &h.msi {
+        let mut parts = vec![
+            c(&change.what),
+            t(" "),
+            when(change.time),
+            t(": "),
+            c(&change.detail),
+        ];
+        if !change.user.is_empty() {
+            parts.extend([t(", account "), c(&change.user)]);
+        }
+        parts.push(t(" (1 row)"));
+        items.push(parts);
+    }
+    list_statement(
+        "event logs",
+        items,
+        "no NetSession event in the event logs scanned, if any were (0 rows)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_support::*;
+
+    fn event(artifact: &str, desc: &str, offset: i64, user: &str, value: &str) -> EvidenceRow {
+        let mut r = timed(row(artifact, user, "x.evtx", value), offset, desc);
+        r.state = RecordState::Live;
+        r
+    }
+
+    #[test]
+    fn a_rule_deleted_by_its_id_joins_the_rule_added() {
+        let app = r"C:\Users\zoe\AppData\Local\Akamai\netsession_win.exe";
+        let rows = vec![
+            event(
+                "eventlog.firewall_rule_deleted",
+                "Firewall Rule Deleted",
+                900,
+                "SYSTEM",
+                "RuleId={R1}; RuleName=Akamai NetSession",
+            ),
+            event(
+                "eventlog.firewall_rule_added",
+                "Firewall Rule Added",
+                10,
+                "zoe",
+                &format!(
+                    "RuleId={{R1}}; RuleName=Akamai NetSession; ApplicationPath={app}; Direction=1; Action=3; Profiles=6; ModifyingApplication=C:\\Windows\\System32\\dllhost.exe"
+                ),
+            ),
+            event(
+                "eventlog.connection_allowed",
+                "Connection Allowed",
+                20,
+                "",
+                "Application=x; Direction=%%14592; SourceAddress=203.0.113.9; SourcePort=1; DestAddress=10.0.0.2; DestPort=2",
+            ),
+            event(
+                "eventlog.connection_allowed",
+                "Connection Allowed",
+                30,
+                "",
+                "Application=x; Direction=%%14593; SourceAddress=10.0.0.2; SourcePort=1; DestAddress=198.51.100.7; DestPort=443",
+            ),
+            event(
+                "eventlog.msi_removed",
+                "MSI Product Removed",
+                950,
+                "zoe",
+                "Data[1]=Akamai NetSession Interface; Data[2]=1.9.5.6",
+            ),
+        ];
+        let mut acc = EventsAcc::default();
+        rows.iter().for_each(|r| acc.add(r));
+        let h = acc.finish();
+        assert_eq!(h.rows, 5);
+        assert_eq!(h.firewall_rules.len(), 1);
+        let rule = &h.firewall_rules[0];
+        assert_eq!(rule.program, app);
+        let whats: Vec<&str> = rule.changes.iter().map(|c| c.what.as_str()).collect();
+        assert_eq!(whats, ["Firewall Rule Added", "Firewall Rule Deleted"]);
+        assert_eq!(
+            rule.changes[0].detail,
+            "allow, inbound, profiles Private+Public, through C:\\Windows\\System32\\dllhost.exe"
+        );
+        assert!(!rule.in_registry);
+        let remotes: Vec<&str> = h
+            .connections_allowed
+            .remotes
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(remotes, ["198.51.100.7", "203.0.113.9"]);
+        let text = verdict(&rows).to_text();
+        assert!(text.contains("event logs:"), "{text}");
+        assert!(
+            text.contains("Firewall Rule Deleted 2012-02-14T09:45:00Z by SYSTEM"),
+            "{text}"
+        );
+        assert!(text.contains("MSI Product Removed"), "{text}");
+        assert!(
+            text.contains("2 distinct remote address(es): 198.51.100.7, 203.0.113.9"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_registry_rule_of_the_same_id_is_named() {
+        let mut acc = EventsAcc::default();
+        acc.add(&event(
+            "eventlog.firewall_rule_added",
+            "Firewall Rule Added",
+            0,
+            "zoe",
+            "RuleId=TCP Query User{AB}C:\\a\\netsession_win.exe; Action=2",
+        ));
+        acc.add(&row(
+            "registry.firewall_rule",
+            "",
+            "SYSTEM\\x",
+            "Action=Block; Dir=In; QueryUser=yes; Rule=TCP Query User{AB}C:\\a\\netsession_win.exe",
+        ));
+        let h = acc.finish();
+        assert!(h.firewall_rules[0].in_registry);
+        assert_eq!(h.rows, 1);
+    }
+}
