@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

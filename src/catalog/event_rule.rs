@@ -76,6 +76,10 @@ pub struct EventRule {
     pub subject_field: Option<String>,
     pub join_field: Option<String>,
     pub every: bool,
+    /// Rules that tie events to each other: the catalog's own terms are one group
+    /// (empty), each set of a rule's own terms another, so a user's rule for another
+    /// program never makes the embedded rules claim its events.
+    pub join_group: String,
 }
 
 impl EventRule {
@@ -120,6 +124,7 @@ pub fn compile(def: &EventRuleDef, catalog_terms: &[String]) -> Result<EventRule
     if own.iter().any(|t| t.trim().is_empty()) {
         return Err("field `terms` holds an empty term".into());
     }
+    let join_group = own.join("\u{1}");
     let terms = if own.is_empty() {
         catalog_terms.iter().map(|t| t.to_lowercase()).collect()
     } else {
@@ -141,6 +146,7 @@ pub fn compile(def: &EventRuleDef, catalog_terms: &[String]) -> Result<EventRule
         subject_field: def.subject_field.clone(),
         join_field: def.join_field.clone(),
         every: def.every,
+        join_group,
     })
 }
 

@@ -2,7 +2,9 @@
 //! `content::evtx` (both cores, one log each); its hits become rows once the log's hash
 //! is known. Events that name no term but carry a join value (a deleted firewall rule
 //! names only its id) wait for the end of the scan, where the values NetSession's events
-//! and registry rules named, in every log and hive scanned, decide them.
+//! and registry rules named, in every log and hive scanned, decide them; so do events
+//! that concern every program (all firewall rules deleted): kept where NetSession had a
+//! rule.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -35,8 +37,8 @@ pub struct LogTotals {
 /// events waiting on them.
 #[derive(Default)]
 pub(super) struct EventJoin {
-    /// (field, value) folded to lower case -> what named it.
-    known: HashMap<(String, String), String>,
+    /// (join group, field, value), field and value folded to lower case -> what named it.
+    known: HashMap<(String, String, String), String>,
     pending: Vec<(EventHit, LogContext)>,
     dropped: usize,
     totals: LogTotals,
@@ -63,8 +65,9 @@ impl EventJoin {
             };
             let rest = &row.value[at + "; Rule=".len()..];
             let id = rest.split("; Name=").next().unwrap_or(rest);
+            // Registry rules are NetSession's by the catalog's terms: the default group.
             self.known
-                .entry(("ruleid".into(), id.to_lowercase()))
+                .entry((String::new(), "ruleid".into(), id.to_lowercase()))
                 .or_insert_with(|| format!("the registry firewall rule at {}", row.path));
         }
     }
@@ -83,12 +86,26 @@ impl EventJoin {
         }
         let mut rows = Vec::new();
         for (hit, ctx) in self.pending {
+            let rule = &catalog.events[hit.rule];
+            // An event that concerns every program (all rules deleted) is kept where
+            // NetSession had a rule to lose.
+            if hit.why == Why::Every {
+                let group_known = self.known.keys().any(|(group, _, _)| *group == rule.join_group);
+                if group_known {
+                    rows.push(event_row(rule, &hit, &ctx, None));
+                }
+                continue;
+            }
             let Why::Join { field, value } = &hit.why else {
                 continue;
             };
-            let key = (field.to_lowercase(), value.to_lowercase());
+            let key = (
+                rule.join_group.clone(),
+                field.to_lowercase(),
+                value.to_lowercase(),
+            );
             if let Some(by) = self.known.get(&key) {
-                rows.push(event_row(&catalog.events[hit.rule], &hit, &ctx, Some(by)));
+                rows.push(event_row(rule, &hit, &ctx, Some(by)));
             }
         }
         rows
@@ -180,7 +197,16 @@ fn read_and_keep(
     store: &RowStore,
     join: &Mutex<EventJoin>,
 ) {
-    let (summary, hits) = read_one(reader, matcher, hash, &ctx, warnings);
+    let (summary, mut hits) = read_one(reader, matcher, hash, &ctx, warnings);
+    // A stale copy of a live record, carved from a chunk's slack, is the same event.
+    let live: std::collections::HashSet<(u64, String)> = hits
+        .iter()
+        .filter(|h| !h.recovered)
+        .map(|h| (h.event.record_id, h.event.time_created.clone()))
+        .collect();
+    hits.retain(|h| {
+        !h.recovered || !live.contains(&(h.event.record_id, h.event.time_created.clone()))
+    });
     let ctx = LogContext {
         sha256: summary
             .as_ref()
@@ -198,7 +224,7 @@ fn read_and_keep(
     }
     for hit in hits {
         let rule = &catalog.events[hit.rule];
-        if let Why::Join { .. } = hit.why {
+        if matches!(hit.why, Why::Join { .. } | Why::Every) {
             if guard.pending.len() < MAX_PENDING {
                 guard.pending.push((hit, ctx.clone()));
             } else {
@@ -215,7 +241,11 @@ fn read_and_keep(
             );
             guard
                 .known
-                .entry((field.to_lowercase(), value.to_lowercase()))
+                .entry((
+                    rule.join_group.clone(),
+                    field.to_lowercase(),
+                    value.to_lowercase(),
+                ))
                 .or_insert(namer);
         }
         rows.push(event_row(rule, &hit, &ctx, None));

@@ -29,6 +29,8 @@ pub struct EventHistory {
     pub connections_blocked: Connections,
     /// MSI installs, removals and transactions, in time order.
     pub msi: Vec<Change>,
+    /// Events of other rules (a user's catalog).
+    pub other: Span,
 }
 
 /// How many rows, and the first and last time among them.
@@ -103,14 +105,17 @@ impl EventsAcc {
         {
             self.registry_rule_ids.insert(id.to_lowercase());
         }
-        let Some(kind) = row.artifact.strip_prefix("eventlog.") else {
+        // Event rows say where they are by record; what they are by their event name
+        // (the catalog's `event`, which a user's rule for another program may reuse).
+        if !row.locator.starts_with("record=") {
             return;
-        };
+        }
         self.rows += 1;
         let time = row.datetime;
         let h = &mut self.history;
+        let kind = row.timestamp_desc.as_str();
         match kind {
-            "firewall_rule_added" | "firewall_rule_modified" | "firewall_rule_deleted" => {
+            "Firewall Rule Added" | "Firewall Rule Modified" | "Firewall Rule Deleted" => {
                 let id = field(&row.value, "RuleId")
                     .unwrap_or("(no rule id)")
                     .to_string();
@@ -123,9 +128,9 @@ impl EventsAcc {
                 }
                 entry.2.push(change(row, firewall_detail(&row.value)));
             }
-            "firewall_rules_all_deleted" => h.firewall_resets.add(time),
-            "firewall_prompt" => h.prompts.add(time),
-            "service_installed" | "service_installed_security" => {
+            "Firewall Rules All Deleted" => h.firewall_resets.add(time),
+            "Incoming Connection Blocked (Prompt)" => h.prompts.add(time),
+            "Service Installed" => {
                 let name = field(&row.value, "ServiceName").unwrap_or("?").to_string();
                 let program = field(&row.value, "ImagePath")
                     .or_else(|| field(&row.value, "ServiceFileName"))
@@ -138,10 +143,10 @@ impl EventsAcc {
                     user: row.user.clone(),
                 });
             }
-            "service_state_changed" | "service_start_type_changed" => h.service_changes.add(time),
-            "process_created" => h.processes.add(time),
-            "connection_allowed" | "connection_blocked" => {
-                let connections = if kind == "connection_allowed" {
+            "Service State Changed" | "Service Start Type Changed" => h.service_changes.add(time),
+            "Process Created" => h.processes.add(time),
+            "Connection Allowed" | "Connection Blocked" => {
+                let connections = if kind == "Connection Allowed" {
                     &mut h.connections_allowed
                 } else {
                     &mut h.connections_blocked
@@ -151,17 +156,17 @@ impl EventsAcc {
                     connections.remotes.insert(remote.to_string());
                 }
             }
-            k if k.starts_with("msi_") => {
+            k if k.starts_with("MSI ") => {
                 let product = field(&row.value, "Data[1]").unwrap_or("?");
                 let detail = match field(&row.value, "Data[2]").filter(|v| !v.is_empty()) {
-                    Some(version) if !product.contains(' ') || kind != "msi_transaction" => {
+                    Some(version) if kind != "MSI Transaction" => {
                         format!("{product} {version}")
                     }
                     _ => product.to_string(),
                 };
                 h.msi.push(change(row, detail));
             }
-            _ => {}
+            _ => h.other.add(time),
         }
     }
 
@@ -361,6 +366,9 @@ pub(super) fn events_statement(h: &EventHistory) -> Statement {
         }
         parts.push(t(" (1 row)"));
         items.push(parts);
+    }
+    if h.other.rows > 0 {
+        items.push(span_parts("other events", &h.other));
     }
     list_statement(
         "event logs",

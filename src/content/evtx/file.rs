@@ -20,6 +20,8 @@ pub struct FileHeader {
     pub major_version: u16,
     pub minor_version: u16,
     pub chunk_count: u16,
+    /// The chunk being written (numbered from 0).
+    pub last_chunk: u64,
     pub next_record_id: u64,
     /// Flag 1: the log was not closed cleanly.
     pub dirty: bool,
@@ -51,6 +53,7 @@ pub fn file_header(bytes: &[u8]) -> Result<FileHeader, HeaderError> {
     }
     let flags = u32_le(bytes, 120).unwrap_or(0);
     Ok(FileHeader {
+        last_chunk: u64_le(bytes, 16).unwrap_or(0),
         next_record_id: u64_le(bytes, 24).unwrap_or(0),
         minor_version: u16_le(bytes, 36).unwrap_or(0),
         major_version: u16_le(bytes, 38).unwrap_or(0),
@@ -108,6 +111,11 @@ impl<R: Read> ChunkReader<R> {
             },
             header,
         ))
+    }
+
+    /// The number of the chunk the next piece will be.
+    pub fn next_number(&self) -> u64 {
+        self.next
     }
 
     /// The next piece, `None` at the end of the file. `buffer` is reused.

@@ -87,10 +87,7 @@ pub fn read_log<R: Read>(
             ),
         );
     }
-    let mut summary = LogSummary {
-        header: Some(header),
-        ..LogSummary::default()
-    };
+    let mut summary = LogSummary::default();
     let settings = Arc::new(
         ParserSettings::default()
             .num_threads(1)
@@ -100,17 +97,29 @@ pub fn read_log<R: Read>(
     );
     let mut buffer = Vec::new();
     let mut folded = Vec::new();
+    // Chunks without a signature come in runs (space reused by another file): one
+    // warning per run.
+    let mut foreign: Option<(u64, u64)> = None;
+    let open_chunk = header.dirty.then_some(header.last_chunk);
+    summary.header = Some(header);
     loop {
-        let offset = chunk_offset(summary.chunks);
+        let offset = chunk_offset(chunks.next_number());
         let piece = chunks
             .next_piece(std::mem::take(&mut buffer))
             .map_err(|source| LogError::Read { offset, source })?;
         let Some(piece) = piece else { break };
+        if !matches!(piece, Piece::NotAChunk { .. }) {
+            report_foreign(foreign.take(), problem);
+        }
         match piece {
             Piece::Chunk { number, bytes } => {
                 summary.chunks += 1;
-                buffer = read_chunk(
+                let chunk = Chunk {
                     number,
+                    open: open_chunk == Some(number),
+                };
+                buffer = read_chunk(
+                    chunk,
                     bytes,
                     matcher,
                     &settings,
@@ -120,13 +129,9 @@ pub fn read_log<R: Read>(
                     hit,
                 );
             }
-            Piece::Empty { number } => summary.chunks = number + 1,
+            Piece::Empty { .. } => {}
             Piece::NotAChunk { number } => {
-                summary.chunks = number + 1;
-                problem(
-                    chunk_place(number),
-                    "no ElfChnk signature: not a chunk (overwritten?); skipped".into(),
-                );
+                foreign = Some(foreign.map_or((number, number), |(first, _)| (first, number)));
             }
             Piece::Truncated { number, len } => problem(
                 chunk_place(number),
@@ -134,6 +139,7 @@ pub fn read_log<R: Read>(
             ),
         }
     }
+    report_foreign(foreign, problem);
     let (bytes, sha256) = chunks.finish();
     summary.bytes = bytes;
     summary.sha256 = sha256;
@@ -144,10 +150,35 @@ fn chunk_place(number: u64) -> String {
     format!("chunk {number} at offset {:#x}", chunk_offset(number))
 }
 
+/// One warning for a run of chunk-sized pieces without a chunk signature.
+fn report_foreign(run: Option<(u64, u64)>, problem: &mut dyn FnMut(String, String)) {
+    let Some((first, last)) = run else { return };
+    let place = if first == last {
+        chunk_place(first)
+    } else {
+        format!(
+            "chunks {first} to {last} at offsets {:#x} to {:#x}",
+            chunk_offset(first),
+            chunk_offset(last + 1) - 1
+        )
+    };
+    problem(
+        place,
+        "no ElfChnk signature: not event records (space overwritten or never a chunk); skipped"
+            .into(),
+    );
+}
+
+/// Which chunk, and whether the file header names it as the one being written.
+struct Chunk {
+    number: u64,
+    open: bool,
+}
+
 /// Test, parse and read one chunk; gives its buffer back for the next.
 #[allow(clippy::too_many_arguments)]
 fn read_chunk(
-    number: u64,
+    Chunk { number, open }: Chunk,
     bytes: Vec<u8>,
     matcher: &EventMatcher<'_>,
     settings: &Arc<ParserSettings>,
@@ -172,11 +203,12 @@ fn read_chunk(
     }
     // Checked on every chunk, read or not: damage anywhere is worth knowing of.
     if !data.validate_data_checksum() {
-        problem(
-            place.clone(),
-            "event records checksum mismatch (damaged, or written after the checksum); read anyway"
-                .into(),
-        );
+        let why = if open {
+            "event records checksum not matching: the log was open (dirty) and this is the chunk being written; read anyway"
+        } else {
+            "event records checksum mismatch (damaged records?); read anyway"
+        };
+        problem(place.clone(), why.into());
     }
     fold_chunk(&data.data, folded);
     if !matcher.chunk_may_match(folded) {

@@ -82,7 +82,9 @@ pub fn event_row(
             let field = field.as_deref().unwrap_or("data");
             message.push_str(&format!("; {field} names {term:?}"));
         }
-        (Why::Every, _) => message.push_str("; concerns every program"),
+        (Why::Every, _) => {
+            message.push_str("; concerns every program, NetSession's rules included")
+        }
         (Why::Join { field, value }, Some(by)) => message.push_str(&format!(
             "; NetSession's by its {field} {value}, named by {by}"
         )),
