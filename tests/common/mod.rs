@@ -5,6 +5,8 @@
 #[path = "../../fixtures/mounted_tree.rs"]
 pub mod mounted_tree;
 
+pub mod evtx_writer;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
