@@ -14,7 +14,9 @@ use common::{parse_csv, run, stderr};
 const FIREWALL_CHANNEL: &str = "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall";
 
 fn evtx_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/evtx").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/evtx")
+        .join(name)
 }
 
 fn gunzip(path: &Path) -> Vec<u8> {
@@ -39,7 +41,12 @@ fn firewall_catalog(dir: &Path, term: &str) -> PathBuf {
     let mut text = String::new();
     for (id, event, ids, join) in [
         ("case.fw_added", "Firewall Rule Added", "[2004, 2097]", ""),
-        ("case.fw_modified", "Firewall Rule Modified", "[2005, 2099]", ""),
+        (
+            "case.fw_modified",
+            "Firewall Rule Modified",
+            "[2005, 2099]",
+            "",
+        ),
         ("case.fw_deleted", "Firewall Rule Deleted", "[2006]", ""),
     ] {
         let _ = join;
@@ -112,7 +119,10 @@ fn record_of(locator: &str) -> (u64, u16) {
             .unwrap()
             .to_string()
     };
-    (get("record=").parse().unwrap(), get("event=").parse().unwrap())
+    (
+        get("record=").parse().unwrap(),
+        get("event=").parse().unwrap(),
+    )
 }
 
 #[test]
@@ -125,11 +135,7 @@ fn a_real_programs_firewall_history_comes_out_event_by_event() {
         "Microsoft-Windows-Windows Firewall With Advanced Security%4Firewall.evtx",
     );
     let catalog = firewall_catalog(dir.path(), "msedge");
-    let out = run(&[
-        "--catalog".as_ref(),
-        catalog.as_os_str(),
-        root.as_os_str(),
-    ]);
+    let out = run(&["--catalog".as_ref(), catalog.as_os_str(), root.as_os_str()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = parse_csv(&out.stdout);
     let got: BTreeSet<(u64, String, u16)> = rows
@@ -148,7 +154,10 @@ fn a_real_programs_firewall_history_comes_out_event_by_event() {
     );
     assert_eq!(got, want);
     // The embedded catalog's rules claim none of them.
-    let others: Vec<_> = rows.iter().filter(|r| !r["artifact"].starts_with("case.fw_")).collect();
+    let others: Vec<_> = rows
+        .iter()
+        .filter(|r| !r["artifact"].starts_with("case.fw_"))
+        .collect();
     assert!(others.is_empty(), "{others:?}");
     // Deletions that name no term say which event tied them.
     let joined: Vec<_> = rows
@@ -157,11 +166,21 @@ fn a_real_programs_firewall_history_comes_out_event_by_event() {
         .collect();
     for row in &joined {
         assert_ne!(row["timestamp_desc"], "Firewall Rule Added", "{row:?}");
-        assert!(row["message"].contains("named by event 200"), "{}", row["message"]);
+        assert!(
+            row["message"].contains("named by event 200"),
+            "{}",
+            row["message"]
+        );
     }
-    for row in rows.iter().filter(|r| r["artifact"].starts_with("case.fw_")) {
+    for row in rows
+        .iter()
+        .filter(|r| r["artifact"].starts_with("case.fw_"))
+    {
         assert!(row["path"].ends_with("winevt\\Logs\\Microsoft-Windows-Windows Firewall With Advanced Security%4Firewall.evtx") || row["path"].ends_with("winevt/Logs/Microsoft-Windows-Windows Firewall With Advanced Security%4Firewall.evtx"), "{}", row["path"]);
-        assert_eq!(row["sha256"], "894a7955ccaf604ba6ae8f7dee0403ce57cdbdb9a825c7756e7f1db29d9928b6");
+        assert_eq!(
+            row["sha256"],
+            "894a7955ccaf604ba6ae8f7dee0403ce57cdbdb9a825c7756e7f1db29d9928b6"
+        );
         assert_eq!(row["state"], "live");
     }
     // The verdict tells the history per rule.
@@ -191,7 +210,11 @@ fn damaged_logs_end_with_warnings_naming_the_chunk() {
     let mut inputs = Vec::new();
     for name in ["damaged_bad_chunk_magic", "damaged_bad_checksums"] {
         let path = dir.path().join(format!("{name}.evtx"));
-        std::fs::write(&path, gunzip(&evtx_fixture(&format!("real/{name}.evtx.gz")))).unwrap();
+        std::fs::write(
+            &path,
+            gunzip(&evtx_fixture(&format!("real/{name}.evtx.gz"))),
+        )
+        .unwrap();
         inputs.push(path);
     }
     let args: Vec<&std::ffi::OsStr> = inputs.iter().map(|p| p.as_os_str()).collect();
@@ -199,11 +222,15 @@ fn damaged_logs_end_with_warnings_naming_the_chunk() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("damaged_bad_chunk_magic.evtx: chunk 6 at offset 0x61000: no ElfChnk signature"),
+        err.contains(
+            "damaged_bad_chunk_magic.evtx: chunk 6 at offset 0x61000: no ElfChnk signature"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("damaged_bad_checksums.evtx: chunk 0 at offset 0x1000: event records checksum mismatch"),
+        err.contains(
+            "damaged_bad_checksums.evtx: chunk 0 at offset 0x1000: event records checksum mismatch"
+        ),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");

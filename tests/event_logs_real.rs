@@ -139,9 +139,17 @@ fn differences(ours: &Event, theirs: &Expected) -> Vec<String> {
     };
     check("provider", &ours.provider, &theirs.provider);
     check("channel", &ours.channel, &theirs.channel);
-    check("event id", &ours.event_id.to_string(), &theirs.event_id.to_string());
+    check(
+        "event id",
+        &ours.event_id.to_string(),
+        &theirs.event_id.to_string(),
+    );
     check("computer", &ours.computer, &theirs.computer);
-    check("user", &ours.user_sid, theirs.user_sid.as_deref().unwrap_or(""));
+    check(
+        "user",
+        &ours.user_sid,
+        theirs.user_sid.as_deref().unwrap_or(""),
+    );
     let time = ours.time().map(|t| t.to_iso8601()).unwrap_or_default();
     check("time", &time, &theirs.time);
     let binary = ours
@@ -174,7 +182,9 @@ fn differences(ours: &Event, theirs: &Expected) -> Vec<String> {
     if let Some(theirs_binary) = &theirs.binary
         && binary.as_deref() != Some(theirs_binary.as_str())
     {
-        out.push(format!("binary: ours {binary:?}, evtxexport {theirs_binary:?}"));
+        out.push(format!(
+            "binary: ours {binary:?}, evtxexport {theirs_binary:?}"
+        ));
     }
     out
 }
@@ -245,7 +255,10 @@ fn every_live_record_of_every_real_log_is_what_evtxexport_reads() {
                 }
                 // A record cut short in a chunk we warned of, which evtxexport skips.
                 None if chunk_warned => {
-                    eprintln!("{name}: record {key:?} of damaged chunk {} read by us only", hit.chunk)
+                    eprintln!(
+                        "{name}: record {key:?} of damaged chunk {} read by us only",
+                        hit.chunk
+                    )
                 }
                 _ => {
                     extra += 1;
@@ -267,5 +280,10 @@ fn every_live_record_of_every_real_log_is_what_evtxexport_reads() {
         );
     }
     assert!(compared > 3000, "only {compared} records compared");
-    assert!(report.is_empty(), "{} differences:\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} differences:\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }

@@ -90,7 +90,10 @@ impl EventJoin {
             // An event that concerns every program (all rules deleted) is kept where
             // NetSession had a rule to lose.
             if hit.why == Why::Every {
-                let group_known = self.known.keys().any(|(group, _, _)| *group == rule.join_group);
+                let group_known = self
+                    .known
+                    .keys()
+                    .any(|(group, _, _)| *group == rule.join_group);
                 if group_known {
                     rows.push(event_row(rule, &hit, &ctx, None));
                 }

@@ -385,6 +385,7 @@ mod tests {
     fn event(artifact: &str, desc: &str, offset: i64, user: &str, value: &str) -> EvidenceRow {
         let mut r = timed(row(artifact, user, "x.evtx", value), offset, desc);
         r.state = RecordState::Live;
+        r.locator = format!("record={offset} event=1 chunk=0 offset=0x1000");
         r
     }
 
