@@ -2,16 +2,19 @@
 # Issue #14's speed goal: scanning a winevt\Logs folder takes at most half the time
 # `evtx_dump` (the evtx crate's own tool) takes to dump the same files, side by side.
 #
-#   benches/evtx_scan.sh SAMPLES_DIR [COPIES]
+#   benches/evtx_scan.sh [SAMPLES_DIR] [COPIES]
 #
-# SAMPLES_DIR holds real .evtx files (for example the evtx crate's own samples:
-# `git -C <mirror of omerbenamram/evtx> archive HEAD samples | tar -x`). The folder
-# C/Windows/System32/winevt/Logs is built from COPIES copies of each (default 14: about
-# 300 MB from the crate's 21 MB of samples), so the scanner meets it as on a system.
+# SAMPLES_DIR holds real .evtx files (.evtx.gz are unpacked); default: the repository's
+# fixtures/evtx/real (14 public logs, 12 MB: two firewall logs, which are parsed whole,
+# System, Application, Security, damaged ones). Another set: the evtx crate's samples
+# (`git -C <mirror of omerbenamram/evtx> archive HEAD samples | tar -x`). The folder
+# C/Windows/System32/winevt/Logs is built from COPIES copies of each (default 25), so the
+# scanner meets it as on a system.
 # evtx_dump comes from `cargo install evtx --root DIR`; set EVTX_DUMP to its path.
 set -euo pipefail
-samples=${1:?usage: benches/evtx_scan.sh SAMPLES_DIR [COPIES]}
-copies=${2:-14}
+here0=$(cd "$(dirname "$0")" && pwd)
+samples=${1:-$here0/../fixtures/evtx/real}
+copies=${2:-25}
 runs=${runs:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -24,9 +27,17 @@ work=${TMPDIR:-/tmp}/nsbench-evtx
 logs="$work/C/Windows/System32/winevt/Logs"
 rm -rf "$work"
 mkdir -p "$logs"
+mkdir -p "$work/src"
+for f in "$samples"/*.evtx "$samples"/*.evtx.gz; do
+  [ -s "$f" ] || continue
+  case "$f" in
+    *.gz) gzip -dc "$f" > "$work/src/$(basename "$f" .gz)" ;;
+    *) cp "$f" "$work/src/" ;;
+  esac
+done
 for i in $(seq "$copies"); do
-  for f in "$samples"/*.evtx; do
-    [ -s "$f" ] && cp "$f" "$logs/copy$i-$(basename "$f")"
+  for f in "$work/src"/*.evtx; do
+    cp "$f" "$logs/copy$i-$(basename "$f")"
   done
 done
 files=$(ls "$logs" | wc -l)

@@ -77,10 +77,12 @@ impl clap::Args for AlsoWrite {
 
 /// Find the traces of the Akamai NetSession Client in evidence, offline.
 ///
-/// INPUT may be a mounted disk image or triage collection (a directory), or a registry
-/// hive file (any name; its transaction logs beside it are used), or a disk image
-/// (raw/dd of a disk or volume, split raw .001..., E01 with its segments): every NTFS
-/// volume in it is scanned; or a collected $MFT (its $Extend/$J beside it is read too).
+/// INPUT may be a mounted disk image or triage collection (a directory), a collection
+/// archive (ZIP, tar, tar.gz: read in place), a registry hive file (any name; its
+/// transaction logs beside it are used), a Windows event log (.evtx), a disk image
+/// (raw/dd of a disk or volume, split raw .001..., E01 with its segments, VHD, VHDX,
+/// VMDK): every NTFS volume in it is scanned; or a collected $MFT (its $Extend/$J beside
+/// it is read too).
 #[derive(Debug, Parser)]
 #[command(name = "netsession-scan", version, after_help = EXAMPLES)]
 struct Cli {

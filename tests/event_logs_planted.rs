@@ -596,3 +596,109 @@ fn a_damaged_record_is_a_warning_and_the_others_are_read() {
     assert!(!err.contains("checksum"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_deletion_is_tied_to_the_registry_rule_of_its_id() {
+    // SYSTEM holds NetSession's rule {5E6F7A8B-...} (fixtures/registry/make_hives.py,
+    // FW_NAMED); the log only says that id was deleted, under a name without any term.
+    let registry_rule = "{5E6F7A8B-9C0D-1E2F-3A4B-5C6D7E8F9A0B}";
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("C/Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let deletion = |rule: &str, time: &str| {
+        event(
+            FW,
+            FW_CHANNEL,
+            2006,
+            time,
+            Some("S-1-5-19"),
+            vec![
+                ("RuleId", s(rule)),
+                ("RuleName", s("Inbound rule 7")),
+                ("ModifyingUser", EvtxValue::Sid(JOSE.into())),
+                ("ModifyingApplication", s(r"C:\Windows\System32\netsh.exe")),
+            ],
+        )
+    };
+    let log = write_evtx(
+        &[
+            deletion(registry_rule, "2020-01-02T03:04:05.6000000Z"),
+            deletion(
+                "{99999999-9999-9999-9999-999999999999}",
+                "2020-01-02T03:04:06Z",
+            ),
+        ],
+        &EvtxOptions::default(),
+    );
+    std::fs::write(
+        logs.join("Microsoft-Windows-Windows Firewall With Advanced Security%4Firewall.evtx"),
+        log,
+    )
+    .unwrap();
+    place(dir.path(), "SYSTEM", "C/Windows/System32/config/SYSTEM");
+    let out = run(&[dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    let deleted: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "eventlog.firewall_rule_deleted")
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0]["datetime"], "2020-01-02T03:04:05.6000000Z");
+    assert!(
+        deleted[0]["message"].contains(&format!(
+            "NetSession's by its RuleId {registry_rule}, named by the registry firewall rule at SYSTEM\\"
+        )),
+        "{}",
+        deleted[0]["message"]
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("the registry scanned still holds this rule"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_same_logs_in_a_zip_give_the_same_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("case");
+    collection(&folder);
+    let zip_path = dir.path().join("case.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for name in [
+        "C/Windows/System32/winevt/Logs/Microsoft-Windows-Windows Firewall With Advanced Security%4Firewall.evtx",
+        "C/Windows/System32/winevt/Logs/Security.evtx",
+        "C/Windows/System32/winevt/Logs/System.evtx",
+        "C/Windows/System32/winevt/Logs/Application.evtx",
+        "C/Windows/System32/config/SOFTWARE",
+    ] {
+        zip.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(folder.join(name)).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+    let facts = |input: &Path| {
+        let out = run(&[input.as_os_str()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut rows: Vec<(String, String, String, String, String)> = parse_csv(&out.stdout)
+            .iter()
+            .filter(|r| r["artifact"].starts_with("eventlog."))
+            .map(|r| {
+                (
+                    r["datetime"].clone(),
+                    r["artifact"].clone(),
+                    r["user"].clone(),
+                    r["sha256"].clone(),
+                    r["locator"].clone(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let from_folder = facts(&folder);
+    assert_eq!(from_folder.len(), 14);
+    assert_eq!(facts(&zip_path), from_folder);
+}

@@ -6,7 +6,7 @@
 //! that concern every program (all firewall rules deleted): kept where NetSession had a
 //! rule.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -188,6 +188,10 @@ pub(super) fn read_host_logs(
     });
 }
 
+/// Rows of one log held until its hash is known; past this many, rows are handed on
+/// without it (memory stays bounded whatever the log holds), and a warning says so.
+const MAX_HELD_ROWS: usize = 50_000;
+
 /// Read one log; its hits become rows (with the log's hash) or wait for the join.
 #[allow(clippy::too_many_arguments)]
 fn read_and_keep(
@@ -200,40 +204,28 @@ fn read_and_keep(
     store: &RowStore,
     join: &Mutex<EventJoin>,
 ) {
-    let (summary, mut hits) = read_one(reader, matcher, hash, &ctx, warnings);
+    let mut held: Vec<EvidenceRow> = Vec::new();
+    let mut waiting: Vec<EventHit> = Vec::new();
+    let mut unhashed = 0usize;
+    let mut dropped = 0usize;
     // A stale copy of a live record, carved from a chunk's slack, is the same event.
-    let live: std::collections::HashSet<(u64, String)> = hits
-        .iter()
-        .filter(|h| !h.recovered)
-        .map(|h| (h.event.record_id, h.event.time_created.clone()))
-        .collect();
-    hits.retain(|h| {
-        !h.recovered || !live.contains(&(h.event.record_id, h.event.time_created.clone()))
-    });
-    let ctx = LogContext {
-        sha256: summary
-            .as_ref()
-            .and_then(|s| s.sha256.clone())
-            .unwrap_or_default(),
-        ..ctx
-    };
-    let mut rows = Vec::new();
-    let mut guard = join.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(summary) = &summary {
-        guard.totals.logs += 1;
-        guard.totals.chunks += summary.chunks;
-        guard.totals.chunks_parsed += summary.chunks_parsed;
-        guard.totals.records += summary.records;
-    }
-    for hit in hits {
+    let mut live: HashSet<(u64, String)> = HashSet::new();
+    let mut on_hit = |hit: EventHit| {
+        let key = (hit.event.record_id, hit.event.time_created.clone());
+        if hit.recovered && live.contains(&key) {
+            return;
+        }
+        if !hit.recovered {
+            live.insert(key);
+        }
         let rule = &catalog.events[hit.rule];
         if matches!(hit.why, Why::Join { .. } | Why::Every) {
-            if guard.pending.len() < MAX_PENDING {
-                guard.pending.push((hit, ctx.clone()));
+            if waiting.len() < MAX_PENDING {
+                waiting.push(hit);
             } else {
-                guard.dropped += 1;
+                dropped += 1;
             }
-            continue;
+            return;
         }
         if let Some(field) = &rule.join_field
             && let Some(value) = hit.event.field(field).filter(|v| !v.is_empty())
@@ -242,7 +234,8 @@ fn read_and_keep(
                 "event {} record {} in {}",
                 hit.event.event_id, hit.event.record_id, ctx.path
             );
-            guard
+            join.lock()
+                .unwrap_or_else(|e| e.into_inner())
                 .known
                 .entry((
                     rule.join_group.clone(),
@@ -251,21 +244,59 @@ fn read_and_keep(
                 ))
                 .or_insert(namer);
         }
-        rows.push(event_row(rule, &hit, &ctx, None));
+        held.push(event_row(rule, &hit, &ctx, None));
+        if held.len() >= MAX_HELD_ROWS {
+            unhashed += held.len();
+            store.push_all(std::mem::take(&mut held));
+        }
+    };
+    let summary = read_one(reader, matcher, hash, &ctx, warnings, &mut on_hit);
+    let sha256 = summary
+        .as_ref()
+        .and_then(|s| s.sha256.clone())
+        .unwrap_or_default();
+    for row in &mut held {
+        row.sha256.clone_from(&sha256);
     }
-    drop(guard);
-    store.push_all(rows);
+    store.push_all(held);
+    if unhashed > 0 {
+        warnings.push(
+            &ctx.source,
+            &ctx.path,
+            format!(
+                "{unhashed} event rows were handed on before the log's hash was known (more than {MAX_HELD_ROWS} matched): their sha256 is empty; the log's is {sha256}"
+            ),
+        );
+    }
+    let ctx = LogContext { sha256, ..ctx };
+    let mut guard = join.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(summary) = &summary {
+        guard.totals.logs += 1;
+        guard.totals.chunks += summary.chunks;
+        guard.totals.chunks_parsed += summary.chunks_parsed;
+        guard.totals.records += summary.records;
+    }
+    guard.dropped += dropped;
+    for hit in waiting {
+        if guard.pending.len() < MAX_PENDING {
+            guard.pending.push((hit, ctx.clone()));
+        } else {
+            guard.dropped += 1;
+        }
+    }
 }
 
-/// One log: its summary (none when it is no event log at all) and its hits.
+/// Read one log, handing each hit to `on_hit`: its summary, none when it is no event
+/// log at all (said in a warning, with how many events were found before).
 fn read_one(
     reader: impl std::io::Read,
     matcher: &EventMatcher<'_>,
     hash: bool,
     ctx: &LogContext,
     warnings: &Warnings,
-) -> (Option<LogSummary>, Vec<EventHit>) {
-    let mut hits = Vec::new();
+    on_hit: &mut dyn FnMut(EventHit),
+) -> Option<LogSummary> {
+    let mut found = 0usize;
     let mut problem = |location: String, message: String| {
         let location = if ctx.path == ctx.source {
             location
@@ -274,20 +305,19 @@ fn read_one(
         };
         warnings.push(&ctx.source, location, message);
     };
-    match read_log(reader, matcher, hash, &mut problem, &mut |hit| {
-        hits.push(hit)
-    }) {
-        Ok(summary) => (Some(summary), hits),
+    let result = read_log(reader, matcher, hash, &mut problem, &mut |hit| {
+        found += 1;
+        on_hit(hit)
+    });
+    match result {
+        Ok(summary) => Some(summary),
         Err(err) => {
             warnings.push(
                 &ctx.source,
                 &ctx.path,
-                format!(
-                    "not read as an event log: {err}; {} event(s) found before",
-                    hits.len()
-                ),
+                format!("not read as an event log: {err}; {found} event(s) found before"),
             );
-            (None, hits)
+            None
         }
     }
 }

@@ -67,8 +67,8 @@ pub struct RuleHistory {
     pub program: String,
     /// In time order.
     pub changes: Vec<Change>,
-    /// The registry rows hold a rule of this id (the rule as it is now).
-    pub in_registry: bool,
+    /// The registry rows hold a rule of this id (the rule as it is now): its action.
+    pub in_registry: Option<String>,
 }
 
 /// One dated event: what, when, by whom, with what.
@@ -94,7 +94,8 @@ pub struct ServiceInstall {
 pub(super) struct EventsAcc {
     rows: usize,
     rules: BTreeMap<String, (String, String, Vec<Change>)>,
-    registry_rule_ids: BTreeSet<String>,
+    /// Rule id (lower case) -> its action, of the registry's firewall rule rows.
+    registry_rules: BTreeMap<String, String>,
     history: EventHistory,
 }
 
@@ -103,7 +104,8 @@ impl EventsAcc {
         if row.artifact == "registry.firewall_rule"
             && let Some(id) = field(&row.value, "Rule")
         {
-            self.registry_rule_ids.insert(id.to_lowercase());
+            let action = field(&row.value, "Action").unwrap_or("?").to_string();
+            self.registry_rules.insert(id.to_lowercase(), action);
         }
         // Event rows say where they are by record; what they are by their event name
         // (the catalog's `event`, which a user's rule for another program may reuse).
@@ -179,7 +181,7 @@ impl EventsAcc {
             .map(|(rule_id, (name, program, mut changes))| {
                 changes.sort();
                 RuleHistory {
-                    in_registry: self.registry_rule_ids.contains(&rule_id.to_lowercase()),
+                    in_registry: self.registry_rules.get(&rule_id.to_lowercase()).cloned(),
                     rule_id,
                     name,
                     program,
@@ -288,11 +290,13 @@ pub(super) fn events_statement(h: &EventHistory) -> Statement {
                 parts.extend([t(" ("), c(&change.detail), t(")")]);
             }
         }
-        parts.push(t(if rule.in_registry {
-            "; the registry scanned still holds this rule"
-        } else {
-            "; no registry rule of this id in what was scanned"
-        }));
+        match &rule.in_registry {
+            Some(action) => parts.extend([
+                t("; the registry scanned still holds this rule, action "),
+                c(action),
+            ]),
+            None => parts.push(t("; no registry rule of this id in what was scanned")),
+        }
         parts.push(t(format!(" ({})", n_rows(rule.changes.len()))));
         items.push(parts);
     }
@@ -444,7 +448,7 @@ mod tests {
             rule.changes[0].detail,
             "allow, inbound, profiles Private+Public, through C:\\Windows\\System32\\dllhost.exe"
         );
-        assert!(!rule.in_registry);
+        assert!(rule.in_registry.is_none());
         let remotes: Vec<&str> = h
             .connections_allowed
             .remotes
@@ -482,7 +486,7 @@ mod tests {
             "Action=Block; Dir=In; QueryUser=yes; Rule=TCP Query User{AB}C:\\a\\netsession_win.exe",
         ));
         let h = acc.finish();
-        assert!(h.firewall_rules[0].in_registry);
+        assert_eq!(h.firewall_rules[0].in_registry.as_deref(), Some("Block"));
         assert_eq!(h.rows, 1);
     }
 }
