@@ -702,3 +702,31 @@ fn the_same_logs_in_a_zip_give_the_same_events() {
     assert_eq!(from_folder.len(), 14);
     assert_eq!(facts(&zip_path), from_folder);
 }
+
+#[test]
+fn logs_anywhere_in_a_folder_are_read_and_a_false_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("exported/from-helpdesk");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("sec-2019.EVTX"), security_log()).unwrap();
+    std::fs::write(logs.join("notes.evtx"), "not a log\n").unwrap();
+    let out = run(&[dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    let prompt: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "eventlog.firewall_prompt")
+        .collect();
+    assert_eq!(prompt.len(), 1, "{rows:?}");
+    assert!(
+        prompt[0]["path"].ends_with("sec-2019.EVTX"),
+        "{}",
+        prompt[0]["path"]
+    );
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("notes.evtx") && l.contains("not read as an event log")),
+        "{err}"
+    );
+}

@@ -83,8 +83,14 @@ pub struct Matcher {
     /// Patterns whose first component is a wildcard or `<user>`.
     starts_other: Vec<u32>,
     scopes: Vec<Scope>,
-    /// True when some pattern has one component, so files at any depth must be checked.
+    /// True when some pattern has one component (other than `*.<ext>`), so files at any
+    /// depth must be checked.
     single_component: bool,
+    /// One-component patterns `*.<ext>` of `loose` rules: their lower-cased `.<ext>`,
+    /// tested on a file's name by the directory and archive walks before anything else
+    /// (a name anywhere in a collection; the image walk, which sees only folders whose
+    /// files may match, leaves them out).
+    suffixes: Vec<Vec<u8>>,
 }
 
 impl Matcher {
@@ -93,8 +99,18 @@ impl Matcher {
         let mut starts_by_literal: HashMap<String, Vec<u32>> = HashMap::new();
         let mut starts_other = Vec::new();
         let mut single_component = false;
+        let mut suffixes = Vec::new();
         for (rule_index, rule) in catalog.files.iter().enumerate() {
             for pattern in &rule.patterns {
+                if rule.loose
+                    && let Some(suffix) = extension_of(&pattern.components)
+                {
+                    suffixes.push(suffix.as_bytes().to_vec());
+                    let id = patterns.len() as u32;
+                    starts_other.push(id);
+                    patterns.push((rule_index, pattern.components.clone()));
+                    continue;
+                }
                 let id = patterns.len() as u32;
                 match &pattern.components[0] {
                     Component::Literal(lit) => {
@@ -112,6 +128,7 @@ impl Matcher {
             starts_other,
             scopes: catalog.files.iter().map(|r| r.scope).collect(),
             single_component,
+            suffixes,
         }
     }
 
@@ -124,6 +141,16 @@ impl Matcher {
     /// files without even folding their names.
     pub fn files_may_match(&self, parent: &DirState) -> bool {
         !parent.is_idle() || self.single_component
+    }
+
+    /// Can the file `name` (its bytes as stored) in a folder with this state match
+    /// anything? [`Self::files_may_match`], or its name ends with a `*.<ext>` pattern's
+    /// extension (ASCII case ignored).
+    pub fn file_may_match(&self, parent: &DirState, name: &[u8]) -> bool {
+        self.files_may_match(parent)
+            || self.suffixes.iter().any(|s| {
+                name.len() > s.len() && name[name.len() - s.len()..].eq_ignore_ascii_case(s)
+            })
     }
 
     /// Match the entry `name` at `depth` (0 = a child of the walk's root) inside a folder
@@ -316,6 +343,15 @@ fn dedup_trees(states: &mut Vec<State>) {
     }
 }
 
+/// The `.<ext>` of a one-component pattern `*.<ext>` (no other wildcard).
+pub(super) fn extension_of(components: &[Component]) -> Option<&str> {
+    let [Component::Glob(glob)] = components else {
+        return None;
+    };
+    glob.strip_prefix('*')
+        .filter(|s| s.starts_with('.') && s.len() > 1 && !s.contains(['*', '?']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +375,20 @@ mod tests {
             .enumerate()
             .map(|(i, p)| (Box::leak(p.to_string().into_boxed_str()) as &str, i + 1 < n))
             .collect()
+    }
+
+    #[test]
+    fn extension_patterns_are_tested_on_names_in_idle_folders() {
+        let c = Catalog::embedded().unwrap();
+        let m = Matcher::new(&c);
+        let idle = m.root();
+        assert!(!m.files_may_match(&idle), "no folder-wide test for *.evtx");
+        assert!(m.file_may_match(&idle, b"Security.EVTX"));
+        assert!(!m.file_may_match(&idle, b"evtx"));
+        assert!(!m.file_may_match(&idle, b"notes.txt"));
+        let (hit, _) = m.step(&idle, 3, "Security.EVTX", false);
+        let hit = hit.unwrap();
+        assert_eq!(c.files[hit.rule].info.id, "eventlog.file");
     }
 
     #[test]

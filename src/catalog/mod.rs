@@ -97,6 +97,11 @@ pub struct FileRuleDef {
     /// indicators; "none" only inventories it. Members of a tree decide by their class.
     #[serde(default)]
     pub content: Option<ContentKind>,
+    /// The rule's `*.<ext>` patterns name files anywhere in a folder or archive given
+    /// (exported copies), tested on each name by those walks; inside a disk image only
+    /// its other patterns apply.
+    #[serde(default)]
+    pub loose: bool,
 }
 
 /// What kind of file a member of an install tree is.
@@ -357,6 +362,8 @@ pub struct FileRule {
     pub scope: Scope,
     pub content: Option<ContentKind>,
     pub patterns: Vec<PathPattern>,
+    /// See [`FileRuleDef::loose`].
+    pub loose: bool,
 }
 
 /// A registry rule with its family checked.
@@ -488,11 +495,23 @@ impl Catalog {
                 if patterns.is_empty() {
                     return Err(bad_rule(origin, &rule.info, "no paths"));
                 }
+                if rule.loose
+                    && !patterns
+                        .iter()
+                        .any(|p| matcher::extension_of(&p.components).is_some())
+                {
+                    return Err(bad_rule(
+                        origin,
+                        &rule.info,
+                        "loose = true needs a one-component `*.<ext>` pattern",
+                    ));
+                }
                 catalog.files.push(FileRule {
                     info: rule.info.clone(),
                     scope: rule.scope,
                     content: rule.content,
                     patterns,
+                    loose: rule.loose,
                 });
             }
             for rule in &def.registry {
@@ -680,6 +699,18 @@ mod tests {
             err,
             "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl, registered_key)"
         );
+    }
+
+    #[test]
+    fn loose_rules_need_an_extension_pattern() {
+        let base = ("embedded".to_string(), EMBEDDED_CATALOG.to_string());
+        let rule = "[[file]]\nid = \"x.y\"\nloose = true\npaths = [\"Logs\\\\a.evtx\"]\nwhat = \"x\"\nproves = \"x\"\nconfidence = \"G\"\nsource = \"x\"\n";
+        let err = Catalog::build(&[base.clone(), ("mine.toml".into(), rule.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("loose = true needs"), "{err}");
+        let ok = rule.replace("Logs\\\\a.evtx", "*.etl");
+        assert!(Catalog::build(&[base, ("mine.toml".into(), ok)]).is_ok());
     }
 
     #[test]

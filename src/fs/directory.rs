@@ -344,7 +344,8 @@ impl FileSystem for DirectoryFs {
                     search.push(folder_search(self));
                     continue;
                 }
-                if !is_dir && !matcher.files_may_match(parent) {
+                if !is_dir && !matcher.file_may_match(parent, entry.file_name().as_encoded_bytes())
+                {
                     if !inside {
                         suspects.consider(&entry);
                     }
