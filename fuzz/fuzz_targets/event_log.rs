@@ -29,13 +29,17 @@ confidence = "G"
 source = "fuzzing"
 "#;
 
+static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+
 fuzz_target!(|data: &[u8]| {
     quiet_caught_panics::install();
-    let catalog = Catalog::build(&[
-        ("embedded".into(), EMBEDDED_CATALOG.into()),
-        ("fuzz".into(), EVERY.into()),
-    ])
-    .expect("fuzz catalog");
+    let catalog = CATALOG.get_or_init(|| {
+        Catalog::build(&[
+            ("embedded".into(), EMBEDDED_CATALOG.into()),
+            ("fuzz".into(), EVERY.into()),
+        ])
+        .expect("fuzz catalog")
+    });
     let matcher = EventMatcher::new(&catalog.events);
     let mut problems = 0usize;
     let mut hits = 0usize;

@@ -122,7 +122,11 @@ impl EventsAcc {
                     .unwrap_or("(no rule id)")
                     .to_string();
                 let entry = self.rules.entry(id).or_default();
-                if let Some(name) = field(&row.value, "RuleName").filter(|n| !n.is_empty()) {
+                // A deletion's name only stands in where no addition or change named it.
+                let deletion = kind == "Firewall Rule Deleted";
+                if let Some(name) = field(&row.value, "RuleName").filter(|n| !n.is_empty())
+                    && (!deletion || entry.0.is_empty())
+                {
                     entry.0 = name.to_string();
                 }
                 if let Some(app) = field(&row.value, "ApplicationPath").filter(|a| !a.is_empty()) {
@@ -160,10 +164,12 @@ impl EventsAcc {
             }
             k if k.starts_with("MSI ") => {
                 let product = field(&row.value, "Data[1]").unwrap_or("?");
+                // 1033 and 1034 give the product's name, then its version.
+                let named_version = ["event=1033 ", "event=1034 "]
+                    .iter()
+                    .any(|id| row.locator.contains(id));
                 let detail = match field(&row.value, "Data[2]").filter(|v| !v.is_empty()) {
-                    Some(version) if kind != "MSI Transaction" => {
-                        format!("{product} {version}")
-                    }
+                    Some(version) if named_version => format!("{product} {version}"),
                     _ => product.to_string(),
                 };
                 h.msi.push(change(row, detail));
@@ -389,7 +395,11 @@ mod tests {
     fn event(artifact: &str, desc: &str, offset: i64, user: &str, value: &str) -> EvidenceRow {
         let mut r = timed(row(artifact, user, "x.evtx", value), offset, desc);
         r.state = RecordState::Live;
-        r.locator = format!("record={offset} event=1 chunk=0 offset=0x1000");
+        let id = match desc {
+            "MSI Product Installed" => 1033,
+            _ => 1,
+        };
+        r.locator = format!("record={offset} event={id} chunk=0 offset=0x1000");
         r
     }
 
@@ -434,11 +444,18 @@ mod tests {
                 "zoe",
                 "Data[1]=Akamai NetSession Interface; Data[2]=1.9.5.6",
             ),
+            event(
+                "eventlog.msi_installed",
+                "MSI Product Installed",
+                5,
+                "zoe",
+                "Data[1]=Akamai NetSession Interface; Data[2]=1.9.5.6",
+            ),
         ];
         let mut acc = EventsAcc::default();
         rows.iter().for_each(|r| acc.add(r));
         let h = acc.finish();
-        assert_eq!(h.rows, 5);
+        assert_eq!(h.rows, 6);
         assert_eq!(h.firewall_rules.len(), 1);
         let rule = &h.firewall_rules[0];
         assert_eq!(rule.program, app);
@@ -462,7 +479,18 @@ mod tests {
             text.contains("Firewall Rule Deleted 2012-02-14T09:45:00Z by SYSTEM"),
             "{text}"
         );
-        assert!(text.contains("MSI Product Removed"), "{text}");
+        assert!(
+            text.contains(
+                "MSI Product Removed 2012-02-14T09:45:50Z: Akamai NetSession Interface, account zoe"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "MSI Product Installed 2012-02-14T09:30:05Z: Akamai NetSession Interface 1.9.5.6"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("2 distinct remote address(es): 198.51.100.7, 203.0.113.9"),
             "{text}"
