@@ -251,6 +251,25 @@ fn remote_address(value: &str) -> Option<&str> {
     address.filter(|a| !a.is_empty())
 }
 
+/// Does the registry's action agree with the last action the log set (its details start
+/// with `allow` or `block`)? A deletion last means the registry is from another time.
+fn agreement(changes: &[Change], registry_action: &str) -> &'static str {
+    let Some(last) = changes.last() else {
+        return "";
+    };
+    if last.what == "Firewall Rule Deleted" {
+        return " (the log's last word is its deletion: the registry was saved at another time)";
+    }
+    let logged = last.detail.split(',').next().unwrap_or("").trim();
+    if logged.is_empty() || logged.starts_with("action ") {
+        ""
+    } else if logged.eq_ignore_ascii_case(registry_action) {
+        " (as the log's last change set it)"
+    } else {
+        " (the log's last change set it otherwise)"
+    }
+}
+
 fn when(time: Option<Timestamp>) -> Part {
     match time {
         Some(time) => time_part(time),
@@ -297,10 +316,13 @@ pub(super) fn events_statement(h: &EventHistory) -> Statement {
             }
         }
         match &rule.in_registry {
-            Some(action) => parts.extend([
-                t("; the registry scanned still holds this rule, action "),
-                c(action),
-            ]),
+            Some(action) => {
+                parts.extend([
+                    t("; the registry scanned still holds this rule, action "),
+                    c(action),
+                ]);
+                parts.push(t(agreement(&rule.changes, action)));
+            }
             None => parts.push(t("; no registry rule of this id in what was scanned")),
         }
         parts.push(t(format!(" ({})", n_rows(rule.changes.len()))));
@@ -515,6 +537,16 @@ mod tests {
         ));
         let h = acc.finish();
         assert_eq!(h.firewall_rules[0].in_registry.as_deref(), Some("Block"));
+        let text = events_statement(&h).items[0]
+            .iter()
+            .map(|p| match p {
+                Part::Text(s) | Part::Code(s) => s.clone(),
+            })
+            .collect::<String>();
+        assert!(
+            text.contains("action Block (as the log's last change set it)"),
+            "{text}"
+        );
         assert_eq!(h.rows, 1);
     }
 }
