@@ -92,5 +92,10 @@ for name, j in (("C", None), ("D", "D/$Extend/$J")):
     journal = open(f"{kape}/{j}", "rb").read()[(1 << 20) - 4096:] if j else b""
     open(f"{out}/kape-{name}", "wb").write(struct.pack("<I", len(mft)) + mft + journal)
 PY
+# event_log: the real logs of fixtures/evtx/real, cut to the file header and their
+# first two chunks (every chunk is checked and parsed on its own).
+for f in "$ROOT"/fixtures/evtx/real/*.evtx.gz; do
+    gzip -dc "$f" | head -c $((4096 + 2 * 65536)) >"$C/event_log/$(basename "$f" .gz)"
+done
 ls "$C"/* | head -100 >/dev/null
 for t in "$C"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seed(s)"; done

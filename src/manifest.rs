@@ -69,6 +69,12 @@ pub struct StatsRecord {
     pub candidates: usize,
     pub files_read: usize,
     pub hives: usize,
+    /// Event logs read; their chunks, those parsed (the others named nothing an event
+    /// rule looks for) and the records read in them.
+    pub event_logs: usize,
+    pub event_chunks: u64,
+    pub event_chunks_parsed: u64,
+    pub event_records: u64,
     /// Sorted runs of rows written to the temporary folder (0 = all rows fit in memory).
     pub row_runs_on_disk: usize,
     pub elapsed_seconds: f64,
@@ -233,6 +239,10 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
             candidates: report.stats.candidates,
             files_read: report.stats.files_read,
             hives: report.stats.hives,
+            event_logs: report.stats.event_logs,
+            event_chunks: report.stats.event_chunks,
+            event_chunks_parsed: report.stats.event_chunks_parsed,
+            event_records: report.stats.event_records,
             row_runs_on_disk: report.rows.runs_on_disk(),
             elapsed_seconds: report.stats.elapsed.as_secs_f64(),
         },

@@ -369,8 +369,18 @@ fn collection(root: &Path) {
 fn planted_netsession_events_come_out_with_exact_times_accounts_and_records() {
     let dir = tempfile::tempdir().unwrap();
     collection(dir.path());
-    let out = run(&[dir.path().as_os_str()]);
+    let manifest = tempfile::tempdir().unwrap();
+    let manifest = manifest.path().join("manifest.json");
+    let out = run(&[
+        dir.path().as_os_str(),
+        "--manifest".as_ref(),
+        manifest.as_os_str(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    assert_eq!(stats["stats"]["event_logs"], 4);
+    assert!(stats["stats"]["event_records"].as_u64().unwrap() >= 14);
     let rows = parse_csv(&out.stdout);
     let mut events: Vec<(String, String, String, String, String, String)> = rows
         .iter()
