@@ -43,7 +43,12 @@ pub(super) struct TarBackend {
 fn stream(file: &PosReader, gzip: bool) -> Box<dyn Read + Send> {
     let raw = BufReader::with_capacity(256 * 1024, file.at(0));
     if gzip {
-        Box::new(MultiGzDecoder::new(raw))
+        // The tar reader asks for a header (512 bytes) at a time: inflating into a
+        // buffer of our own keeps the inflater on its fast path.
+        Box::new(BufReader::with_capacity(
+            128 * 1024,
+            MultiGzDecoder::new(raw),
+        ))
     } else {
         Box::new(raw)
     }
