@@ -312,18 +312,19 @@ fn entries_read_as_unzip_and_tar_read_them() {
         assert!(warnings.is_empty(), "{:?}", warnings.snapshot());
         let mut checked = 0;
         for (index, entry) in archive.entries().iter().enumerate() {
+            let raw_path = archive.entry_path(index);
             let mut bytes = Vec::new();
             archive
                 .open_entry(index)
                 .unwrap()
                 .read_to_end(&mut bytes)
                 .unwrap();
-            assert_eq!(bytes.len() as u64, entry.size, "{}", entry.raw_path);
+            assert_eq!(bytes.len() as u64, entry.size, "{}", raw_path);
             if let Some((_, sha)) = CASE_FILES
                 .iter()
-                .find(|(p, _)| entry.raw_path.ends_with(&format!("{prefix}{p}")))
+                .find(|(p, _)| raw_path.ends_with(&format!("{prefix}{p}")))
             {
-                assert_eq!(sha256(&bytes), *sha, "{}", entry.raw_path);
+                assert_eq!(sha256(&bytes), *sha, "{}", raw_path);
                 checked += 1;
             }
             let tool = match format {
@@ -332,26 +333,22 @@ fn entries_read_as_unzip_and_tar_read_them() {
                     std::process::Command::new("unzip")
                         .arg("-p")
                         .arg(&path)
-                        .arg(entry.raw_path.replace('[', "\\["))
+                        .arg(raw_path.replace('[', "\\["))
                         .output()
                 }
                 _ => std::process::Command::new("tar")
                     .arg("-xOf")
                     .arg(&path)
-                    .arg(&entry.raw_path)
+                    .arg(raw_path)
                     .output(),
             };
             match tool {
                 Ok(out) if out.status.success() => {
-                    assert_eq!(sha256(&out.stdout), sha256(&bytes), "{}", entry.raw_path);
+                    assert_eq!(sha256(&out.stdout), sha256(&bytes), "{}", raw_path);
                     external += 1;
                 }
                 Ok(_) if path.ends_with("aes.zip") => {}
-                Ok(out) => panic!(
-                    "{}: {}",
-                    entry.raw_path,
-                    String::from_utf8_lossy(&out.stderr)
-                ),
+                Ok(out) => panic!("{}: {}", raw_path, String::from_utf8_lossy(&out.stderr)),
                 Err(_) => eprintln!("skipped the comparison with unzip/tar: not installed"),
             }
         }

@@ -52,18 +52,14 @@ pub struct CollectedVolume {
 impl ArchiveFs {
     /// How rows and warnings name entry `index`: the archive and the entry as stored.
     pub fn entry_name(&self, index: usize) -> String {
-        format!(
-            "{} entry={}",
-            self.label,
-            self.entries.get(index).map_or("?", |e| e.raw_path.as_str())
-        )
+        format!("{} entry={}", self.label, self.entry_path(index))
     }
 
     fn entry_file(&self, index: usize) -> EntryFile {
         EntryFile {
             backend: Arc::clone(&self.backend),
             index,
-            len: self.entries[index].size,
+            len: self.tree.entries().get(index).map_or(0, |e| e.size),
             name: self.entry_name(index),
         }
     }
@@ -71,33 +67,33 @@ impl ArchiveFs {
     /// The file entries at the children of `folder` whose names pass `keep`, in name
     /// order.
     fn files_in(&self, folder: usize, keep: impl Fn(&str) -> bool) -> Vec<usize> {
-        self.nodes[folder]
-            .children
-            .iter()
-            .filter(|&&c| keep(&self.nodes[c].name))
-            .flat_map(|&c| self.nodes[c].entries.iter().copied())
-            .filter(|&e| self.entries[e].kind == EntryKind::File)
+        self.tree
+            .children(folder)
+            .filter(|&c| keep(self.tree.name(c)))
+            .flat_map(|c| self.tree.entries_at(c))
+            .filter(|&e| self.tree.entries()[e].kind == EntryKind::File)
             .collect()
     }
 
     /// Every entry named `$MFT`, in listing order, as a collected volume.
     pub fn collected_volumes(&self) -> Vec<CollectedVolume> {
         let mut volumes = Vec::new();
-        for (index, entry) in self.entries.iter().enumerate() {
-            let node = self.entry_node[index];
+        for (index, entry) in self.tree.entries().iter().enumerate() {
+            let node = self.tree.node_of(index).unwrap_or(0);
             if entry.kind != EntryKind::File
                 || node == 0
-                || !self.nodes[node].name.eq_ignore_ascii_case("$MFT")
-                || !self.nodes[node].children.is_empty()
+                || !self.tree.name(node).eq_ignore_ascii_case("$MFT")
+                || self.tree.children(node).len() > 0
             {
                 continue;
             }
-            let root = self.nodes[node].parent;
+            let root = self.tree.parent(node);
             let is_journal =
                 |name: &str| JOURNAL_NAMES.iter().any(|j| j.eq_ignore_ascii_case(name));
-            let extend = self.nodes[root].children.iter().copied().find(|&c| {
-                fold_case(&self.nodes[c].name) == fold_case("$Extend") && self.is_dir(c)
-            });
+            let extend = self
+                .tree
+                .children(root)
+                .find(|&c| fold_case(self.tree.name(c)) == fold_case("$Extend") && self.is_dir(c));
             let journal = extend
                 .and_then(|x| self.files_in(x, is_journal).first().copied())
                 .or_else(|| self.files_in(root, is_journal).first().copied());
@@ -113,8 +109,8 @@ impl ArchiveFs {
     /// The file entries below `root`, by their names from `root` down.
     fn copies_under(&self, root: usize) -> CopyFinder {
         let mut copies: FxHashMap<Vec<String>, String> = FxHashMap::default();
-        for (index, entry) in self.entries.iter().enumerate() {
-            let node = self.entry_node[index];
+        for (index, entry) in self.tree.entries().iter().enumerate() {
+            let node = self.tree.node_of(index).unwrap_or(0);
             if entry.kind != EntryKind::File || node == 0 || self.is_dir(node) {
                 continue;
             }
@@ -126,7 +122,7 @@ impl ArchiveFs {
             let Some(from) = from else { continue };
             let names = chain[from..]
                 .iter()
-                .map(|&n| self.nodes[n].name.clone())
+                .map(|&n| self.tree.name(n).to_string())
                 .collect();
             copies
                 .entry(names)

@@ -25,8 +25,8 @@ impl ArchiveFs {
     pub fn hive_suspects(&self) -> ArchiveSuspects {
         let matched = self.matched.lock().unwrap_or_else(|e| e.into_inner());
         let mut suspects = ArchiveSuspects::default();
-        for (index, entry) in self.entries.iter().enumerate() {
-            let node = self.entry_node[index];
+        for (index, entry) in self.tree.entries().iter().enumerate() {
+            let node = self.tree.node_of(index).unwrap_or(0);
             if entry.kind != EntryKind::File
                 || entry.encrypted
                 || node == 0
@@ -58,7 +58,7 @@ impl ArchiveFs {
                 Some(root) if depth == root + 3 => {
                     let names: Vec<&str> = chain[root..root + 3]
                         .iter()
-                        .map(|&n| self.nodes[n].name.as_str())
+                        .map(|&n| self.tree.name(n))
                         .collect();
                     if crate::fs::hive_suspects::is_hive_folder(&names) {
                         root_at = None;
@@ -81,17 +81,17 @@ impl ArchiveFs {
 
     /// The folder node holding entry `index` (to group the hives of one folder).
     pub fn entry_folder(&self, index: usize) -> usize {
-        self.entry_node
-            .get(index)
-            .map_or(0, |&node| self.nodes[node].parent)
+        self.tree
+            .node_of(index)
+            .map_or(0, |node| self.tree.parent(node))
     }
 
     /// The entry's path in the archive's tree, Windows style (names decoded).
     pub fn entry_evidence_path(&self, index: usize) -> String {
-        let node = self.entry_node.get(index).copied().unwrap_or(0);
+        let node = self.tree.node_of(index).unwrap_or(0);
         self.chain(node)
             .iter()
-            .map(|&n| self.nodes[n].name.as_str())
+            .map(|&n| self.tree.name(n))
             .collect::<Vec<_>>()
             .join("\\")
     }
@@ -99,15 +99,13 @@ impl ArchiveFs {
     /// The file entries beside entry `index` in its folder: (name, entry), name order.
     pub fn files_beside(&self, index: usize) -> Vec<(String, usize)> {
         let folder = self.entry_folder(index);
-        self.nodes[folder]
-            .children
-            .iter()
-            .flat_map(|&c| {
-                self.nodes[c]
-                    .entries
-                    .iter()
-                    .filter(|&&e| e != index && self.entries[e].kind == EntryKind::File)
-                    .map(move |&e| (self.nodes[c].name.clone(), e))
+        self.tree
+            .children(folder)
+            .flat_map(|c| {
+                self.tree
+                    .entries_at(c)
+                    .filter(|&e| e != index && self.tree.entries()[e].kind == EntryKind::File)
+                    .map(move |e| (self.tree.name(c).to_string(), e))
             })
             .collect()
     }

@@ -15,9 +15,11 @@ pub mod hive_search;
 pub mod layout;
 mod positional;
 mod tar;
+mod tree;
 mod zip;
+mod zip_entry;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -29,6 +31,7 @@ use crate::evidence::RecordState;
 use crate::time::Timestamp;
 use crate::warning::Warnings;
 use layout::MetadataTimes;
+use tree::Tree;
 
 /// Which archive format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,11 +76,12 @@ fn archive_time(label: &'static str, time: Timestamp) -> FileTime {
     }
 }
 
-/// One entry as the archive lists it.
+/// One entry as the archive lists it (its path as stored is
+/// [`ArchiveFs::entry_path`]).
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The path as stored (`/` separated; escaped as the collector wrote it).
-    pub raw_path: String,
+    /// Where the path is in the listing's text.
+    path: (usize, usize),
     pub kind: EntryKind,
     pub size: u64,
     pub times: Vec<FileTime>,
@@ -88,15 +92,54 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(raw_path: String, kind: EntryKind, size: u64, times: Vec<FileTime>) -> Entry {
+    fn new(path: (usize, usize), kind: EntryKind, size: u64, times: Vec<FileTime>) -> Entry {
         Entry {
-            raw_path,
+            path,
             kind,
             size,
             times,
             encrypted: false,
             original_times: false,
         }
+    }
+}
+
+/// The entries in listing order, their paths (as stored: `/` separated, escaped as the
+/// collector wrote them) in one text.
+#[derive(Debug, Default)]
+struct Listing {
+    text: String,
+    entries: Vec<Entry>,
+}
+
+impl Listing {
+    /// Most bytes of paths a listing holds (the tree's indexes are 32-bit, and decoded
+    /// names are added to the text).
+    const MAX_TEXT: usize = (u32::MAX / 2) as usize;
+
+    /// Add an entry; `None` when the listing is full.
+    fn push(
+        &mut self,
+        path: &str,
+        kind: EntryKind,
+        size: u64,
+        times: Vec<FileTime>,
+    ) -> Option<&mut Entry> {
+        if self.text.len() + path.len() > Self::MAX_TEXT || self.entries.len() >= u32::MAX as usize
+        {
+            return None;
+        }
+        let start = self.text.len();
+        self.text.push_str(path);
+        self.entries
+            .push(Entry::new((start, self.text.len()), kind, size, times));
+        self.entries.last_mut()
+    }
+
+    fn path(&self, index: usize) -> &str {
+        self.entries
+            .get(index)
+            .map_or("?", |e| &self.text[e.path.0..e.path.1])
     }
 }
 
@@ -131,26 +174,11 @@ trait Backend: Send + Sync {
     }
 }
 
-/// A folder or file in the tree made of the entries' paths.
-#[derive(Debug, Default)]
-struct Node {
-    /// Name as shown (decoded in a Velociraptor collection).
-    name: String,
-    parent: usize,
-    children: Vec<usize>,
-    /// Entries at this path (an archive may hold the same path twice).
-    entries: Vec<usize>,
-    /// A Velociraptor device folder.
-    device: bool,
-}
-
 pub struct ArchiveFs {
     label: String,
     format: ArchiveFormat,
-    entries: Vec<Entry>,
-    /// Tree node of each entry.
-    entry_node: Vec<usize>,
-    nodes: Vec<Node>,
+    /// The entries and the tree of their names.
+    tree: Tree,
     backend: Arc<dyn Backend>,
     /// Entries the last walk matched (and their logs): read as matched files.
     matched: Mutex<FxHashSet<usize>>,
@@ -173,11 +201,12 @@ impl ArchiveFs {
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let reader = positional::PosReader::new(Arc::new(file), len);
         let mut meta = MetadataTimes::default();
-        let (entries, backend): (Vec<Entry>, Arc<dyn Backend>) = match format {
+        let (listing, backend): (Listing, Arc<dyn Backend>) = match format {
             ArchiveFormat::Zip => {
                 let pw = password.map(str::as_bytes);
-                let (entries, backend) = zip::index(reader, pw, &mut meta, label, warnings)?;
-                if let Some(reason) = zip::check_password(&backend, &entries) {
+                let (listing, backend) = zip::index(reader, pw, &mut meta, label, warnings)?;
+                if let Some(reason) = zip::check_password(&backend, &listing) {
+                    let entries = &listing.entries;
                     let count = entries.iter().filter(|e| e.encrypted).count();
                     let files = entries.iter().filter(|e| e.kind == EntryKind::File).count();
                     if password.is_some() {
@@ -201,12 +230,12 @@ impl ArchiveFs {
                         ),
                     );
                 }
-                (entries, Arc::new(backend))
+                (listing, Arc::new(backend))
             }
             ArchiveFormat::Tar | ArchiveFormat::TarGz => {
                 let gzip = format == ArchiveFormat::TarGz;
-                let (entries, backend) = tar::index(reader, gzip, &mut meta, label, warnings);
-                (entries, Arc::new(backend))
+                let (listing, backend) = tar::index(reader, gzip, &mut meta, label, warnings);
+                (listing, Arc::new(backend))
             }
         };
         if meta.skipped > 0 || meta.truncated {
@@ -224,17 +253,13 @@ impl ArchiveFs {
                 ),
             );
         }
-        let mut fs = ArchiveFs {
+        Ok(ArchiveFs {
             label: label.to_string(),
             format,
-            entries,
-            entry_node: Vec::new(),
-            nodes: vec![Node::default()],
+            tree: Tree::build(listing, format == ArchiveFormat::Zip, &meta),
             backend,
             matched: Mutex::default(),
-        };
-        fs.build_tree(&meta);
-        Ok(fs)
+        })
     }
 
     /// Can the archive be read with this password? Refuses a ZIP whose every entry is
@@ -255,7 +280,12 @@ impl ArchiveFs {
     }
 
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        self.tree.entries()
+    }
+
+    /// Entry `index`'s path as stored (`/` separated; escaped as the collector wrote it).
+    pub fn entry_path(&self, index: usize) -> &str {
+        self.tree.path(index)
     }
 
     /// A fresh stream of entry `index`'s content.
@@ -263,122 +293,35 @@ impl ArchiveFs {
         self.backend
             .open(index)
             .map_err(|reason| FsError::Unreadable {
-                path: format!(
-                    "{} entry {}",
-                    self.label,
-                    self.entries.get(index).map_or("?", |e| e.raw_path.as_str())
-                ),
+                path: format!("{} entry {}", self.label, self.entry_path(index)),
                 reason,
             })
     }
 
-    /// Lay the entries out as a tree; decode Velociraptor names and take the original
-    /// file times from the collection's metadata where it has them.
-    fn build_tree(&mut self, meta: &MetadataTimes) {
-        let mut child_of: FxHashMap<(usize, String), usize> = FxHashMap::default();
-        let zip = self.format == ArchiveFormat::Zip;
-        // The previous entry's folders (name, node): archives list a folder's members
-        // together, so most lookups end here.
-        let mut previous: Vec<(String, usize)> = Vec::new();
-        for index in 0..self.entries.len() {
-            let raw_path = self.entries[index].raw_path.clone();
-            // ZIP names use `/`; a `\` there was written by a Windows tool as a separator.
-            let raw: Vec<&str> = raw_path
-                .split(|c| c == '/' || (zip && c == '\\'))
-                .filter(|c| !c.is_empty() && *c != ".")
-                .collect();
-            let device = layout::velociraptor_device_at(&raw);
-            let names: Vec<String> = match device {
-                Some(_) => raw.iter().map(|c| layout::decode_component(c)).collect(),
-                None => raw.iter().map(|c| c.to_string()).collect(),
-            };
-            if let Some(d) = device
-                && let Some(times) = meta
-                    .times
-                    .get(&layout::metadata_key(&names[d], &names[d + 1..]))
-                && !times.is_empty()
-            {
-                self.entries[index].times = times.clone();
-                self.entries[index].original_times = true;
-            }
-            let mut node = 0;
-            let mut same = true;
-            for (depth, name) in names.iter().enumerate() {
-                if same
-                    && let Some((prev_name, prev_node)) = previous.get(depth)
-                    && prev_name == name
-                {
-                    node = *prev_node;
-                    continue;
-                }
-                if same {
-                    same = false;
-                    previous.truncate(depth);
-                }
-                let key = (node, name.clone());
-                node = match child_of.get(&key) {
-                    Some(&n) => n,
-                    None => {
-                        let n = self.nodes.len();
-                        self.nodes.push(Node {
-                            name: name.clone(),
-                            parent: node,
-                            device: device == Some(depth),
-                            ..Node::default()
-                        });
-                        self.nodes[node].children.push(n);
-                        child_of.insert(key, n);
-                        n
-                    }
-                };
-                previous.push((name.clone(), node));
-            }
-            if node != 0 {
-                self.nodes[node].entries.push(index);
-            }
-            self.entry_node.push(node);
-        }
-        // Children in name order, as a listing would show them.
-        let names: Vec<String> = self.nodes.iter().map(|n| n.name.clone()).collect();
-        for node in &mut self.nodes {
-            node.children.sort_by(|a, b| names[*a].cmp(&names[*b]));
-        }
-    }
-
     fn is_dir(&self, node: usize) -> bool {
-        let n = &self.nodes[node];
-        !n.children.is_empty()
-            || n.entries
-                .iter()
-                .any(|&e| self.entries[e].kind == EntryKind::Dir)
+        self.tree.is_dir(node)
     }
 
     /// Does any folder of the archive look like a volume root?
     pub fn holds_volume(&self) -> bool {
-        (0..self.nodes.len()).any(|n| self.is_volume_root(n))
+        (0..self.tree.node_count()).any(|n| self.is_volume_root(n))
     }
 
     /// A folder that is a volume root: a Velociraptor device, or one holding at least two
     /// names that mark a volume root (as for directories).
     fn is_volume_root(&self, node: usize) -> bool {
-        let n = &self.nodes[node];
-        n.device
-            || n.children
-                .iter()
-                .filter(|&&c| VOLUME_MARKERS.contains(&fold_case(&self.nodes[c].name).as_ref()))
+        self.tree.is_device(node)
+            || self
+                .tree
+                .children(node)
+                .filter(|&c| VOLUME_MARKERS.contains(&fold_case(self.tree.name(c)).as_ref()))
                 .count()
                 >= 2
     }
 
     /// The nodes from the root (excluded) down to `node`.
-    fn chain(&self, mut node: usize) -> Vec<usize> {
-        let mut chain = Vec::new();
-        while node != 0 {
-            chain.push(node);
-            node = self.nodes[node].parent;
-        }
-        chain.reverse();
-        chain
+    fn chain(&self, node: usize) -> Vec<usize> {
+        self.tree.chain(node)
     }
 
     /// The outermost volume-root folder at or above the pattern's start, else the start.
@@ -396,7 +339,10 @@ impl ArchiveFs {
         out: &mut Vec<Candidate>,
     ) {
         let chain = self.chain(node);
-        let components: Vec<String> = chain.iter().map(|&n| self.nodes[n].name.clone()).collect();
+        let components: Vec<String> = chain
+            .iter()
+            .map(|&n| self.tree.name(n).to_string())
+            .collect();
         let volume_depth = self.volume_depth(&chain, found.start_depth);
         let make = |kind: EntryKind, size, times, locator, handle| Candidate {
             components: components.clone(),
@@ -410,8 +356,7 @@ impl ArchiveFs {
             handle,
             found: found.clone(),
         };
-        let entries = &self.nodes[node].entries;
-        if entries.is_empty() {
+        if !self.tree.has_entries(node) {
             // A folder the archive does not list: its members imply it.
             let path = self.implied_path(node);
             out.push(make(
@@ -423,8 +368,8 @@ impl ArchiveFs {
             ));
             return;
         }
-        for &index in entries {
-            let e = &self.entries[index];
+        for index in self.tree.entries_at(node) {
+            let e = &self.tree.entries()[index];
             let kind = if e.kind == EntryKind::File && self.is_dir(node) {
                 EntryKind::Dir
             } else {
@@ -441,7 +386,7 @@ impl ArchiveFs {
                 kind.clone(),
                 (kind != EntryKind::Dir).then_some(e.size),
                 times,
-                format!("entry={}", e.raw_path),
+                format!("entry={}", self.entry_path(index)),
                 EntryHandle::Archive { entry: index },
             ));
         }
@@ -451,18 +396,17 @@ impl ArchiveFs {
     fn implied_path(&self, node: usize) -> String {
         let depth = self.chain(node).len();
         let mut n = node;
-        while self.nodes[n].entries.is_empty() {
-            match self.nodes[n].children.first() {
-                Some(&c) => n = c,
+        while !self.tree.has_entries(n) {
+            match self.tree.children(n).next() {
+                Some(c) => n = c,
                 None => break,
             }
         }
-        let Some(&e) = self.nodes[n].entries.first() else {
+        let Some(e) = self.tree.entries_at(n).next() else {
             return String::new();
         };
         let zip = self.format == ArchiveFormat::Zip;
-        self.entries[e]
-            .raw_path
+        self.entry_path(e)
             .split(|c| c == '/' || (zip && c == '\\'))
             .filter(|c| !c.is_empty() && *c != ".")
             .take(depth)
@@ -480,11 +424,12 @@ impl FileSystem for ArchiveFs {
     fn walk(&self, matcher: &Matcher, warnings: &Warnings, _journal: JournalSink<'_>) -> Walk {
         let mut walk = Walk::default();
         // Depth-first, children in name order: (node, its depth, its parent's state).
-        let mut stack: Vec<(usize, usize, Arc<DirState>)> = self.nodes[0]
-            .children
-            .iter()
+        let root = Arc::new(matcher.root());
+        let mut stack: Vec<(usize, usize, Arc<DirState>)> = self
+            .tree
+            .children(0)
             .rev()
-            .map(|&c| (c, 0, Arc::new(matcher.root())))
+            .map(|c| (c, 0, Arc::clone(&root)))
             .collect();
         while let Some((node, depth, parent)) = stack.pop() {
             walk.entries_seen += 1;
@@ -492,13 +437,13 @@ impl FileSystem for ArchiveFs {
             if !is_dir && !matcher.file_may_match(&parent, self.nodes[node].name.as_bytes()) {
                 continue;
             }
-            let (found, child) = matcher.step(&parent, depth, &self.nodes[node].name, is_dir);
+            let (found, child) = matcher.step(&parent, depth, self.tree.name(node), is_dir);
             if let Some(found) = found {
                 self.candidates_of(node, &found, &mut walk.candidates);
             }
             if is_dir {
                 let child = Arc::new(child);
-                for &c in self.nodes[node].children.iter().rev() {
+                for c in self.tree.children(node).rev() {
                     stack.push((c, depth + 1, Arc::clone(&child)));
                 }
             }
@@ -528,21 +473,19 @@ impl FileSystem for ArchiveFs {
         let EntryHandle::Archive { entry } = candidate.handle else {
             return Vec::new();
         };
-        let Some(&node) = self.entry_node.get(entry) else {
+        let Some(node) = self.tree.node_of(entry) else {
             return Vec::new();
         };
-        let folder = self.nodes[node].parent;
-        self.nodes[folder]
-            .children
-            .iter()
-            .flat_map(|&c| {
-                self.nodes[c]
-                    .entries
-                    .iter()
-                    .filter(|&&e| self.entries[e].kind == EntryKind::File)
-                    .map(move |&e| {
+        let folder = self.tree.parent(node);
+        self.tree
+            .children(folder)
+            .flat_map(|c| {
+                self.tree
+                    .entries_at(c)
+                    .filter(|&e| self.tree.entries()[e].kind == EntryKind::File)
+                    .map(move |e| {
                         (
-                            self.nodes[c].name.clone(),
+                            self.tree.name(c).to_string(),
                             EntryHandle::Archive { entry: e },
                         )
                     })

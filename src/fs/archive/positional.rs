@@ -1,8 +1,10 @@
 //! A reader over an archive file shared between readers: each keeps its own position and
 //! reads at an offset, so entries of one archive are read in parallel without a lock.
+//! It buffers (and is a `BufRead`, so an inflater reads its buffer directly); a reader
+//! of a range has a buffer no larger than the range.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 /// Reads smaller than this go through a buffer of this size (the ZIP central directory
@@ -40,6 +42,13 @@ impl PosReader {
     /// The file's length.
     pub(super) fn len(&self) -> u64 {
         self.len
+    }
+
+    /// A reader of the `len` bytes from `start` (it ends there).
+    pub(super) fn range(&self, start: u64, len: u64) -> PosReader {
+        let mut reader = self.at(start);
+        reader.len = start.saturating_add(len).min(self.len);
+        reader
     }
 
     pub(super) fn at(&self, pos: u64) -> PosReader {
@@ -85,21 +94,36 @@ impl Read for PosReader {
             self.pos += n as u64;
             return Ok(n);
         }
+        let n = {
+            let have = self.fill_buf()?;
+            let n = want.min(have.len());
+            buf[..n].copy_from_slice(&have[..n]);
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl BufRead for PosReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.len {
+            return Ok(&[]);
+        }
         let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
         if !in_buf {
-            self.buf.resize(BUFFER, 0);
+            let size = usize::try_from(self.len - self.pos).map_or(BUFFER, |r| r.min(BUFFER));
+            self.buf.resize(size, 0);
             let n = read_at(&self.file, &mut self.buf, self.pos)?;
             self.buf.truncate(n);
             self.buf_at = self.pos;
-            if n == 0 {
-                return Ok(0);
-            }
         }
         let from = (self.pos - self.buf_at) as usize;
-        let n = want.min(self.buf.len() - from);
-        buf[..n].copy_from_slice(&self.buf[from..from + n]);
-        self.pos += n as u64;
-        Ok(n)
+        Ok(&self.buf[from..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos = self.pos.saturating_add(amount as u64);
     }
 }
 

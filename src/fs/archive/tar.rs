@@ -20,7 +20,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::layout::{MetadataTimes, is_metadata_file};
 use super::positional::PosReader;
-use super::{Backend, Entry, archive_time};
+use super::{Backend, Listing, archive_time};
 use crate::fs::EntryKind;
 use crate::time::{Precision, Timestamp};
 use crate::warning::Warnings;
@@ -43,7 +43,12 @@ pub(super) struct TarBackend {
 fn stream(file: &PosReader, gzip: bool) -> Box<dyn Read + Send> {
     let raw = BufReader::with_capacity(256 * 1024, file.at(0));
     if gzip {
-        Box::new(MultiGzDecoder::new(raw))
+        // The tar reader asks for a header (512 bytes) at a time: inflating into a
+        // buffer of our own keeps the inflater on its fast path.
+        Box::new(BufReader::with_capacity(
+            128 * 1024,
+            MultiGzDecoder::new(raw),
+        ))
     } else {
         Box::new(raw)
     }
@@ -68,9 +73,9 @@ pub(super) fn index(
     meta: &mut MetadataTimes,
     label: &str,
     warnings: &Warnings,
-) -> (Vec<Entry>, TarBackend) {
+) -> (Listing, TarBackend) {
     let mut archive = tar::Archive::new(stream(&file, gzip));
-    let mut entries = Vec::new();
+    let mut entries = Listing::default();
     let mut data = Vec::new();
     let iter = match archive.entries() {
         Ok(iter) => iter,
@@ -85,7 +90,7 @@ pub(super) fn index(
             Err(e) => {
                 warnings.push(
                     label,
-                    format!("after member {}", entries.len()),
+                    format!("after member {}", entries.entries.len()),
                     format!("tar stream damaged; the members before were kept: {e}"),
                 );
                 break;
@@ -138,6 +143,14 @@ pub(super) fn index(
         }
         let size = member.size();
         let sparse = entry_type.is_gnu_sparse();
+        if entries.push(&path, kind.clone(), size, times).is_none() {
+            warnings.push(
+                label,
+                format!("after member {}", entries.entries.len()),
+                "more members than one listing holds: the rest are not read",
+            );
+            break;
+        }
         data.push((!sparse).then(|| (member.raw_file_position(), size)));
         if kind == EntryKind::File
             && !sparse
@@ -146,7 +159,6 @@ pub(super) fn index(
         {
             warnings.push(label, &path, format!("collection metadata not read: {e}"));
         }
-        entries.push(Entry::new(path, kind, size, times));
     }
     (entries, backend(file, gzip, data))
 }

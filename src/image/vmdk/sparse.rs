@@ -9,9 +9,13 @@
 //! end of the file. A compressed grain starts with its marker: the grain's sector in the
 //! disk (u64) and the compressed size (u32), then a zlib stream.
 //!
-//! Tables are read entry by entry through the container's cache, never whole; the last
-//! grains inflated are kept (a few, each one grain).
+//! Tables are read entry by entry through the container's cache, never whole. A read of
+//! a whole grain (the block cache above reads whole blocks, a grain's size) inflates it
+//! straight into place; for reads of part of a grain the last grains inflated are kept
+//! (a few, each one grain). A grain's marker and compressed bytes are read together,
+//! into a buffer each thread reuses, as is its inflater.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use crate::bytes::{u16_le, u32_le, u64_le};
@@ -29,6 +33,15 @@ const MAX_GRAIN_SECTORS: u64 = 32 * 1024;
 const MAX_GTES: u32 = 1 << 16;
 /// Grains kept inflated.
 const INFLATED_KEPT: usize = 8;
+/// Bytes read at a compressed grain's marker at first: the marker and, most often, all of
+/// the compressed grain (the rest is read when it is longer).
+const FIRST_READ: u64 = 16 * 1024;
+
+thread_local! {
+    /// This thread's buffer of compressed bytes, and its inflater.
+    static SCRATCH: RefCell<(Vec<u8>, Option<flate2::Decompress>)> =
+        const { RefCell::new((Vec::new(), None)) };
+}
 
 /// Where a grain's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +250,9 @@ impl SparseExtent {
             Grain::At(at) => self
                 .file
                 .data(disk_offset, at.saturating_add(within), dest)?,
+            Grain::Compressed(at) if within == 0 && run as u64 == grain_bytes => {
+                self.inflate_into(index, at, disk_offset, dest)?;
+            }
             Grain::Compressed(at) => {
                 let grain = self.inflate(index, at, disk_offset)?;
                 let start = usize::try_from(within).unwrap_or(usize::MAX);
@@ -255,56 +271,14 @@ impl SparseExtent {
         self.inflated.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The bytes of compressed grain `index`, its marker at `at`.
+    /// The bytes of compressed grain `index`, its marker at `at` (kept for the next
+    /// reads of part of it).
     fn inflate(&self, index: u64, at: u64, disk_offset: u64) -> Result<Arc<Vec<u8>>, ImageError> {
         if let Some((_, g)) = self.kept().iter().find(|(i, _)| *i == index) {
             return Ok(g.clone());
         }
-        let grain_bytes = self.grain_bytes();
-        let fail = |why: String| self.file.read_failed(disk_offset, at, why);
-        let (data_at, len) = if self.header.flags & FLAG_MARKERS != 0 {
-            let mut marker = [0u8; 12];
-            self.file.data(disk_offset, at, &mut marker)?;
-            let lba = u64::from_le_bytes(marker[..8].try_into().unwrap_or_default());
-            let size = u64::from(u32::from_le_bytes(
-                marker[8..].try_into().unwrap_or_default(),
-            ));
-            if lba != index * self.header.grain_size {
-                return Err(fail(format!(
-                    "the grain marker says sector {lba}, the grain table sector {}",
-                    index * self.header.grain_size
-                )));
-            }
-            if size == 0 || size > grain_bytes.saturating_mul(2).saturating_add(4096) {
-                return Err(fail(format!("compressed grain of {size} bytes")));
-            }
-            (at + 12, size)
-        } else {
-            let rest = self.file.len().saturating_sub(at);
-            (
-                at,
-                rest.min(grain_bytes.saturating_mul(2).saturating_add(4096)),
-            )
-        };
-        let mut packed = vec![0u8; usize::try_from(len).unwrap_or(0)];
-        self.file.data(disk_offset, data_at, &mut packed)?;
-        let mut out = vec![0u8; usize::try_from(grain_bytes).unwrap_or(0)];
-        let mut z = flate2::Decompress::new(true);
-        let status = z
-            .decompress(&packed, &mut out, flate2::FlushDecompress::Finish)
-            .map_err(|e| fail(format!("the compressed grain does not inflate: {e}")))?;
-        let got = usize::try_from(z.total_out()).unwrap_or(0);
-        // The last grain of an extent may hold less than a grain of the disk.
-        let need = usize::try_from(
-            grain_bytes.min(self.capacity_bytes().saturating_sub(index * grain_bytes)),
-        )
-        .unwrap_or(0);
-        if got < need || status != flate2::Status::StreamEnd {
-            return Err(fail(format!(
-                "the compressed grain inflates to {got} bytes, not {need} (damaged)"
-            )));
-        }
-        out[got..].fill(0);
+        let mut out = vec![0u8; usize::try_from(self.grain_bytes()).unwrap_or(0)];
+        self.inflate_into(index, at, disk_offset, &mut out)?;
         let grain = Arc::new(out);
         let mut kept = self.kept();
         if kept.len() >= INFLATED_KEPT {
@@ -312,6 +286,104 @@ impl SparseExtent {
         }
         kept.push((index, grain.clone()));
         Ok(grain)
+    }
+
+    /// Inflate compressed grain `index`, its marker at `at`, into `out` (one grain long,
+    /// or what is left of the extent's capacity); what it does not fill is zeros.
+    fn inflate_into(
+        &self,
+        index: u64,
+        at: u64,
+        disk_offset: u64,
+        out: &mut [u8],
+    ) -> Result<(), ImageError> {
+        SCRATCH.with(|scratch| {
+            let (packed, inflater) = &mut *scratch.borrow_mut();
+            let data = self.compressed_bytes(index, at, disk_offset, packed)?;
+            let z = inflater.get_or_insert_with(|| flate2::Decompress::new(true));
+            z.reset(true);
+            self.inflate_grain(index, at, disk_offset, z, &packed[data], out)
+        })
+    }
+
+    /// Read the compressed bytes of grain `index` (its marker at `at`) into `packed`;
+    /// where they are in it.
+    fn compressed_bytes(
+        &self,
+        index: u64,
+        at: u64,
+        disk_offset: u64,
+        packed: &mut Vec<u8>,
+    ) -> Result<std::ops::Range<usize>, ImageError> {
+        let grain_bytes = self.grain_bytes();
+        let fail = |why: String| self.file.read_failed(disk_offset, at, why);
+        let longest = grain_bytes.saturating_mul(2).saturating_add(4096);
+        let rest = self.file.len().saturating_sub(at);
+        if self.header.flags & FLAG_MARKERS == 0 {
+            let len = usize::try_from(rest.min(longest)).unwrap_or(0);
+            packed.resize(len, 0);
+            self.file.data(disk_offset, at, packed)?;
+            return Ok(0..len);
+        }
+        let first = usize::try_from(rest.min(FIRST_READ)).unwrap_or(0);
+        if first < 12 {
+            return Err(fail(
+                "the grain marker is cut off by the end of the file".into(),
+            ));
+        }
+        packed.resize(first, 0);
+        self.file.data(disk_offset, at, packed)?;
+        let lba = u64::from_le_bytes(packed[..8].try_into().unwrap_or_default());
+        let size = u64::from(u32::from_le_bytes(
+            packed[8..12].try_into().unwrap_or_default(),
+        ));
+        if lba != index * self.header.grain_size {
+            return Err(fail(format!(
+                "the grain marker says sector {lba}, the grain table sector {}",
+                index * self.header.grain_size
+            )));
+        }
+        if size == 0 || size > longest {
+            return Err(fail(format!("compressed grain of {size} bytes")));
+        }
+        let end = 12 + usize::try_from(size).unwrap_or(usize::MAX);
+        if end > first {
+            packed.resize(end, 0);
+            self.file
+                .data(disk_offset, at + first as u64, &mut packed[first..])?;
+        }
+        Ok(12..end)
+    }
+
+    /// Inflate one grain's zlib stream into `out`.
+    fn inflate_grain(
+        &self,
+        index: u64,
+        at: u64,
+        disk_offset: u64,
+        z: &mut flate2::Decompress,
+        packed: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), ImageError> {
+        let fail = |why: String| self.file.read_failed(disk_offset, at, why);
+        let grain_bytes = self.grain_bytes();
+        let status = z
+            .decompress(packed, out, flate2::FlushDecompress::Finish)
+            .map_err(|e| fail(format!("the compressed grain does not inflate: {e}")))?;
+        let got = usize::try_from(z.total_out()).unwrap_or(0);
+        // The last grain of an extent may hold less than a grain of the disk.
+        let need = usize::try_from(
+            grain_bytes.min(self.capacity_bytes().saturating_sub(index * grain_bytes)),
+        )
+        .unwrap_or(0)
+        .min(out.len());
+        if got < need || status != flate2::Status::StreamEnd {
+            return Err(fail(format!(
+                "the compressed grain inflates to {got} bytes, not {need} (damaged)"
+            )));
+        }
+        out[got..].fill(0);
+        Ok(())
     }
 }
 
