@@ -434,7 +434,7 @@ impl FileSystem for ArchiveFs {
         while let Some((node, depth, parent)) = stack.pop() {
             walk.entries_seen += 1;
             let is_dir = self.is_dir(node);
-            if !is_dir && !matcher.file_may_match(&parent, self.nodes[node].name.as_bytes()) {
+            if !is_dir && !matcher.file_may_match(&parent, self.tree.name(node).as_bytes()) {
                 continue;
             }
             let (found, child) = matcher.step(&parent, depth, self.tree.name(node), is_dir);
