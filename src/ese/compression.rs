@@ -32,3 +32,37 @@ pub fn decompress(b: &[u8]) -> Result<Vec<u8>, String> {
         t => Err(format!("unknown compression {t} (lead byte {lead:#04x})")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pack 7-bit values as ESE does: little-endian bit stream after a lead byte.
+    fn pack(text: &[u8], kind: u8) -> Vec<u8> {
+        let bits = text.len() * 7;
+        let mut packed = vec![0u8; bits.div_ceil(8)];
+        for (i, &c) in text.iter().enumerate() {
+            for k in 0..7 {
+                if c >> k & 1 == 1 {
+                    let b = i * 7 + k;
+                    packed[b / 8] |= 1 << (b % 8);
+                }
+            }
+        }
+        let used = (bits % 8) as u8;
+        let mut out = vec![kind << 3 | used];
+        out.extend(packed);
+        out
+    }
+
+    #[test]
+    fn seven_bit_ascii_and_unicode() {
+        for text in [&b"netsession_win.exe"[..], b"abcdefgh", b"a"] {
+            assert_eq!(decompress(&pack(text, 1)).unwrap(), text);
+            let wide: Vec<u8> = text.iter().flat_map(|&c| [c, 0]).collect();
+            assert_eq!(decompress(&pack(text, 2)).unwrap(), wide);
+        }
+        assert!(decompress(&[0x18, 1, 0]).unwrap_err().contains("Xpress"));
+        assert!(decompress(&[]).is_err());
+    }
+}

@@ -171,3 +171,125 @@ pub fn multi_values(b: &[u8]) -> Option<Vec<&[u8]>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ese::value::ColumnType;
+
+    fn col(id: u32, ty: u32) -> Column {
+        Column {
+            id,
+            name: format!("c{id}"),
+            column_type: ColumnType::from_raw(ty),
+            size: 0,
+            flags: 0,
+            codepage: 1252,
+        }
+    }
+
+    /// Fixed 1 (Long), 2 (Short, null), 3 (LongLong); variable 128 "abc", 129 empty,
+    /// 130 "de"; tagged 256 (flags 0x01, 3 bytes), 257 (multi-value of two Longs).
+    fn record() -> Vec<u8> {
+        let mut r = vec![3u8, 130, 0, 0];
+        r.extend(7i32.to_le_bytes());
+        r.extend([0x2a, 0x2a]);
+        r.extend((-5i64).to_le_bytes());
+        r.push(0b010);
+        let var_at = r.len() as u16;
+        r[2..4].copy_from_slice(&var_at.to_le_bytes());
+        for end in [3u16, 0x8000 | 3, 5] {
+            r.extend(end.to_le_bytes());
+        }
+        r.extend(b"abcde");
+        // Tagged: two (id, offset) pairs, 0x4000: a flags byte leads the value.
+        r.extend(256u16.to_le_bytes());
+        r.extend((0x4000u16 | 8).to_le_bytes());
+        r.extend(257u16.to_le_bytes());
+        r.extend((0x4000u16 | 12).to_le_bytes());
+        r.extend([0x01, 1, 2, 3]);
+        r.push(TAGGED_MULTI);
+        r.extend([4, 0, 8, 0]);
+        r.extend(10i32.to_le_bytes());
+        r.extend(11i32.to_le_bytes());
+        r
+    }
+
+    fn columns() -> Vec<Column> {
+        vec![
+            col(1, 4),
+            col(2, 3),
+            col(3, 15),
+            col(128, 10),
+            col(129, 9),
+            col(130, 10),
+            col(256, 11),
+            col(257, 4),
+        ]
+    }
+
+    #[test]
+    fn every_kind_of_cell() {
+        let r = record();
+        let cells = split_record(&columns(), &r, 9, 3, 0x1000, false).unwrap();
+        assert_eq!(cells[0], Cell::Bytes(&7i32.to_le_bytes()));
+        assert_eq!(cells[1], Cell::Null, "null bitmap bit 1");
+        assert_eq!(cells[2], Cell::Bytes(&(-5i64).to_le_bytes()));
+        assert_eq!(cells[3], Cell::Bytes(b"abc"));
+        assert_eq!(cells[4], Cell::Null, "empty variable column");
+        assert_eq!(cells[5], Cell::Bytes(b"de"));
+        assert_eq!(
+            cells[6],
+            Cell::Tagged {
+                flags: 0x01,
+                bytes: &[1, 2, 3]
+            }
+        );
+        let Cell::Tagged { flags, bytes } = cells[7] else {
+            panic!("{:?}", cells[7])
+        };
+        assert_eq!(flags, TAGGED_MULTI);
+        let parts = multi_values(bytes).unwrap();
+        assert_eq!(
+            parts,
+            vec![&10i32.to_le_bytes()[..], &11i32.to_le_bytes()[..]]
+        );
+    }
+
+    #[test]
+    fn a_column_missing_from_the_catalog_is_skipped_but_keeps_its_place() {
+        let r = record();
+        let mut cols = columns();
+        cols.retain(|c| c.id != 128 && c.id != 256);
+        let cells = split_record(&cols, &r, 9, 3, 0x1000, false).unwrap();
+        assert_eq!(cells[3], Cell::Null);
+        assert_eq!(cells[4], Cell::Bytes(b"de"));
+        assert_eq!(
+            cells[5],
+            Cell::Tagged {
+                flags: TAGGED_MULTI,
+                bytes: &r[r.len() - 12..]
+            }
+        );
+    }
+
+    #[test]
+    fn damage_is_an_error_naming_the_record() {
+        let r = record();
+        // A fixed column the catalog does not know: its size is unknown.
+        let cols: Vec<Column> = columns().into_iter().filter(|c| c.id != 2).collect();
+        let e = split_record(&cols, &r, 9, 3, 0x1000, false).unwrap_err();
+        assert!(
+            e.to_string().contains("page 9 tag 3 (file offset 0x1000)"),
+            "{e}"
+        );
+        // Every truncation is an error or fewer cells, never a panic.
+        for len in 0..r.len() {
+            let _ = split_record(&columns(), &r[..len], 9, 3, 0, false);
+            let _ = split_record(&columns(), &r[..len], 9, 3, 0, true);
+        }
+        let mut bad = r.clone();
+        bad[2] = 0xff; // variable part offset past the end
+        assert!(split_record(&columns(), &bad, 9, 3, 0, false).is_err());
+    }
+}
