@@ -30,6 +30,11 @@ use btree::{Entry, leaf_entries};
 use long_value::LongValues;
 use record::{Cell, TAGGED_COMPRESSED, TAGGED_LONG_VALUE, TAGGED_MULTI, TAGGED_MULTI_SIZES};
 
+/// Largest database a caller should read into memory for [`EseDatabase::open`] (the
+/// reader works on bytes in memory; SRUDB.dat is rarely above a few hundred MB). A
+/// larger file is to be named in a warning, not read.
+pub const MAX_DATABASE_BYTES: u64 = 1 << 30;
+
 /// Largest long value read into a cell; a longer one is an error naming it.
 const MAX_LONG_VALUE: usize = 64 << 20;
 

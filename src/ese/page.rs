@@ -232,6 +232,28 @@ mod tests {
     }
 
     #[test]
+    fn ecc_catches_what_xor_misses_and_old_pages_use_the_old_checksum() {
+        // The same bit flipped in two words leaves the XOR as it was.
+        let mut d = page_bytes();
+        d[8192 + 100] ^= 1;
+        d[8192 + 104] ^= 1;
+        let e = Page::read(&d, &header(), 1).unwrap().verify().unwrap();
+        assert!(matches!(e, EseError::Checksum { kind: "ECC", .. }), "{e}");
+
+        // A page without the new-format flag: XOR from offset 4, seed 0x89abcdef.
+        let mut d = page_bytes();
+        let p = &mut d[8192..];
+        p[36..40].copy_from_slice(&FLAG_LEAF.to_le_bytes());
+        p[4..8].copy_from_slice(&1u32.to_le_bytes());
+        let x = xor32(&p[4..], SIGNATURE);
+        p[0..4].copy_from_slice(&x.to_le_bytes());
+        assert!(Page::read(&d, &header(), 1).unwrap().verify().is_none());
+        d[8192 + 200] ^= 2;
+        let e = Page::read(&d, &header(), 1).unwrap().verify().unwrap();
+        assert!(matches!(e, EseError::Checksum { kind: "XOR", .. }), "{e}");
+    }
+
+    #[test]
     fn out_of_file_is_an_error() {
         let d = page_bytes();
         assert!(Page::read(&d, &header(), 2).is_err());
