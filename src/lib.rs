@@ -11,6 +11,7 @@
 mod bytes;
 mod catalog;
 mod content;
+mod ese;
 mod evidence;
 mod fs;
 mod guard;
@@ -62,6 +63,9 @@ pub mod internals {
     }
     pub mod content {
         pub use crate::content::*;
+    }
+    pub mod ese {
+        pub use crate::ese::*;
     }
     pub mod evidence {
         pub use crate::evidence::*;

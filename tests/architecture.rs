@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog"],
     &["image"],
     &["partitions"],
-    &["ntfs"],
+    &["ntfs", "ese"],
     &["fs"],
     &["input"],
     &["content", "registry"],

@@ -6,6 +6,7 @@
 
 pub mod evtx;
 pub mod netsession;
+pub mod srum;
 pub mod stream;
 pub mod text;
 pub mod zone_identifier;
