@@ -91,7 +91,9 @@ pub struct WarningRecord {
 /// a directory stands for itself.
 pub fn input_files(input: &Input) -> Vec<PathBuf> {
     match input.kind {
-        InputKind::Directory | InputKind::EventLog => vec![input.path.clone()],
+        InputKind::Directory | InputKind::EventLog | InputKind::EseDatabase => {
+            vec![input.path.clone()]
+        }
         InputKind::RegistryHive => {
             let mut files = vec![input.path.clone()];
             files.extend(

@@ -21,6 +21,9 @@ pub const LEF2: [u8; 8] = *b"LEF2\x0d\x0a\x81\x00";
 pub const EVTX_FILE: &[u8; 8] = b"ElfFile\0";
 /// Each 64 KiB chunk of an event log.
 pub const EVTX_CHUNK: &[u8; 8] = b"ElfChnk\0";
+/// An ESE database's header signature (0x89ABCDEF little-endian), at [`ESE_SIGNATURE_AT`].
+pub const ESE_SIGNATURE: [u8; 4] = 0x89AB_CDEFu32.to_le_bytes();
+pub const ESE_SIGNATURE_AT: usize = 4;
 /// An MFT record's signature: a `$MFT` copied out of its volume starts with one.
 pub const MFT_RECORD: &[u8; 4] = b"FILE";
 /// An NTFS boot sector's OEM id, at [`OEM_ID_AT`].
@@ -319,6 +322,8 @@ pub enum Signature {
     MftFile,
     /// A Windows event log (EVTX).
     EventLog,
+    /// An ESE database (SRUM's `SRUDB.dat`, and others).
+    EseDatabase,
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -346,6 +351,9 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     }
     if head.starts_with(EVTX_FILE) {
         return Some(Signature::EventLog);
+    }
+    if bytes_eq(head, ESE_SIGNATURE_AT, &ESE_SIGNATURE) {
+        return Some(Signature::EseDatabase);
     }
     if head.starts_with(ZIP_LOCAL) || head.starts_with(ZIP_EMPTY) {
         return Some(Signature::Zip);

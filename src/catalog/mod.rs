@@ -156,6 +156,8 @@ pub enum ContentKind {
     /// A Windows event log (`ElfFile`): its records read for the `[[event]]` rules.
     #[serde(rename = "evtx")]
     EventLog,
+    /// The SRUM database (ESE): network usage of the programs `[terms] srum` names.
+    Srum,
 }
 
 /// Classifies a file inside an install tree. Members are tried in order; the first whose
@@ -333,6 +335,9 @@ pub struct TermsDef {
     /// fields its `[[event]]` rule names).
     #[serde(default)]
     pub events: Vec<String>,
+    /// Case-insensitive substrings of an application's name or path in SRUM's id map.
+    #[serde(default)]
+    pub srum: Vec<String>,
 }
 
 /// One catalog file as written.
@@ -414,6 +419,8 @@ pub struct Catalog {
     pub log_events: LogEvents,
     /// Events of Windows event logs, in catalog order.
     pub events: Vec<EventRule>,
+    /// Lower-cased terms naming NetSession's programs in SRUM.
+    pub srum_terms: Vec<String>,
     /// The text of every catalog that went in, in order (hashed into the manifest later).
     pub sources: Vec<(String, String)>,
 }
@@ -464,6 +471,7 @@ impl Catalog {
             registry_terms: Vec::new(),
             log_events: LogEvents::default(),
             events: Vec::new(),
+            srum_terms: Vec::new(),
             sources: texts.to_vec(),
         };
         let mut event_terms = Vec::new();
@@ -541,6 +549,15 @@ impl Catalog {
                     event_rule::compile(rule, &event_terms)
                         .map_err(|reason| bad_rule(origin, &rule.info, &reason))?,
                 );
+            }
+            for term in &def.terms.srum {
+                if term.trim().is_empty() {
+                    return Err(CatalogError::Syntax {
+                        origin: origin.clone(),
+                        message: "empty srum term".into(),
+                    });
+                }
+                catalog.srum_terms.push(term.to_lowercase());
             }
             for term in &def.terms.registry {
                 if term.trim().is_empty() {

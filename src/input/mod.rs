@@ -36,6 +36,8 @@ pub enum InputKind {
     CollectedMft,
     /// A Windows event log (EVTX) given on its own.
     EventLog,
+    /// An ESE database given on its own (SRUM's `SRUDB.dat`).
+    EseDatabase,
 }
 
 impl InputKind {
@@ -55,6 +57,7 @@ impl InputKind {
             InputKind::TarGz => "tar.gz archive",
             InputKind::CollectedMft => "collected NTFS $MFT",
             InputKind::EventLog => "Windows event log (EVTX)",
+            InputKind::EseDatabase => "ESE database (SRUM)",
         }
     }
 }
@@ -202,6 +205,7 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         Signature::Gzip => Some(InputKind::TarGz),
         Signature::MftFile => Some(InputKind::CollectedMft),
         Signature::EventLog => Some(InputKind::EventLog),
+        Signature::EseDatabase => Some(InputKind::EseDatabase),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }

@@ -27,6 +27,9 @@ pub fn render(stats: &ScanStats, counts: &RowCounts, warnings: usize) -> String 
             stats.event_logs, stats.event_chunks, stats.event_chunks_parsed, stats.event_records
         );
     }
+    if stats.srum_databases > 0 {
+        let _ = writeln!(out, "  {} SRUM database(s) read", stats.srum_databases);
+    }
     let per_artifact = &counts.per_artifact;
     if !stats.nothing_scanned.is_empty() {
         let _ = writeln!(

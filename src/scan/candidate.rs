@@ -33,7 +33,7 @@ pub(super) fn analyze(
         Route::Folder { member: true } => {
             what = format!("folder inside the {}", file_rule.info.what);
         }
-        Route::Folder { member: false } | Route::Hive | Route::EventLog => {}
+        Route::Folder { member: false } | Route::Hive | Route::EventLog | Route::Srum => {}
         Route::ZoneIdentifier => {
             // The stream names where its file came from: read it whatever the file is.
             let reading = Reading {

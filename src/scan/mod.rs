@@ -15,6 +15,7 @@ mod journal;
 mod loose_hives;
 mod read;
 mod route;
+mod srum;
 
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -51,6 +52,8 @@ pub struct ScanStats {
     pub event_chunks: u64,
     pub event_chunks_parsed: u64,
     pub event_records: u64,
+    /// SRUM databases read.
+    pub srum_databases: usize,
     pub elapsed: Duration,
     /// Inputs in which nothing could be scanned (a warning says why for each).
     pub nothing_scanned: Vec<String>,
@@ -91,7 +94,10 @@ pub fn detect_inputs_with_password(
             })?;
         } else if !matches!(
             input.kind,
-            InputKind::Directory | InputKind::RegistryHive | InputKind::EventLog
+            InputKind::Directory
+                | InputKind::RegistryHive
+                | InputKind::EventLog
+                | InputKind::EseDatabase
         ) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
@@ -166,7 +172,7 @@ pub fn scan_with_progress(
             }
             InputKind::CollectedMft => scanner.scan_collected(&input.path, false),
             // Read once every input is in: hives given beside it name its accounts.
-            InputKind::EventLog => {}
+            InputKind::EventLog | InputKind::EseDatabase => {}
             InputKind::RegistryHive => {
                 if let Some(hive) =
                     hives::from_host_file(&input.path, &input.label, options.hash, warnings)
@@ -219,12 +225,19 @@ pub fn scan_with_progress(
         .filter(|i| i.kind == InputKind::EventLog)
         .copied()
         .collect();
+    // Event logs and databases given on their own: hives given beside them name their
+    // accounts.
+    let users = scanner
+        .hive_groups
+        .get("")
+        .map(|group| registry::profiles_of(group))
+        .unwrap_or_default();
+    for input in inputs.iter().filter(|i| i.kind == InputKind::EseDatabase) {
+        let rows = srum::read_host_database(input, catalog, &users, warnings);
+        scanner.stats.srum_databases += 1;
+        scanner.rows.push_all(rows);
+    }
     if !logs.is_empty() {
-        let users = scanner
-            .hive_groups
-            .get("")
-            .map(|group| registry::profiles_of(group))
-            .unwrap_or_default();
         event_logs::read_host_logs(
             &logs,
             catalog,
@@ -342,6 +355,13 @@ impl<'a> Scanner<'a> {
         let (log_files, others): (Vec<_>, Vec<_>) = others
             .into_iter()
             .partition(|c| route::route(catalog, c) == route::Route::EventLog);
+        let (databases, others): (Vec<_>, Vec<_>) = others
+            .into_iter()
+            .partition(|c| route::route(catalog, c) == route::Route::Srum);
+        let databases: Vec<_> = databases
+            .into_iter()
+            .filter(|c| c.kind == fs::EntryKind::File)
+            .collect();
         let log_files: Vec<_> = log_files
             .into_iter()
             .filter(|c| c.kind == fs::EntryKind::File)
@@ -368,17 +388,19 @@ impl<'a> Scanner<'a> {
                     .push(hive);
             }
         }
+        if !databases.is_empty() {
+            progress.stage(&format!("reading SRUM in {}", view.source()), None);
+            let users = self.users_of(view, &databases);
+            let rows = srum::read_databases(view, &databases, catalog, &users, warnings);
+            self.stats.srum_databases += databases.len();
+            self.rows.push_all(rows);
+        }
         if !log_files.is_empty() {
             progress.stage(
                 &format!("reading event logs in {}", view.source()),
                 Some(log_files.len() as u64),
             );
-            // The accounts of the logs' system: ProfileList of the SOFTWARE hive beside them.
-            let users = log_files
-                .first()
-                .and_then(|c| self.hive_groups.get(&view.candidate_source(c)))
-                .map(|group| registry::profiles_of(group))
-                .unwrap_or_default();
+            let users = self.users_of(view, &log_files);
             event_logs::read_logs(
                 view,
                 &log_files,
@@ -390,6 +412,20 @@ impl<'a> Scanner<'a> {
                 &self.events,
             );
         }
+    }
+
+    /// The accounts of the system `candidates` belong to: ProfileList of the SOFTWARE hive
+    /// of the same volume, where it was gathered.
+    fn users_of(
+        &self,
+        view: &dyn FileSystem,
+        candidates: &[fs::Candidate],
+    ) -> Vec<(String, String)> {
+        candidates
+            .first()
+            .and_then(|c| self.hive_groups.get(&view.candidate_source(c)))
+            .map(|group| registry::profiles_of(group))
+            .unwrap_or_default()
     }
 
     /// Analyse the hives, sort the rows.

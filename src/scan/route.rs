@@ -15,6 +15,9 @@ pub(super) enum Route {
     /// A Windows event log (by its rule): its records read for the `[[event]]` rules,
     /// with the users of its system known (after the hives of its view are gathered).
     EventLog,
+    /// The SRUM database (by its rule): read whole by the ESE reader, with the users of
+    /// its system known.
+    Srum,
     /// A `Zone.Identifier` stream: hashed, and its fields read.
     ZoneIdentifier,
     /// A file: hashed; classified by the member rules when it lies inside an install
@@ -37,6 +40,9 @@ pub(super) fn route(catalog: &Catalog, candidate: &Candidate) -> Route {
         // Only regular files among them are read; a folder or link of that name is
         // not evidence of anything.
         return Route::Hive;
+    }
+    if rule.content == Some(ContentKind::Srum) {
+        return Route::Srum;
     }
     if rule.content == Some(ContentKind::EventLog) {
         // As with hives, only regular files among them are read.

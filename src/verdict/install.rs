@@ -116,6 +116,9 @@ fn support(row: &EvidenceRow) -> Support {
     if artifact.starts_with("autostart.") {
         return Support::Remnant("autostart items");
     }
+    if artifact.starts_with("srum.") {
+        return Support::Remnant("SRUM records");
+    }
     if artifact.starts_with("eventlog.") {
         // The embedded event rules keep only events naming NetSession (or tied to one).
         return Support::Remnant("event log records");

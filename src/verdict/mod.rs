@@ -53,7 +53,7 @@ pub use firewall::{Firewall, FirewallDecision, ProfileRules, XpException};
 pub use install::{Folder, Install, InstallState};
 pub use removal::{FileCoverage, Removal};
 pub use seen::Seen;
-pub use upload::Upload;
+pub use upload::{SrumTotals, Upload};
 
 use autostart::AutostartAcc;
 use builds::BuildsAcc;

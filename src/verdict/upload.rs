@@ -23,6 +23,20 @@ pub struct Upload {
     pub log_lines: usize,
     pub first_log: Option<Timestamp>,
     pub last_log: Option<Timestamp>,
+    /// SRUM's hourly network records of NetSession's programs.
+    pub srum: SrumTotals,
+}
+
+/// What SRUM's network records add up to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SrumTotals {
+    pub rows: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub first_hour: Option<Timestamp>,
+    pub last_hour: Option<Timestamp>,
+    /// The UTC day (`YYYY-MM-DD`) with the most bytes sent and received, and those bytes.
+    pub busiest_day: Option<(String, u64)>,
 }
 
 /// Builds [`Upload`] row by row.
@@ -34,11 +48,16 @@ pub(super) struct UploadAcc {
     log_lines: usize,
     first_log: Earliest,
     last_log: Latest,
+    srum: SrumTotals,
+    /// Bytes sent and received per UTC day.
+    srum_days: BTreeMap<String, u64>,
 }
 
 impl UploadAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
-        if row.artifact.starts_with("cache.") {
+        if row.artifact == "srum.network_usage" {
+            self.add_srum(row);
+        } else if row.artifact.starts_with("cache.") {
             self.cache_rows += 1;
             let size = row.size.unwrap_or(0);
             match self.sizes.get_mut(row.path.as_str()) {
@@ -54,8 +73,40 @@ impl UploadAcc {
         }
     }
 
+    fn add_srum(&mut self, row: &EvidenceRow) {
+        let bytes = |name: &str| {
+            super::rows::field(&row.value, name)
+                .and_then(|v| v.parse::<i64>().ok())
+                .map_or(0, |v| v.max(0) as u64)
+        };
+        let (sent, received) = (bytes("BytesSent"), bytes("BytesRecvd"));
+        let s = &mut self.srum;
+        s.rows += 1;
+        s.bytes_sent += sent;
+        s.bytes_received += received;
+        if let Some(time) = row.datetime {
+            s.first_hour = Some(s.first_hour.map_or(time, |f| f.min(time)));
+            s.last_hour = Some(s.last_hour.map_or(time, |l| l.max(time)));
+            let day = time.to_iso8601()[..10].to_string();
+            *self.srum_days.entry(day).or_default() += sent + received;
+        }
+    }
+
     pub fn finish(self) -> Upload {
+        let mut srum = self.srum;
+        // The first of the days with the most bytes (BTreeMap order: earliest first).
+        srum.busiest_day =
+            self.srum_days
+                .into_iter()
+                .fold(
+                    None,
+                    |best: Option<(String, u64)>, (day, bytes)| match best {
+                        Some((_, b)) if b >= bytes => best,
+                        _ => Some((day, bytes)),
+                    },
+                );
         Upload {
+            srum,
             cache_files: self.sizes.len(),
             cache_bytes: self.sizes.values().sum(),
             cache_rows: self.cache_rows,
@@ -124,10 +175,38 @@ pub(super) fn upload_statement(upload: &Upload) -> Statement {
         log.push(time_part(last));
     }
     log.push(t(format!(" ({})", n_rows(upload.log_lines))));
+    let mut items = vec![cache, log];
+    let s = &upload.srum;
+    if s.rows > 0 {
+        let mut srum = vec![t(format!(
+            "SRUM network usage of NetSession's programs: sent {}, received {}",
+            human_size(s.bytes_sent),
+            human_size(s.bytes_received)
+        ))];
+        if let (Some(first), Some(last)) = (s.first_hour, s.last_hour) {
+            srum.extend([
+                t(" in the hours flushed between "),
+                time_part(first),
+                t(" and "),
+                time_part(last),
+            ]);
+        }
+        if let Some((day, bytes)) = &s.busiest_day {
+            srum.push(t(format!(
+                "; busiest day {day} (UTC), {}",
+                human_size(*bytes)
+            )));
+        }
+        srum.push(t(format!(
+            "; SRUM counts all of a program's traffic, not only uploads to peers ({})",
+            n_rows(s.rows)
+        )));
+        items.push(srum);
+    }
     Statement {
         label: "peer upload",
         parts: Vec::new(),
-        items: vec![cache, log],
+        items,
     }
 }
 

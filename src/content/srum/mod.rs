@@ -8,6 +8,7 @@
 //! received since the previous flush.
 
 mod ids;
+pub mod rows;
 
 pub use ids::{SrumIds, sid_text};
 

@@ -1,0 +1,164 @@
+//! SRUM through the whole scan: a real (dirty) Windows 10 SRUDB.dat in a collection's
+//! `Windows\System32\sru`, with a user's catalog naming a real program (Thunderbird) in
+//! `[terms] srum`, gives one row per hourly network record of it, whose bytes add up to
+//! what esedbexport's stored tables give (fixtures/ese/expected), a warning that the
+//! database is dirty, and the verdict's totals.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use common::{parse_csv, run, stderr};
+
+fn ese_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ese")
+}
+
+fn gunzip(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn tsv(stem: &str, table: &str) -> Vec<Vec<String>> {
+    let text = String::from_utf8(gunzip(
+        &ese_dir().join(format!("expected/{stem}.{table}.tsv.gz")),
+    ))
+    .unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// (records, bytes sent, bytes received) of the application whose path ends with
+/// `suffix`, from esedbexport's text of the id map and the network table.
+fn expected_totals(stem: &str, suffix: &str) -> (usize, u64, u64) {
+    let mut ids = Vec::new();
+    for r in tsv(stem, "SruDbIdMapTable") {
+        if r[0] == "3" {
+            continue;
+        }
+        let blob: Vec<u8> = (0..r[2].len() / 2)
+            .map(|i| u8::from_str_radix(&r[2][2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let units: Vec<u16> = blob
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let name = String::from_utf16_lossy(&units);
+        if name.trim_end_matches('\0').to_lowercase().ends_with(suffix) {
+            ids.push(r[1].clone());
+        }
+    }
+    let records: Vec<Vec<String>> = tsv(stem, "{973F5D5C-1D90-4944-BE8E-24B94231A174}")
+        .into_iter()
+        .filter(|r| ids.contains(&r[2]))
+        .collect();
+    let sum = |i: usize| records.iter().map(|r| r[i].parse::<u64>().unwrap()).sum();
+    (records.len(), sum(7), sum(8))
+}
+
+#[test]
+fn a_real_programs_network_use_from_a_real_dirty_database() {
+    let stem = "srudb_win10_dirty_rev14";
+    let dir = tempfile::tempdir().unwrap();
+    let sru = dir.path().join("case/C/Windows/System32/sru");
+    std::fs::create_dir_all(&sru).unwrap();
+    std::fs::write(
+        sru.join("SRUDB.dat"),
+        gunzip(&ese_dir().join(format!("{stem}.dat.gz"))),
+    )
+    .unwrap();
+    let catalog = dir.path().join("case.toml");
+    std::fs::write(&catalog, "[terms]\nsrum = [\"\\\\thunderbird.exe\"]\n").unwrap();
+    let out = run(&[
+        "--catalog".as_ref(),
+        catalog.as_os_str(),
+        dir.path().join("case").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    let srum: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "srum.network_usage")
+        .collect();
+    let (records, sent, received) = expected_totals(stem, "\\thunderbird.exe");
+    assert_eq!(records, 20);
+    assert_eq!(srum.len(), records);
+    let field = |r: &std::collections::HashMap<String, String>, name: &str| -> u64 {
+        r["value"]
+            .split("; ")
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        srum.iter().map(|r| field(r, "BytesSent")).sum::<u64>(),
+        sent
+    );
+    assert_eq!(
+        srum.iter().map(|r| field(r, "BytesRecvd")).sum::<u64>(),
+        received
+    );
+    for r in &srum {
+        assert_eq!(r["timestamp_desc"], "SRUM Network Usage (hourly flush)");
+        assert!(r["datetime"].ends_with('Z'));
+        assert!(r["locator"].starts_with("table={973F5D5C-1D90-4944-BE8E-24B94231A174} page="));
+        assert!(r["path"].ends_with("SRUDB.dat"));
+        assert_eq!(r["sha256"].len(), 64);
+    }
+    let err = stderr(&out);
+    assert!(err.contains("not shut down cleanly"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "SRUM network usage of NetSession's programs: sent {sent} bytes"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("busiest day"), "{err}");
+}
+
+#[test]
+fn the_embedded_catalog_finds_no_netsession_in_a_database_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sru = dir.path().join("C/Windows/System32/sru");
+    std::fs::create_dir_all(&sru).unwrap();
+    std::fs::write(
+        sru.join("SRUDB.dat"),
+        gunzip(&ese_dir().join("srudb_win11_clean_revc8.dat.gz")),
+    )
+    .unwrap();
+    let out = run(&[dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(parse_csv(&out.stdout).is_empty());
+    assert!(!stderr(&out).contains("not read"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_database_given_on_its_own_is_read() {
+    let stem = "srudb_win10_dirty_rev14";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("SRUDB.dat");
+    std::fs::write(&db, gunzip(&ese_dir().join(format!("{stem}.dat.gz")))).unwrap();
+    let catalog = dir.path().join("case.toml");
+    std::fs::write(&catalog, "[terms]\nsrum = [\"\\\\thunderbird.exe\"]\n").unwrap();
+    let out = run(&["--catalog".as_ref(), catalog.as_os_str(), db.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["artifact"] == "srum.network_usage")
+            .count(),
+        20
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("SRUDB.dat: database: database not shut down cleanly"),
+        "{err}"
+    );
+}
