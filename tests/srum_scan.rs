@@ -162,3 +162,62 @@ fn a_database_given_on_its_own_is_read() {
         "{err}"
     );
 }
+
+#[test]
+fn netsession_in_a_real_database_gives_its_bytes_in_the_verdict() {
+    // fixtures/ese/make_netsession_srum.py: the real database with application 285
+    // (Edge's updater) renamed to a NetSession path of the same length, checksums fixed.
+    let dir = tempfile::tempdir().unwrap();
+    let sru = dir.path().join("C/Windows/System32/sru");
+    std::fs::create_dir_all(&sru).unwrap();
+    std::fs::write(
+        sru.join("SRUDB.dat"),
+        gunzip(&ese_dir().join("srudb_win10_netsession_planted.dat.gz")),
+    )
+    .unwrap();
+    let out = run(&[dir.path().as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = parse_csv(&out.stdout);
+    let srum: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "srum.network_usage")
+        .collect();
+    // esedbexport's text of the original database, application 285.
+    let records: Vec<Vec<String>> = tsv(
+        "srudb_win10_apt_clean_rev6e",
+        "{973F5D5C-1D90-4944-BE8E-24B94231A174}",
+    )
+    .into_iter()
+    .filter(|r| r[2] == "285")
+    .collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(srum.len(), 3, "{rows:?}");
+    for r in &srum {
+        assert!(
+            r["value"].contains(r"App=\device\harddiskvolume3\users\zoe-w10-labaccount\appdata\local\akamai\netsession_win.exe;"),
+            "{}",
+            r["value"]
+        );
+        assert!(!r["user"].is_empty());
+    }
+    // The verdict sums per account: the records' UserIds, grouped.
+    let mut per_user: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for r in &records {
+        let e = per_user.entry(r[3].as_str()).or_default();
+        e.0 += r[7].parse::<u64>().unwrap();
+        e.1 += r[8].parse::<u64>().unwrap();
+    }
+    let err = stderr(&out);
+    assert!(
+        !err.contains("checksum"),
+        "the rewritten page's checksums hold: {err}"
+    );
+    for (user, (sent, received)) in per_user {
+        assert!(
+            err.contains(&format!(
+                "SRUM network usage of NetSession's programs: sent {sent} bytes"
+            )) && err.contains(&format!("received {received} bytes")),
+            "user id {user}: {err}"
+        );
+    }
+}

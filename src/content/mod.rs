@@ -4,6 +4,7 @@
 //! generically: a line with a recognisable timestamp becomes a `Log Entry` row at its own
 //! time, and URLs, IP addresses, GUIDs and copyright notices are reported once per file.
 
+pub mod accounts;
 pub mod evtx;
 pub mod netsession;
 pub mod srum;

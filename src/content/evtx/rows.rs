@@ -22,20 +22,8 @@ pub struct LogContext {
 
 impl LogContext {
     /// The name of a SID: a well-known account, a profile's user, else the SID itself.
-    /// The well-known accounts go by their names (ProfileList calls their profile
-    /// folders `systemprofile`, `LocalService`...).
     pub fn user_of(&self, sid: &str) -> String {
-        match sid {
-            "S-1-5-18" => return "SYSTEM".into(),
-            "S-1-5-19" => return "LOCAL SERVICE".into(),
-            "S-1-5-20" => return "NETWORK SERVICE".into(),
-            _ => {}
-        }
-        self.users
-            .iter()
-            .find(|(s, _)| s.eq_ignore_ascii_case(sid))
-            .map(|(_, name)| name.clone())
-            .unwrap_or_else(|| sid.to_string())
+        crate::content::accounts::account_name(sid, &self.users)
     }
 }
 

@@ -24,11 +24,7 @@ pub struct DbContext {
 
 impl DbContext {
     fn user_of(&self, sid: &str) -> String {
-        self.users
-            .iter()
-            .find(|(s, _)| s.eq_ignore_ascii_case(sid))
-            .map(|(_, name)| name.clone())
-            .unwrap_or_else(|| sid.to_string())
+        crate::content::accounts::account_name(sid, &self.users)
     }
 }
 
