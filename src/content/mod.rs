@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod evtx;
 pub mod netsession;
+pub mod prefetch;
 pub mod srum;
 pub mod stream;
 pub mod text;
