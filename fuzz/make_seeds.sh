@@ -7,13 +7,18 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # ese: the smallest real SRUM databases, whole.
 for f in srudb_server2022_clean_revb4 srudb_win10_clean_rev6e; do
     gzip -dc "$ROOT/fixtures/ese/$f.dat.gz" >"$C/ese/$f.dat"
+done
+
+# prefetch: the committed real and generated Prefetch files, every version.
+find "$ROOT/fixtures/prefetch" -name '*.pf' -size -64k | while read -r f; do
+    cp "$f" "$C/prefetch/$(echo "$f" | md5sum | cut -c1-8)-$(basename "$f")"
 done
 
 # hive: 4-byte little-endian hive length, the hive, then a log (if any).

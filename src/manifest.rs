@@ -91,7 +91,10 @@ pub struct WarningRecord {
 /// a directory stands for itself.
 pub fn input_files(input: &Input) -> Vec<PathBuf> {
     match input.kind {
-        InputKind::Directory | InputKind::EventLog | InputKind::EseDatabase => {
+        InputKind::Directory
+        | InputKind::EventLog
+        | InputKind::EseDatabase
+        | InputKind::Prefetch => {
             vec![input.path.clone()]
         }
         InputKind::RegistryHive => {

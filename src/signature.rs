@@ -24,6 +24,12 @@ pub const EVTX_CHUNK: &[u8; 8] = b"ElfChnk\0";
 /// An ESE database's header signature (0x89ABCDEF little-endian), at [`ESE_SIGNATURE_AT`].
 pub const ESE_SIGNATURE: [u8; 4] = 0x89AB_CDEFu32.to_le_bytes();
 pub const ESE_SIGNATURE_AT: usize = 4;
+/// A Prefetch file's signature (at [`PREFETCH_SIGNATURE_AT`], after the version).
+pub const PREFETCH_SIGNATURE: &[u8; 4] = b"SCCA";
+pub const PREFETCH_SIGNATURE_AT: usize = 4;
+/// A compressed Prefetch file (Windows 10 and later): `MAM` and the LZXPRESS Huffman
+/// format's 4 (the decompressed size follows).
+pub const PREFETCH_MAM: &[u8; 4] = b"MAM\x04";
 /// An MFT record's signature: a `$MFT` copied out of its volume starts with one.
 pub const MFT_RECORD: &[u8; 4] = b"FILE";
 /// An NTFS boot sector's OEM id, at [`OEM_ID_AT`].
@@ -324,6 +330,15 @@ pub enum Signature {
     EventLog,
     /// An ESE database (SRUM's `SRUDB.dat`, and others).
     EseDatabase,
+    /// A Windows Prefetch file (`SCCA`, or `MAM\x04` compressed).
+    Prefetch,
+}
+
+/// A Prefetch file: `SCCA` after a version Windows wrote, or a MAM header.
+pub fn is_prefetch(head: &[u8]) -> bool {
+    let scca = bytes_eq(head, PREFETCH_SIGNATURE_AT, PREFETCH_SIGNATURE)
+        && matches!(crate::bytes::u32_le(head, 0), Some(17 | 23 | 26 | 30 | 31));
+    scca || head.starts_with(PREFETCH_MAM)
 }
 
 /// Recognise a file from its first bytes (at least 1024 where the file has them).
@@ -354,6 +369,9 @@ pub fn of_file(head: &[u8]) -> Option<Signature> {
     }
     if bytes_eq(head, ESE_SIGNATURE_AT, &ESE_SIGNATURE) {
         return Some(Signature::EseDatabase);
+    }
+    if is_prefetch(head) {
+        return Some(Signature::Prefetch);
     }
     if head.starts_with(ZIP_LOCAL) || head.starts_with(ZIP_EMPTY) {
         return Some(Signature::Zip);

@@ -158,6 +158,9 @@ pub enum ContentKind {
     EventLog,
     /// The SRUM database (ESE): network usage of the programs `[terms] srum` names.
     Srum,
+    /// A Windows Prefetch file (`SCCA`, or `MAM` compressed): its runs, when its program
+    /// or the files it loaded are named by `[terms] prefetch`.
+    Prefetch,
 }
 
 /// Classifies a file inside an install tree. Members are tried in order; the first whose
@@ -338,6 +341,10 @@ pub struct TermsDef {
     /// Case-insensitive substrings of an application's name or path in SRUM's id map.
     #[serde(default)]
     pub srum: Vec<String>,
+    /// Case-insensitive substrings of a Prefetch file's executable name, or of the paths
+    /// of the files it loaded (NT device paths, upper case in the file).
+    #[serde(default)]
+    pub prefetch: Vec<String>,
 }
 
 /// One catalog file as written.
@@ -421,6 +428,8 @@ pub struct Catalog {
     pub events: Vec<EventRule>,
     /// Lower-cased terms naming NetSession's programs in SRUM.
     pub srum_terms: Vec<String>,
+    /// Lower-cased terms naming NetSession's programs and paths in Prefetch files.
+    pub prefetch_terms: Vec<String>,
     /// The text of every catalog that went in, in order (hashed into the manifest later).
     pub sources: Vec<(String, String)>,
 }
@@ -472,6 +481,7 @@ impl Catalog {
             log_events: LogEvents::default(),
             events: Vec::new(),
             srum_terms: Vec::new(),
+            prefetch_terms: Vec::new(),
             sources: texts.to_vec(),
         };
         let mut event_terms = Vec::new();
@@ -550,14 +560,19 @@ impl Catalog {
                         .map_err(|reason| bad_rule(origin, &rule.info, &reason))?,
                 );
             }
-            for term in &def.terms.srum {
-                if term.trim().is_empty() {
-                    return Err(CatalogError::Syntax {
-                        origin: origin.clone(),
-                        message: "empty srum term".into(),
-                    });
+            for (kind, terms, into) in [
+                ("srum", &def.terms.srum, &mut catalog.srum_terms),
+                ("prefetch", &def.terms.prefetch, &mut catalog.prefetch_terms),
+            ] {
+                for term in terms {
+                    if term.trim().is_empty() {
+                        return Err(CatalogError::Syntax {
+                            origin: origin.clone(),
+                            message: format!("empty {kind} term"),
+                        });
+                    }
+                    into.push(term.to_lowercase());
                 }
-                catalog.srum_terms.push(term.to_lowercase());
             }
             for term in &def.terms.registry {
                 if term.trim().is_empty() {

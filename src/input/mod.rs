@@ -38,6 +38,8 @@ pub enum InputKind {
     EventLog,
     /// An ESE database given on its own (SRUM's `SRUDB.dat`).
     EseDatabase,
+    /// A Windows Prefetch file given on its own.
+    Prefetch,
 }
 
 impl InputKind {
@@ -58,6 +60,7 @@ impl InputKind {
             InputKind::CollectedMft => "collected NTFS $MFT",
             InputKind::EventLog => "Windows event log (EVTX)",
             InputKind::EseDatabase => "ESE database (SRUM)",
+            InputKind::Prefetch => "Windows Prefetch file",
         }
     }
 }
@@ -206,6 +209,7 @@ fn detect_signature(signature: crate::signature::Signature) -> Option<InputKind>
         Signature::MftFile => Some(InputKind::CollectedMft),
         Signature::EventLog => Some(InputKind::EventLog),
         Signature::EseDatabase => Some(InputKind::EseDatabase),
+        Signature::Prefetch => Some(InputKind::Prefetch),
         // Files, not a disk: not an input this version reads.
         Signature::EwfLogical => None,
     }

@@ -34,6 +34,17 @@ pub(super) fn analyze(
             what = format!("folder inside the {}", file_rule.info.what);
         }
         Route::Folder { member: false } | Route::Hive | Route::EventLog | Route::Srum => {}
+        Route::Prefetch => {
+            match prefetch_file(fs, candidate, catalog, options, warnings, out) {
+                Some(pf) => {
+                    read.sha256 = pf.sha256;
+                    rule.id = pf.artifact.into();
+                    read.note = pf.note;
+                }
+                // Another program's Prefetch file: not evidence of anything.
+                None => return,
+            }
+        }
         Route::ZoneIdentifier => {
             // The stream names where its file came from: read it whatever the file is.
             let reading = Reading {
@@ -79,6 +90,76 @@ pub(super) fn analyze(
     };
     for row in entry_rows(candidate, &rule, &what, &read, &ctx) {
         out.push(row);
+    }
+}
+
+/// What a kept Prefetch file's own entry rows say.
+struct PrefetchEntry {
+    sha256: String,
+    artifact: &'static str,
+    note: Option<String>,
+}
+
+/// Reads a Prefetch file; its content rows go to `out`. `None` when it is not
+/// NetSession's (nothing about it is evidence) or unreadable without a NetSession name.
+fn prefetch_file(
+    fs: &dyn FileSystem,
+    candidate: &Candidate,
+    catalog: &Catalog,
+    options: &AnalysisOptions,
+    warnings: &Warnings,
+    out: &mut dyn RowSink,
+) -> Option<PrefetchEntry> {
+    use super::prefetch::{PrefetchRead, name_is_netsession, read};
+    let source = fs.candidate_source(candidate);
+    let path = candidate.evidence_path();
+    let ctx = FileContext {
+        path: path.clone(),
+        name: candidate.name().to_string(),
+        user: candidate_user(candidate),
+        source: source.clone(),
+        state: candidate.state,
+        sha256: String::new(),
+    };
+    let outcome = match fs.open(candidate) {
+        Ok(reader) => read(reader, catalog, options.hash, ctx),
+        Err(crate::fs::FsError::NotCollected { reason, .. }) => PrefetchRead::Unreadable {
+            why: reason,
+            sha256: String::new(),
+        },
+        Err(err) => PrefetchRead::Unreadable {
+            why: err.to_string(),
+            sha256: String::new(),
+        },
+    };
+    match outcome {
+        PrefetchRead::Kept {
+            sha256,
+            rows,
+            program,
+        } => {
+            for row in rows {
+                out.push(row);
+            }
+            Some(PrefetchEntry {
+                sha256,
+                artifact: if program {
+                    "execution.prefetch_file"
+                } else {
+                    "prefetch.loaded_file"
+                },
+                note: Some("its content was read: the run times are in its Last Run (Prefetch) rows; these are the file's own times".into()),
+            })
+        }
+        PrefetchRead::Other => None,
+        PrefetchRead::Unreadable { why, sha256 } => {
+            warnings.push(&source, &path, why.clone());
+            name_is_netsession(candidate.name(), catalog).then(|| PrefetchEntry {
+                sha256,
+                artifact: "execution.prefetch_unread",
+                note: Some(format!("content not readable ({why}); only the file's own times")),
+            })
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod hives;
 mod inputs;
 mod journal;
 mod loose_hives;
+mod prefetch;
 mod read;
 mod route;
 mod srum;
@@ -98,6 +99,7 @@ pub fn detect_inputs_with_password(
                 | InputKind::RegistryHive
                 | InputKind::EventLog
                 | InputKind::EseDatabase
+                | InputKind::Prefetch
         ) {
             // An image counts as opened when at least one volume in it can be read.
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
@@ -173,6 +175,11 @@ pub fn scan_with_progress(
             InputKind::CollectedMft => scanner.scan_collected(&input.path, false),
             // Read once every input is in: hives given beside it name its accounts.
             InputKind::EventLog | InputKind::EseDatabase => {}
+            InputKind::Prefetch => {
+                let rows = prefetch::read_host_file(input, catalog, options.hash, warnings);
+                scanner.stats.files_read += 1;
+                scanner.rows.push_all(rows);
+            }
             InputKind::RegistryHive => {
                 if let Some(hive) =
                     hives::from_host_file(&input.path, &input.label, options.hash, warnings)

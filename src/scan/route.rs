@@ -18,6 +18,8 @@ pub(super) enum Route {
     /// The SRUM database (by its rule): read whole by the ESE reader, with the users of
     /// its system known.
     Srum,
+    /// A Prefetch file (by its rule): parsed, kept only when NetSession's.
+    Prefetch,
     /// A `Zone.Identifier` stream: hashed, and its fields read.
     ZoneIdentifier,
     /// A file: hashed; classified by the member rules when it lies inside an install
@@ -49,6 +51,7 @@ pub(super) fn route(catalog: &Catalog, candidate: &Candidate) -> Route {
         return Route::EventLog;
     }
     match &candidate.kind {
+        EntryKind::File if rule.content == Some(ContentKind::Prefetch) => Route::Prefetch,
         EntryKind::Dir => Route::Folder { member },
         EntryKind::Link { .. } => Route::Link,
         EntryKind::Special => Route::Special,

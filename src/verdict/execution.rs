@@ -13,7 +13,7 @@ use crate::registry::artifacts::parse_run_count;
 /// How close a kind of row comes to an execution time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ExecutionEvidence {
-    /// The time is a run (BAM, UserAssist, the Prefetch file's last write).
+    /// The time is a run (BAM, UserAssist, Prefetch run times).
     Direct,
     /// A key written at or after a run (MUICache, Amcache).
     Indirect,
@@ -30,9 +30,15 @@ pub struct ExecutionKind {
     pub meaning: String,
     pub rows: usize,
     pub latest: Option<Moment>,
-    /// Highest UserAssist run count.
+    /// Highest run count (UserAssist, Prefetch).
     pub run_count: Option<u64>,
+    /// Files a Prefetch file says the program loaded from NetSession's paths (a few):
+    /// they name the user profile it ran from.
+    pub loaded: Vec<String>,
 }
+
+/// Most loaded files named per kind.
+const MAX_LOADED_NAMED: usize = 3;
 
 /// Statement 5: last execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +50,7 @@ pub struct Execution {
 }
 
 /// (artifact, short name, evidence, what its time means), in report order.
-const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 6] = [
+const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 8] = [
     (
         "execution.bam",
         "BAM",
@@ -61,7 +67,19 @@ const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 6] = [
         "execution.prefetch",
         "Prefetch",
         ExecutionEvidence::Direct,
-        "the Prefetch file's last write, close to the last run",
+        "last run time recorded inside the Prefetch file",
+    ),
+    (
+        "execution.prefetch_unread",
+        "Prefetch (content unreadable)",
+        ExecutionEvidence::Direct,
+        "the Prefetch file's last write, close to the last run (its content could not be read)",
+    ),
+    (
+        "execution.prefetch_file",
+        "Prefetch file times",
+        ExecutionEvidence::NotExecution,
+        "the Prefetch file's own times, not used: its content gave the run times (a copied file has the copy's times)",
     ),
     (
         "execution.muicache",
@@ -93,6 +111,7 @@ struct KindAcc {
     rows: usize,
     latest: Latest,
     run_count: Option<u64>,
+    loaded: std::collections::BTreeSet<String>,
 }
 
 impl ExecutionAcc {
@@ -111,6 +130,11 @@ impl ExecutionAcc {
         // UserAssist rows give it in `value` (registry::artifacts::run_count_phrase).
         let count = parse_run_count(&row.value);
         kind.run_count = kind.run_count.max(count);
+        if row.timestamp_desc == "Loaded at Last Run (Prefetch)"
+            && (kind.loaded.len() < MAX_LOADED_NAMED || kind.loaded.contains(&row.value))
+        {
+            kind.loaded.insert(row.value.clone());
+        }
     }
 
     /// Known kinds first, in the order of [`EXECUTION_KINDS`], then any other
@@ -155,6 +179,7 @@ impl KindAcc {
             rows: self.rows,
             latest: self.latest.moment(),
             run_count: self.run_count,
+            loaded: self.loaded.into_iter().collect(),
         }
     }
 }
@@ -217,6 +242,9 @@ pub(super) fn execution_statement(execution: &Execution) -> Statement {
             }
             if let Some(n) = k.run_count {
                 parts.push(t(format!("; run count {n}")));
+            }
+            if !k.loaded.is_empty() {
+                parts.push(t(format!("; loaded {}", k.loaded.join(", "))));
             }
             parts.push(t(format!(" ({})", n_rows(k.rows))));
             parts

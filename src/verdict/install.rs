@@ -116,6 +116,9 @@ fn support(row: &EvidenceRow) -> Support {
     if artifact.starts_with("autostart.") {
         return Support::Remnant("autostart items");
     }
+    if artifact.starts_with("prefetch.") {
+        return Support::Remnant("Prefetch records of loaded files");
+    }
     if artifact.starts_with("srum.") {
         return Support::Remnant("SRUM records");
     }

@@ -8,6 +8,7 @@
 //! are offsets in the decompressed file (which for an uncompressed file is the file).
 
 pub mod file;
+pub mod rows;
 pub mod xpress_huffman;
 
 use thiserror::Error;
