@@ -37,6 +37,18 @@ fn tsv(stem: &str, table: &str) -> Vec<Vec<String>> {
 /// (records, bytes sent, bytes received) of the application whose path ends with
 /// `suffix`, from esedbexport's text of the id map and the network table.
 fn expected_totals(stem: &str, suffix: &str) -> (usize, u64, u64) {
+    let ids = app_ids(stem, suffix);
+    let records: Vec<Vec<String>> = tsv(stem, "{973F5D5C-1D90-4944-BE8E-24B94231A174}")
+        .into_iter()
+        .filter(|r| ids.contains(&r[2]))
+        .collect();
+    let sum = |i: usize| records.iter().map(|r| r[i].parse::<u64>().unwrap()).sum();
+    (records.len(), sum(7), sum(8))
+}
+
+/// The ids esedbexport's text of the id map gives the applications whose path ends
+/// with `suffix`.
+fn app_ids(stem: &str, suffix: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for r in tsv(stem, "SruDbIdMapTable") {
         if r[0] == "3" {
@@ -54,12 +66,7 @@ fn expected_totals(stem: &str, suffix: &str) -> (usize, u64, u64) {
             ids.push(r[1].clone());
         }
     }
-    let records: Vec<Vec<String>> = tsv(stem, "{973F5D5C-1D90-4944-BE8E-24B94231A174}")
-        .into_iter()
-        .filter(|r| ids.contains(&r[2]))
-        .collect();
-    let sum = |i: usize| records.iter().map(|r| r[i].parse::<u64>().unwrap()).sum();
-    (records.len(), sum(7), sum(8))
+    ids
 }
 
 #[test]
@@ -112,8 +119,54 @@ fn a_real_programs_network_use_from_a_real_dirty_database() {
         assert!(r["path"].ends_with("SRUDB.dat"));
         assert_eq!(r["sha256"].len(), 64);
     }
+    // The application resource usage table: the same records and counters as
+    // esedbexport's text of it.
+    let ids = app_ids(stem, "\\thunderbird.exe");
+    let table = "{D10CA2FE-6FCF-4F6D-848E-B2E99266FA89}";
+    let expected: Vec<Vec<String>> = tsv(stem, table)
+        .into_iter()
+        .filter(|r| ids.contains(&r[2]))
+        .collect();
+    let apps: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "execution.srum_app_usage")
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(apps.len(), expected.len());
+    let header = [
+        ("ForegroundCycleTime", 4),
+        ("BackgroundCycleTime", 5),
+        ("FaceTime", 6),
+        ("ForegroundBytesWritten", 10),
+        ("BackgroundBytesRead", 14),
+        ("BackgroundBytesWritten", 15),
+    ];
+    for (name, column) in header {
+        let want: u64 = expected
+            .iter()
+            .map(|r| r[column].parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            apps.iter().map(|r| field(r, name)).sum::<u64>(),
+            want,
+            "{name}"
+        );
+    }
+    let mut got_ids: Vec<u64> = apps.iter().map(|r| field(r, "AutoIncId")).collect();
+    let mut want_ids: Vec<u64> = expected.iter().map(|r| r[0].parse().unwrap()).collect();
+    got_ids.sort_unstable();
+    want_ids.sort_unstable();
+    assert_eq!(got_ids, want_ids);
+    for r in &apps {
+        assert_eq!(
+            r["timestamp_desc"],
+            "SRUM Application Resource Usage (hourly flush)"
+        );
+        assert!(r["locator"].starts_with(&format!("table={table} page=")));
+    }
     let err = stderr(&out);
     assert!(err.contains("not shut down cleanly"), "{err}");
+    assert!(err.contains("SRUM: "), "{err}");
     assert!(
         err.contains(&format!(
             "SRUM network usage of NetSession's programs: sent {sent} bytes"

@@ -157,7 +157,9 @@ fn prefetch_file(
             name_is_netsession(candidate.name(), catalog).then(|| PrefetchEntry {
                 sha256,
                 artifact: "execution.prefetch_unread",
-                note: Some(format!("content not readable ({why}); only the file's own times")),
+                note: Some(format!(
+                    "content not readable ({why}); only the file's own times"
+                )),
             })
         }
     }

@@ -1,13 +1,14 @@
 //! The SRUM database in the scan: read whole (up to `ese::MAX_DATABASE_BYTES`) through
-//! the file-system view, opened by our ESE reader, and its network usage records of the
+//! the file-system view, opened by our ESE reader, and its network and application
+//! resource usage records of the
 //! programs `[terms] srum` names turned into rows. A dirty database is read as it
 //! stands, with a warning that the last hours may be missing.
 
 use std::io::Read;
 
 use crate::catalog::Catalog;
-use crate::content::srum::rows::{DbContext, network_row};
-use crate::content::srum::{NETWORK_TABLE, SrumIds, network_usage};
+use crate::content::srum::rows::{DbContext, app_row, network_row};
+use crate::content::srum::{APP_USAGE_TABLE, NETWORK_TABLE, SrumIds, app_usage, network_usage};
 use crate::ese::{EseDatabase, MAX_DATABASE_BYTES};
 use crate::evidence::EvidenceRow;
 use crate::fs::{Candidate, FileSystem};
@@ -128,10 +129,12 @@ pub(super) fn database_rows(
     };
     let outcome = crate::guard::call(|| {
         let (ids, id_problems) = SrumIds::read(&db);
-        let (records, problems) = network_usage(&db, &ids, &wanted);
-        (id_problems, records, problems)
+        let (records, mut problems) = network_usage(&db, &ids, &wanted);
+        let (apps, app_problems) = app_usage(&db, &ids, &wanted);
+        problems.extend(app_problems);
+        (id_problems, (records, apps), problems)
     });
-    let (id_problems, records, problems) = match outcome {
+    let (id_problems, (records, apps), problems) = match outcome {
         Ok(found) => found,
         Err(panic) => {
             warn(format!("ESE reader failure: {panic}"));
@@ -144,5 +147,6 @@ pub(super) fn database_rows(
     records
         .iter()
         .map(|r| network_row(r, NETWORK_TABLE, &ctx))
+        .chain(apps.iter().map(|r| app_row(r, APP_USAGE_TABLE, &ctx)))
         .collect()
 }

@@ -50,7 +50,7 @@ pub struct Execution {
 }
 
 /// (artifact, short name, evidence, what its time means), in report order.
-const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 8] = [
+const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 9] = [
     (
         "execution.bam",
         "BAM",
@@ -68,6 +68,12 @@ const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 8] = [
         "Prefetch",
         ExecutionEvidence::Direct,
         "last run time recorded inside the Prefetch file",
+    ),
+    (
+        "execution.srum_app_usage",
+        "SRUM",
+        ExecutionEvidence::Direct,
+        "the hourly flush after an hour in which the program used CPU or disk (it ran in that hour)",
     ),
     (
         "execution.prefetch_unread",

@@ -174,7 +174,9 @@ pub fn rows(pf: &Prefetch, kept: Match, terms: &[String], ctx: &FileContext) -> 
     let total = pf.loaded_files.len();
     for (i, file) in netsession_files {
         let mut row = ctx.row_at(newest.and_then(Timestamp::from_filetime));
-        row.user = profile_of(file).map(str::to_string).unwrap_or_else(|| user.clone());
+        row.user = profile_of(file)
+            .map(str::to_string)
+            .unwrap_or_else(|| user.clone());
         row.artifact = match kept {
             Match::Program => RUN_ARTIFACT.into(),
             Match::LoadedOnly => LOADED_ARTIFACT.into(),
@@ -242,19 +244,32 @@ mod tests {
 
     #[test]
     fn netsession_program_gives_its_runs_and_profile() {
-        let p = pf("NETSESSION_WIN.EXE", &[r"\VOLUME{01D2-ABCD}\WINDOWS\SYSTEM32\NTDLL.DLL", IMAGE]);
+        let p = pf(
+            "NETSESSION_WIN.EXE",
+            &[r"\VOLUME{01D2-ABCD}\WINDOWS\SYSTEM32\NTDLL.DLL", IMAGE],
+        );
         assert_eq!(matches(&p, &terms()), Some(Match::Program));
         let rows = rows(&p, Match::Program, &terms(), &ctx());
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].timestamp_desc, "Last Run (Prefetch)");
         assert_eq!(rows[0].user, "ZOE");
         assert!(rows[0].value.contains("run count 7"), "{}", rows[0].value);
-        assert!(rows[0].value.contains("serial ABCD1234"), "{}", rows[0].value);
-        assert_eq!(rows[1].locator, "version 30 (MAM compressed); last run time 2");
+        assert!(
+            rows[0].value.contains("serial ABCD1234"),
+            "{}",
+            rows[0].value
+        );
+        assert_eq!(
+            rows[1].locator,
+            "version 30 (MAM compressed); last run time 2"
+        );
         assert_eq!(rows[2].timestamp_desc, "Loaded at Last Run (Prefetch)");
         assert_eq!(rows[2].datetime, rows[0].datetime);
         assert_eq!(rows[2].value, IMAGE);
-        assert_eq!(rows[2].locator, "version 30 (MAM compressed); file name 2 of 2");
+        assert_eq!(
+            rows[2].locator,
+            "version 30 (MAM compressed); file name 2 of 2"
+        );
     }
 
     #[test]

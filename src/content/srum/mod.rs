@@ -68,30 +68,67 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
-/// The network usage records whose application `wanted` accepts (by its name or path
-/// in the id map), with the problems met (pages, records; reading goes on). A database
-/// without the table gives no records and no problem.
-pub fn network_usage(
+/// The application resource usage columns read, in [`AppUsage::counters`] order.
+pub const APP_USAGE_COLUMNS: [&str; 6] = [
+    "ForegroundCycleTime",
+    "BackgroundCycleTime",
+    "FaceTime",
+    "ForegroundBytesWritten",
+    "BackgroundBytesRead",
+    "BackgroundBytesWritten",
+];
+
+/// One record of the application resource usage table, with its ids resolved: CPU
+/// cycles in the foreground and background, time in the foreground (100 ns units) and
+/// bytes the program wrote and read in the hour before the flush.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppUsage {
+    pub page: u32,
+    pub tag: u16,
+    pub offset: u64,
+    pub auto_inc_id: i32,
+    pub time: Option<Timestamp>,
+    pub app_id: i32,
+    pub app: Option<String>,
+    pub user_id: i32,
+    pub user: Option<String>,
+    /// The values of [`APP_USAGE_COLUMNS`], in that order (0 when a cell is empty).
+    pub counters: [i64; 6],
+}
+
+/// A record of a usage table: where it is, its common columns, and the values of the
+/// table's own columns asked for.
+struct Record<const N: usize> {
+    page: u32,
+    tag: u16,
+    offset: u64,
+    auto_inc_id: i32,
+    time: Option<Timestamp>,
+    app_id: i32,
+    app: Option<String>,
+    user_id: i32,
+    user: Option<String>,
+    values: [i64; N],
+}
+
+/// The records of `table_name` whose application `wanted` accepts, with the problems
+/// met (pages, records; reading goes on). A database without the table gives none.
+fn records<const N: usize>(
     db: &EseDatabase<'_>,
     ids: &SrumIds,
     wanted: &dyn Fn(&str) -> bool,
-) -> (Vec<NetworkUsage>, Vec<EseError>) {
+    table_name: &str,
+    columns: [&str; N],
+) -> (Vec<Record<N>>, Vec<EseError>) {
     let mut problems = Vec::new();
-    let Some(table) = db.table(NETWORK_TABLE) else {
+    let Some(table) = db.table(table_name) else {
         return (Vec::new(), problems);
     };
-    let cols = match positions(
-        table,
-        [
-            "AutoIncId",
-            "TimeStamp",
-            "AppId",
-            "UserId",
-            "InterfaceLuid",
-            "BytesSent",
-            "BytesRecvd",
-        ],
-    ) {
+    let common = match positions(table, ["AutoIncId", "TimeStamp", "AppId", "UserId"]) {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), vec![e]),
+    };
+    let own = match positions(table, columns) {
         Ok(c) => c,
         Err(e) => return (Vec::new(), vec![e]),
     };
@@ -104,31 +141,90 @@ pub fn network_usage(
                 continue;
             }
         };
-        let get = |i: usize| int(&row.values[cols[i]]);
-        let app_id = get(2).unwrap_or(-1) as i32;
+        let get = |i: usize| int(&row.values[i]);
+        let app_id = get(common[2]).unwrap_or(-1) as i32;
         let app = ids.app(app_id);
         if !app.is_some_and(wanted) {
             continue;
         }
-        let time = match row.values[cols[1]] {
+        let time = match row.values[common[1]] {
             Value::DateTime(d) => ole_date_to_timestamp(d),
             _ => None,
         };
-        let user_id = get(3).unwrap_or(-1) as i32;
-        out.push(NetworkUsage {
+        let user_id = get(common[3]).unwrap_or(-1) as i32;
+        out.push(Record {
             page: row.page,
             tag: row.tag,
             offset: row.offset,
-            auto_inc_id: get(0).unwrap_or(-1) as i32,
+            auto_inc_id: get(common[0]).unwrap_or(-1) as i32,
             time,
             app_id,
             app: app.map(str::to_string),
             user_id,
             user: ids.user(user_id).map(str::to_string),
-            interface_luid: get(4).unwrap_or(0),
-            bytes_sent: get(5).unwrap_or(0),
-            bytes_received: get(6).unwrap_or(0),
+            values: own.map(|i| get(i).unwrap_or(0)),
         });
     }
+    (out, problems)
+}
+
+/// The network usage records whose application `wanted` accepts (by its name or path
+/// in the id map), with the problems met (pages, records; reading goes on). A database
+/// without the table gives no records and no problem.
+pub fn network_usage(
+    db: &EseDatabase<'_>,
+    ids: &SrumIds,
+    wanted: &dyn Fn(&str) -> bool,
+) -> (Vec<NetworkUsage>, Vec<EseError>) {
+    let (found, problems) = records(
+        db,
+        ids,
+        wanted,
+        NETWORK_TABLE,
+        ["InterfaceLuid", "BytesSent", "BytesRecvd"],
+    );
+    let out = found
+        .into_iter()
+        .map(|r| NetworkUsage {
+            page: r.page,
+            tag: r.tag,
+            offset: r.offset,
+            auto_inc_id: r.auto_inc_id,
+            time: r.time,
+            app_id: r.app_id,
+            app: r.app,
+            user_id: r.user_id,
+            user: r.user,
+            interface_luid: r.values[0],
+            bytes_sent: r.values[1],
+            bytes_received: r.values[2],
+        })
+        .collect();
+    (out, problems)
+}
+
+/// The application resource usage records whose application `wanted` accepts; as
+/// [`network_usage`].
+pub fn app_usage(
+    db: &EseDatabase<'_>,
+    ids: &SrumIds,
+    wanted: &dyn Fn(&str) -> bool,
+) -> (Vec<AppUsage>, Vec<EseError>) {
+    let (found, problems) = records(db, ids, wanted, APP_USAGE_TABLE, APP_USAGE_COLUMNS);
+    let out = found
+        .into_iter()
+        .map(|r| AppUsage {
+            page: r.page,
+            tag: r.tag,
+            offset: r.offset,
+            auto_inc_id: r.auto_inc_id,
+            time: r.time,
+            app_id: r.app_id,
+            app: r.app,
+            user_id: r.user_id,
+            user: r.user,
+            counters: r.values,
+        })
+        .collect();
     (out, problems)
 }

@@ -3,13 +3,18 @@
 //! before and the interface. SRUM counts all of a program's traffic, not only uploads
 //! to peers: the message says so.
 
-use super::NetworkUsage;
+use super::{AppUsage, NetworkUsage};
 use crate::evidence::{EvidenceRow, RecordState};
 
 /// `timestamp_desc` of a network usage row.
 pub const NETWORK_USAGE: &str = "SRUM Network Usage (hourly flush)";
 /// The catalog id of those rows.
 pub const ARTIFACT: &str = "srum.network_usage";
+
+/// `timestamp_desc` of an application resource usage row.
+pub const APP_USAGE: &str = "SRUM Application Resource Usage (hourly flush)";
+/// The catalog id of those rows: they say the program ran in the hour before the flush.
+pub const APP_ARTIFACT: &str = "execution.srum_app_usage";
 
 /// Provenance of one database's rows.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +65,56 @@ pub fn network_row(record: &NetworkUsage, table: &str, ctx: &DbContext) -> Evide
             record.interface_luid,
             record.bytes_sent,
             record.bytes_received,
+            record.auto_inc_id
+        ),
+        size: None,
+        sha256: ctx.sha256.clone(),
+        state: RecordState::Live,
+        source: ctx.source.clone(),
+        locator: format!(
+            "table={table} page={} tag={} offset={:#x}",
+            record.page, record.tag, record.offset
+        ),
+    }
+}
+
+/// The row of one application resource usage record.
+pub fn app_row(record: &AppUsage, table: &str, ctx: &DbContext) -> EvidenceRow {
+    let app = record.app.as_deref().unwrap_or("(unknown application)");
+    let user = record
+        .user
+        .as_deref()
+        .map(|s| ctx.user_of(s))
+        .unwrap_or_default();
+    let [fg_cycles, bg_cycles, face, fg_written, bg_read, bg_written] = record.counters;
+    let mut message = format!(
+        "SRUM resource use of {app} in the hour before this flush: {fg_cycles} foreground and {bg_cycles} background CPU cycles, {:.1} s in the foreground, {} bytes written, {bg_read} bytes read in the background: it ran in that hour",
+        face as f64 / 10_000_000.0,
+        fg_written.saturating_add(bg_written)
+    );
+    if let Some(sid) = &record.user
+        && user != *sid
+    {
+        message.push_str(&format!("; account {user} ({sid})"));
+    }
+    let value = super::APP_USAGE_COLUMNS
+        .iter()
+        .zip(record.counters)
+        .map(|(name, v)| format!("{name}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    EvidenceRow {
+        datetime: record.time,
+        timestamp_desc: APP_USAGE.to_string(),
+        message,
+        artifact: APP_ARTIFACT.to_string(),
+        user,
+        path: ctx.path.clone(),
+        value: format!(
+            "App={app}; AppId={}; UserId={}; User={}; {value}; AutoIncId={}",
+            record.app_id,
+            record.user_id,
+            record.user.as_deref().unwrap_or(""),
             record.auto_inc_id
         ),
         size: None,
