@@ -150,8 +150,25 @@ fn execution_evidence_bam_userassist_shimcache_muicache_amcache() {
     assert_eq!(shim[0]["datetime"], "2012-02-10T18:22:01.0000000Z");
     assert!(shim[0]["message"].contains("not an execution time"));
 
+    // One row per program: the XP-style value in NTUSER, and the two values of the
+    // Vista-style key in UsrClass together.
     let mui = of(&rows, "execution.muicache");
-    assert_eq!(mui.len(), 3, "{mui:?}");
+    assert_eq!(mui.len(), 2, "{mui:?}");
+    let vista = mui
+        .iter()
+        .find(|r| r["value"].contains(".FriendlyAppName"))
+        .unwrap();
+    assert!(
+        vista["value"].contains(".ApplicationCompany = Akamai Technologies, Inc"),
+        "{}",
+        vista["value"]
+    );
+    assert!(
+        vista["message"].contains("FriendlyAppName \"Akamai NetSession Interface\", ApplicationCompany \"Akamai Technologies, Inc\""),
+        "{}",
+        vista["message"]
+    );
+    assert!(!vista["message"].contains(".exe.ApplicationCompany"));
     assert!(mui.iter().all(|r| r["user"] == JOSE));
     assert!(
         mui.iter()
