@@ -161,6 +161,13 @@ fn the_journal_dates_install_update_and_uninstall_after_the_mft_moved_on() {
             row["locator"],
             format!("$UsnJrnl:$J offset={:#x} usn={}", e.usn, e.usn)
         );
+        // The state says what the record says: a deletion is `deleted`.
+        let state = if e.reason & 0x200 != 0 {
+            "deleted"
+        } else {
+            "allocated"
+        };
+        assert_eq!(row["state"], state, "{row:?}");
         let what = if e.reason & 0x200 != 0 {
             "deleted"
         } else if e.reason & 0x100 != 0 {

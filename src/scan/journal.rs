@@ -51,7 +51,13 @@ pub(crate) fn journal_rows(
                 ),
                 size: None,
                 sha256: String::new(),
-                state: RecordState::Allocated,
+                // What the record says of the file: a deletion is `deleted`, so that
+                // filtering on the state finds it; other records leave it allocated.
+                state: if r.reason & FILE_DELETE != 0 {
+                    RecordState::Deleted
+                } else {
+                    RecordState::Allocated
+                },
                 source: fs.journal_source(),
                 locator: format!("$UsnJrnl:$J offset={:#x} usn={}", r.offset, r.usn),
             }
@@ -59,9 +65,12 @@ pub(crate) fn journal_rows(
         .collect()
 }
 
+/// The journal's reason flag for a file's deletion.
+const FILE_DELETE: u32 = 0x200;
+
 /// What a journal record's reasons say happened, in words.
 fn describe_reasons(reason: u32) -> &'static str {
-    if reason & 0x200 != 0 {
+    if reason & FILE_DELETE != 0 {
         "deleted"
     } else if reason & 0x100 != 0 {
         "created"

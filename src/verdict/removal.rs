@@ -81,7 +81,8 @@ pub(super) struct RemovalAcc {
 
 impl RemovalAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
-        if row.state == RecordState::Deleted {
+        // Journal deletions are counted on their own (below), not as deleted files.
+        if row.state == RecordState::Deleted && row.artifact != "ntfs.usn_journal" {
             self.deleted_rows += 1;
             if !self.deleted_files.contains(&row.path) {
                 self.deleted_files.insert(row.path.clone());
