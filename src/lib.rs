@@ -10,6 +10,7 @@
 // them through `internals`).
 mod bytes;
 mod catalog;
+pub mod cleanup;
 mod content;
 mod ese;
 mod evidence;

@@ -147,6 +147,10 @@ struct Cli {
     /// No progress, no summary, no verdict
     #[arg(short, long)]
     quiet: bool,
+
+    /// Replace output files that exist (without it an existing file is an error)
+    #[arg(long)]
+    force: bool,
 }
 
 /// An error the CLI reports with exit status 2: bad invocation or unusable input.
@@ -171,6 +175,12 @@ fn main() -> ExitCode {
         }
     }));
     let cli = Cli::parse();
+    // Ctrl-C or SIGTERM: no partial output and no temporary rows of evidence stay.
+    let _ = ctrlc::set_handler(|| {
+        netsession_scan::cleanup::remove_all();
+        eprintln!("netsession-scan: interrupted; partial outputs and temporary rows removed");
+        std::process::exit(130);
+    });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -197,18 +207,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .iter()
         .flat_map(netsession_scan::manifest::input_files)
         .collect();
+    // Each file output is written under a temporary name beside it and renamed when
+    // every output is complete: a failure or an interruption leaves none half-written.
+    let mut pending = Vec::new();
     let mut outputs = Vec::new();
     for (path, format) in output_targets(&cli)? {
-        let sink = open_sink(path.as_deref(), &cli.inputs, &evidence_files)?;
+        let sink = open_sink(path.as_deref(), &cli, &evidence_files, &mut pending)?;
         outputs.push((path, format, sink));
     }
-    let create = |path: &Option<PathBuf>| -> anyhow::Result<Option<(PathBuf, File)>> {
+    let mut create = |path: &Option<PathBuf>| -> anyhow::Result<Option<(PathBuf, File)>> {
         let Some(path) = path else {
             return Ok(None);
         };
-        refuse_inside_evidence(path, &cli.inputs, &evidence_files)?;
-        let file = File::create(path)
-            .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
+        let file = create_output(path, &cli, &evidence_files, &mut pending)?;
         Ok(Some((path.clone(), file)))
     };
     let report_file = create(&cli.report)?;
@@ -268,6 +279,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .context("writing the outputs")?;
     progress.done();
     let mut written = Vec::new();
+    // The manifest hashes the outputs under their final names: the others are complete
+    // and renamed first, the manifest last.
+    let mut manifest_pending = None;
     for (path, format, mut writer) in writers {
         writer
             .finish()
@@ -288,6 +302,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .and_then(|()| file.flush())
             .with_context(|| format!("cannot write the report {}", path.display()))?;
         written.push((path, "report (Markdown)"));
+    }
+    for p in pending {
+        if cli.manifest.as_deref() == Some(p.target()) {
+            manifest_pending = Some(p);
+        } else {
+            p.commit().context("finishing the outputs")?;
+        }
     }
     if let Some((path, mut file)) = manifest_file {
         let outputs = written
@@ -317,6 +338,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .and_then(|()| file.write_all(b"\n"))
             .and_then(|()| file.flush())
             .with_context(|| format!("cannot write the manifest {}", path.display()))?;
+    }
+    if let Some(p) = manifest_pending {
+        p.commit().context("finishing the outputs")?;
     }
 
     if !cli.quiet {
@@ -355,8 +379,9 @@ fn output_targets(cli: &Cli) -> anyhow::Result<Vec<(Option<PathBuf>, Format)>> {
 
 fn open_sink(
     path: Option<&Path>,
-    inputs: &[PathBuf],
+    cli: &Cli,
     evidence_files: &[PathBuf],
+    pending: &mut Vec<output::pending::PendingFile>,
 ) -> anyhow::Result<Box<dyn Write>> {
     // Written on a thread of their own, beside the merge that makes the rows.
     let Some(path) = path else {
@@ -364,10 +389,23 @@ fn open_sink(
             io::stdout(),
         )));
     };
-    refuse_inside_evidence(path, inputs, evidence_files)?;
-    let file = File::create(path)
-        .map_err(|e| UsageError(format!("{}: cannot create: {e}", path.display())))?;
+    let file = create_output(path, cli, evidence_files, pending)?;
     Ok(Box::new(output::background::BackgroundWriter::new(file)))
+}
+
+/// An output file, never inside the evidence, never replacing a file without --force,
+/// written under a temporary name until [`output::pending::PendingFile::commit`].
+fn create_output(
+    path: &Path,
+    cli: &Cli,
+    evidence_files: &[PathBuf],
+    pending: &mut Vec<output::pending::PendingFile>,
+) -> anyhow::Result<File> {
+    refuse_inside_evidence(path, &cli.inputs, evidence_files)?;
+    let (p, file) = output::pending::PendingFile::create(path, cli.force)
+        .map_err(|e| UsageError(e.to_string()))?;
+    pending.push(p);
+    Ok(file)
 }
 
 /// Names the output a write error happened on.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules, lowest layer first. A module may import from a strictly lower
 /// layer only; modules of one layer do not import each other.
 const LAYERS: &[&[&str]] = &[
-    &["bytes", "host", "time", "guard", "progress"],
+    &["bytes", "host", "time", "guard", "progress", "cleanup"],
     &["signature"],
     &["evidence"],
     &["warning"],

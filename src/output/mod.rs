@@ -4,6 +4,7 @@ pub mod background;
 pub mod bodyfile;
 pub mod csv;
 pub mod jsonl;
+pub mod pending;
 pub mod summary;
 
 use std::io::{self, Write};

@@ -190,6 +190,8 @@ impl RowStore {
                 let dir = tempfile::Builder::new()
                     .prefix("netsession-scan-rows-")
                     .tempdir_in(self.temp_root())?;
+                // Removed by an interruption's handler too (rows of evidence).
+                crate::cleanup::register(dir.path());
                 state.dir.insert(dir).path().to_path_buf()
             }
         };
