@@ -676,7 +676,7 @@ mod tests {
             "program files (x86)\\common files\\akamai",
             "users\\<user>\\applications\\akamai",
             "applications\\akamai",
-            "windows\\prefetch\\netsession_win.exe-*.pf",
+            "windows\\prefetch\\*.pf",
             "users\\<user>\\library\\launchagents\\com.akamai.single-user-client.plist",
         ] {
             assert!(all.iter().any(|p| p == needle), "missing {needle}");
