@@ -6,6 +6,8 @@
 pub mod mounted_tree;
 
 pub mod evtx_writer;
+pub mod prefetch_writer;
+pub mod sccainfo;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
