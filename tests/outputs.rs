@@ -284,8 +284,10 @@ fn manifest_lists_e01_segments_and_warnings() {
     let mut broken = std::fs::read(registry.join("SOFTWARE")).unwrap();
     broken.truncate(6000);
     std::fs::write(hives.join("SOFTWARE"), broken).unwrap();
+    // the same manifest path again: replacing it needs --force
     let out = run(&[
         "-q".as_ref(),
+        "--force".as_ref(),
         "--manifest".as_ref(),
         manifest.as_os_str(),
         hives.join("SYSTEM").as_os_str(),
@@ -387,7 +389,14 @@ fn verdict_on_stderr_and_as_markdown_report() {
     // -q: no verdict on stderr, the report is still written.
     let quiet = run_on(
         &image,
-        &["-q", "-o", "-", "--report", report.to_str().unwrap()],
+        &[
+            "-q",
+            "--force",
+            "-o",
+            "-",
+            "--report",
+            report.to_str().unwrap(),
+        ],
     );
     assert_eq!(stderr(&quiet), "");
     assert_eq!(std::fs::read_to_string(&report).unwrap(), markdown);

@@ -7,9 +7,9 @@
 //!
 //! `PREFETCH_CORPUS=/folder cargo test --test prefetch_real -- --nocapture` checks every
 //! Prefetch file below a folder the same way (skipped, saying so, when unset or when
-//! sccainfo is missing). With `PREFETCH_PY_DECOMPRESS=1` a MAM file that our
-//! decompressor refuses is decompressed by Python's `dissect.util` instead (development
-//! aid while the decompressor is missing).
+//! sccainfo is missing). Measured 2026-12-05 on the DFIRArtifactMuseum and plaso
+//! Prefetch folders: all 1804 files of versions 17 to 31 equal (1135 of them version 30
+//! MAM-compressed, 435 version 31).
 //!
 //! Damage: a real uncompressed sample cut at every length and with bytes changed at every
 //! offset is read to an `Ok` or an `Err`, never a panic.
@@ -17,12 +17,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::sccainfo::{
     SccaSummary, difference, parse_sccainfo, run_reference, sccainfo_installed, summary_of,
 };
-use netsession_scan::internals::content::prefetch::{Prefetch, PrefetchError, file, parse};
+use netsession_scan::internals::content::prefetch::{Prefetch, file, parse};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/prefetch")
@@ -46,37 +45,10 @@ fn prefetch_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Decompresses a MAM file with Python's dissect.util (development aid only).
-fn python_decompress(path: &Path) -> Result<Vec<u8>, String> {
-    let script = "import sys,struct\n\
-        from dissect.util.compression import lzxpress_huffman as l\n\
-        d=open(sys.argv[1],'rb').read()\n\
-        n=struct.unpack('<I',d[4:8])[0]\n\
-        sys.stdout.buffer.write(l.decompress(d[8:])[:n])\n";
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("python3: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(out.stdout)
-}
-
-/// Our reading of a file: through `parse`, or through Python's decompressor and
-/// `parse_decompressed` when allowed and our decompressor refuses.
-fn read_ours(path: &Path, python: bool) -> Result<Prefetch, String> {
+/// Our reading of a file.
+fn read_ours(path: &Path) -> Result<Prefetch, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    match parse(&bytes) {
-        Err(PrefetchError::Decompress(e)) if python => {
-            let plain = python_decompress(path).map_err(|p| format!("{e}; python: {p}"))?;
-            let mut pf = file::parse_decompressed(&plain).map_err(|e| e.to_string())?;
-            pf.compressed = true;
-            Ok(pf)
-        }
-        other => other.map_err(|e| e.to_string()),
-    }
+    parse(&bytes).map_err(|e| e.to_string())
 }
 
 /// The committed samples and their stored sccainfo text.
@@ -174,7 +146,6 @@ fn corpus_equals_sccainfo() {
         println!("sccainfo not installed: corpus check skipped");
         return;
     }
-    let python = std::env::var_os("PREFETCH_PY_DECOMPRESS").is_some();
     let mut files = Vec::new();
     prefetch_files(Path::new(&dir), &mut files);
     let mut per_version: std::collections::BTreeMap<u32, (usize, usize)> = Default::default();
@@ -184,7 +155,7 @@ fn corpus_equals_sccainfo() {
         let theirs: Result<SccaSummary, String> = run_reference(path)
             .unwrap()
             .and_then(|t| parse_sccainfo(&t));
-        let ours = read_ours(path, python);
+        let ours = read_ours(path);
         match (&ours, &theirs) {
             (Ok(pf), Ok(t)) => {
                 let entry = per_version.entry(t.version).or_default();

@@ -37,6 +37,9 @@ pub struct ExecutionKind {
     pub loaded: Vec<String>,
 }
 
+/// The timestamp description of a Prefetch file's loaded-file rows.
+const LOADED_DESC: &str = "Loaded at Last Run (Prefetch)";
+
 /// Most loaded files named per kind.
 const MAX_LOADED_NAMED: usize = 3;
 
@@ -130,15 +133,15 @@ impl ExecutionAcc {
             None => self.0.entry(row.artifact.clone()).or_default(),
         };
         kind.rows += 1;
-        if !is_access_only(&row.timestamp_desc) {
+        // A loaded file's row repeats its run row's time: the run row is named.
+        let loaded = row.timestamp_desc == LOADED_DESC;
+        if !is_access_only(&row.timestamp_desc) && !loaded {
             kind.latest.add(row);
         }
         // UserAssist rows give it in `value` (registry::artifacts::run_count_phrase).
         let count = parse_run_count(&row.value);
         kind.run_count = kind.run_count.max(count);
-        if row.timestamp_desc == "Loaded at Last Run (Prefetch)"
-            && (kind.loaded.len() < MAX_LOADED_NAMED || kind.loaded.contains(&row.value))
-        {
+        if loaded && (kind.loaded.len() < MAX_LOADED_NAMED || kind.loaded.contains(&row.value)) {
             kind.loaded.insert(row.value.clone());
         }
     }

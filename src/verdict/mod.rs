@@ -192,11 +192,8 @@ impl VerdictBuilder {
         volume.registry_only &= is_registry_state(row.state);
         volume.hives_given_alone &= is_from_hive_given_alone(row) || is_from_log_given_alone(row);
         volume.events.add(row);
-        let scope = match volume.users.get_mut(row.user.as_str()) {
-            Some(s) => s,
-            None => volume.users.entry(row.user.clone()).or_default(),
-        };
-        scope.add(row);
+        let key = user_key(&mut volume.users, &row.user);
+        volume.users.entry(key).or_default().add(row);
     }
 
     pub fn finish(self) -> Verdict {
@@ -209,6 +206,27 @@ impl VerdictBuilder {
                 .collect(),
         }
     }
+}
+
+/// The scope a row's user belongs to. Windows profile names are case-insensitive and
+/// some sources store them upper-cased (Prefetch paths: `\USERS\ZOE\`), so `ZOE` and
+/// `Zoe` are one user, named as a source that kept the case names them.
+fn user_key(users: &mut BTreeMap<String, ScopeAcc>, user: &str) -> String {
+    if users.contains_key(user) {
+        return user.to_string();
+    }
+    let lower = user.to_lowercase();
+    let Some(existing) = users.keys().find(|k| k.to_lowercase() == lower).cloned() else {
+        return user.to_string();
+    };
+    let upper_only = |s: &str| s.chars().all(|c| !c.is_lowercase());
+    if upper_only(&existing) && !upper_only(user) {
+        // a better-cased name: the scope takes it
+        let scope = users.remove(&existing).unwrap_or_default();
+        users.insert(user.to_string(), scope);
+        return user.to_string();
+    }
+    existing
 }
 
 impl VolumeAcc {
@@ -294,6 +312,35 @@ fn is_from_log_given_alone(row: &EvidenceRow) -> bool {
 mod tests {
     use super::*;
     use crate::verdict::test_support::*;
+
+    #[test]
+    fn a_user_upper_cased_by_its_source_is_the_same_user() {
+        let pf = row(
+            "execution.prefetch",
+            "JOSÉ MÜLLER",
+            r"Windows\Prefetch\NETSESSION_WIN.EXE-1A2B3C4D.pf",
+            "",
+        );
+        let file = row(
+            "install.client",
+            "José Müller",
+            r"Users\José Müller\AppData\Local\Akamai\netsession_win.exe",
+            "",
+        );
+        let other = row("install.client", "Josef", r"Users\Josef\x", "");
+        for rows in [
+            [pf.clone(), file.clone(), pf.clone(), other.clone()],
+            [file.clone(), pf.clone(), other.clone(), pf.clone()],
+        ] {
+            let v = verdict(&rows);
+            let users: Vec<&str> = v.volumes[0]
+                .scopes
+                .iter()
+                .map(|s| s.user.as_str())
+                .collect();
+            assert_eq!(users, ["Josef", "José Müller"]);
+        }
+    }
 
     #[test]
     fn volumes_and_users_are_grouped_and_sorted() {

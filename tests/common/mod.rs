@@ -6,8 +6,10 @@
 pub mod mounted_tree;
 
 pub mod evtx_writer;
+pub mod netsession_prefetch;
 pub mod prefetch_writer;
 pub mod sccainfo;
+pub mod xpress_huffman_writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
