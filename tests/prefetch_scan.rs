@@ -1,5 +1,5 @@
 //! NetSession's Prefetch files in the scan: one file of each format version (17, 23, 26,
-//! and 30 MAM-compressed), the uninstaller, Explorer having loaded the install folder's
+//! and 30 and 31 MAM-compressed), the uninstaller, Explorer having loaded the install folder's
 //! files, and another program, as `fixtures/prefetch/netsession/` holds them (written by
 //! `common::netsession_prefetch`, checked here byte for byte, and read by sccainfo the
 //! same where it is installed).
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use common::mounted_tree::VISTA_USER;
 use common::netsession_prefetch::{PrefetchFixture, fixtures, tree_fixtures};
-use common::sccainfo::{filetime_text, parse_sccainfo, run_sccainfo};
+use common::sccainfo::{filetime_text, parse_sccainfo, run_reference};
 use common::{Row, parse_csv, run, stderr};
 
 fn fixture_dir() -> PathBuf {
@@ -45,14 +45,25 @@ fn committed_files_are_what_the_generator_writes() {
 
 #[test]
 fn sccainfo_reads_the_committed_files_as_written() {
-    let mut checked = 0;
+    let (mut checked, mut skipped) = (0, 0);
     for f in all_fixtures() {
         let path = fixture_dir().join(f.name);
-        let Some(out) = run_sccainfo(&path) else {
+        // sccainfo, or newer libscca's Python bindings for version 31
+        let Some(out) = run_reference(&path) else {
             println!("sccainfo not installed: check skipped");
             return;
         };
-        let theirs = parse_sccainfo(&out.unwrap_or_else(|e| panic!("{}: {e}", f.name))).unwrap();
+        let text = match out {
+            Ok(text) => text,
+            // Debian's sccainfo 20200717 refuses version 31; pyscca may be missing
+            Err(e) if f.spec.version == 31 => {
+                println!("{}: no reader of version 31 here ({e}): skipped", f.name);
+                skipped += 1;
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", f.name),
+        };
+        let theirs = parse_sccainfo(&text).unwrap();
         assert_eq!(theirs.version, f.spec.version, "{}", f.name);
         assert_eq!(theirs.executable, f.spec.executable, "{}", f.name);
         assert_eq!(theirs.hash, f.spec.hash, "{}", f.name);
@@ -63,7 +74,8 @@ fn sccainfo_reads_the_committed_files_as_written() {
         assert_eq!(theirs.volumes[0].device_path, f.spec.volumes[0].device_path);
         checked += 1;
     }
-    assert_eq!(checked, all_fixtures().len());
+    assert_eq!(checked + skipped, all_fixtures().len());
+    assert!(skipped <= 1);
 }
 
 /// The fixtures in one `Windows\Prefetch` folder of a mounted volume.
@@ -106,6 +118,7 @@ fn each_version_gives_run_times_and_the_profile() {
         ("v17/", "BOB"),
         ("v23/", "CAROL"),
         ("v26/", "DAVE.WORK"),
+        ("v31/", "ANNA MARIA"),
         ("v30/NETSESSION", "ZOE"),
         ("v30/UNINSTALL", "ZOE"),
     ];

@@ -1,6 +1,6 @@
 //! The NetSession Prefetch fixtures (`fixtures/prefetch/netsession/`): what each file
 //! says, written by `prefetch_writer` (and compressed by `xpress_huffman_writer` for
-//! version 30, `MAM\x04` as Windows 10 writes it).
+//! versions 30 and 31, `MAM\x04` as Windows 10 and 11 write it).
 //!
 //! The committed files are this module's output: `tests/prefetch_scan.rs` checks that
 //! they are byte for byte, and rewrites them with
@@ -170,6 +170,24 @@ pub fn fixtures() -> Vec<PrefetchFixture> {
             &zoe_dirs,
             0x9E3C_2B1A,
             &(0..8).map(|i| hours(100 - 5 * i)).collect::<Vec<_>>(),
+        ),
+        true,
+    );
+    // Windows 11: version 31, compressed; a profile name with a space.
+    add(
+        "v31/NETSESSION_WIN.EXE-77E0A5C3.pf",
+        client(
+            31,
+            "\\VOLUME{01d8f1e2d3c4b5a6-70c1d2e3}",
+            "USERS\\ANNA MARIA\\APPDATA\\LOCAL\\AKAMAI",
+            &[
+                "USERS",
+                "USERS\\ANNA MARIA",
+                "USERS\\ANNA MARIA\\APPDATA",
+                "USERS\\ANNA MARIA\\APPDATA\\LOCAL",
+            ],
+            0x70C1_D2E3,
+            &(0..5).map(|i| hours(200 - 7 * i)).collect::<Vec<_>>(),
         ),
         true,
     );

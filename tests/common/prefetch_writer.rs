@@ -1,6 +1,6 @@
 //! A small Prefetch writer for tests: uncompressed (`SCCA`) files of format version 17,
-//! 23, 26 or 30 (file information variant 2, as Windows 10 from 1903 on writes it), laid
-//! out as Windows lays them out:
+//! 23, 26, 30 (file information variant 2, as Windows 10 from 1903 on writes it) or 31
+//! (Windows 11, laid out as 30's variant 2), laid out as Windows lays them out:
 //!
 //! - the 84-byte header (version, `SCCA`, 0x0F or 0x11, file size, executable name,
 //!   hash), then the file information (68, 156, 220 or 212 bytes) with the section
@@ -28,7 +28,7 @@ pub struct VolumeSpec {
 /// What the written file says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefetchSpec {
-    /// 17, 23, 26 or 30.
+    /// 17, 23, 26, 30 or 31.
     pub version: u32,
     pub executable: String,
     pub hash: u32,
@@ -64,7 +64,7 @@ fn layout(version: u32) -> (usize, usize, usize, usize, usize, usize, usize) {
         17 => (68, 36, 1, 60, 20, 12, 40),
         23 => (156, 44, 1, 68, 32, 12, 104),
         26 => (220, 44, 8, 124, 32, 12, 104),
-        30 => (212, 44, 8, 116, 32, 8, 96),
+        30 | 31 => (212, 44, 8, 116, 32, 8, 96),
         v => panic!("the writer does not write version {v}"),
     }
 }
@@ -164,7 +164,7 @@ pub fn write_prefetch(spec: &PrefetchSpec) -> Vec<u8> {
         put32(&mut section, e + 28, dirs_at as u32);
         put32(&mut section, e + 32, v.directories.len() as u32);
         if spec.version != 17 {
-            let copy_at = if spec.version == 30 { 64 } else { 68 };
+            let copy_at = if spec.version >= 30 { 64 } else { 68 };
             put32(&mut section, e + copy_at, v.directories.len() as u32);
         }
     }
