@@ -106,13 +106,11 @@ fn install_files_have_planted_times_hashes_users_and_ids() {
             "execution.prefetch",
         ),
         (
-            format!("Users\\{MAC_USER}\\Applications\\Akamai\\admintool"),
+            format!("Users/{MAC_USER}/Applications/Akamai/admintool"),
             "install.admintool",
         ),
         (
-            format!(
-                "Users\\{MAC_USER}\\Library\\LaunchAgents\\com.akamai.single-user-client.plist"
-            ),
+            format!("Users/{MAC_USER}/Library/LaunchAgents/com.akamai.single-user-client.plist"),
             "autostart.launch_agent",
         ),
     ];
@@ -158,7 +156,7 @@ fn xp_and_macos_volumes_are_found_below_the_collection_root() {
     );
     let mac = rows_for(
         &rows,
-        "Library\\LaunchAgents\\com.akamai.single-user-client.plist",
+        "Library/LaunchAgents/com.akamai.single-user-client.plist",
     );
     assert!(
         mac.iter()

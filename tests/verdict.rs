@@ -322,7 +322,14 @@ fn hives_alone_are_flagged_as_registry_only() {
             assert!(!s.removal.left_behind.is_empty(), "{}", vol.source);
         }
     }
-    assert!(text.contains("registry traces found; the system's files were not scanned (its hives were given alone), so whether the program's files remain is unknown (4 rows): registry.cpl (1 row), registry.run (1 row), registry.svchost_group (1 row), registry.uninstall (1 row)"), "{text}");
+    assert!(text.contains("registry traces found; the system's files were not scanned (its hives were given alone), so whether the program's files remain is unknown (6 rows): registry.cpl (1 row), registry.run (1 row), registry.service (2 rows), registry.svchost_group (1 row), registry.uninstall (1 row)"), "{text}");
+    // given together, the three hives are one system
+    assert_eq!(v.volumes.len(), 1, "{text}");
+    assert!(
+        v.volumes[0]
+            .source
+            .ends_with("(given on their own, read as one system)")
+    );
     assert!(!text.contains("left behind"), "{text}");
     assert!(!text.contains("no install file present"), "{text}");
     assert!(!v.to_markdown().contains("left behind"));

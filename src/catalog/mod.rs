@@ -102,6 +102,29 @@ pub struct FileRuleDef {
     /// its other patterns apply.
     #[serde(default)]
     pub loose: bool,
+    /// The system whose volumes the rule's paths describe: "windows" (the default) or
+    /// "macos". Paths of a macOS rule's matches are written with `/`, as on the Mac.
+    #[serde(default)]
+    pub os: Os,
+}
+
+/// The system a file rule's locations belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    #[default]
+    Windows,
+    Macos,
+}
+
+impl Os {
+    /// The separator of paths on this system's volumes.
+    pub fn separator(self) -> &'static str {
+        match self {
+            Os::Windows => "\\",
+            Os::Macos => "/",
+        }
+    }
 }
 
 /// What kind of file a member of an install tree is.
@@ -376,6 +399,8 @@ pub struct FileRule {
     pub patterns: Vec<PathPattern>,
     /// See [`FileRuleDef::loose`].
     pub loose: bool,
+    /// See [`FileRuleDef::os`].
+    pub os: Os,
 }
 
 /// A registry rule with its family checked.
@@ -530,6 +555,7 @@ impl Catalog {
                     content: rule.content,
                     patterns,
                     loose: rule.loose,
+                    os: rule.os,
                 });
             }
             for rule in &def.registry {

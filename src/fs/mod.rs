@@ -83,7 +83,12 @@ pub struct Candidate {
 impl Candidate {
     /// The path as on the evidence: from the volume root, Windows style.
     pub fn evidence_path(&self) -> String {
-        self.components[self.volume_depth.min(self.components.len())..].join("\\")
+        self.evidence_path_with("\\")
+    }
+
+    /// The path from the volume root, joined with `separator` (`/` on a Mac volume).
+    pub fn evidence_path_with(&self, separator: &str) -> String {
+        self.components[self.volume_depth.min(self.components.len())..].join(separator)
     }
 
     /// The entry's own name.
@@ -99,9 +104,9 @@ impl Candidate {
     }
 
     /// The name of the tree root folder the entry belongs to.
-    pub fn tree_root_path(&self) -> String {
+    pub fn tree_root_path(&self, separator: &str) -> String {
         let end = (self.found.tree_depth + 1).min(self.components.len());
-        self.components[self.volume_depth.min(end)..end].join("\\")
+        self.components[self.volume_depth.min(end)..end].join(separator)
     }
 }
 

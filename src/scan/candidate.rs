@@ -23,8 +23,8 @@ pub(super) fn analyze(
 ) {
     let file_rule = &catalog.files[candidate.found.rule];
     let source = fs.candidate_source(candidate);
-    let path = candidate.evidence_path();
-    let user = candidate_user(candidate);
+    let path = candidate.evidence_path_with(file_rule.os.separator());
+    let mut user = candidate_user(candidate);
 
     let mut read = FileRead::default();
     let mut rule = file_rule.info.clone();
@@ -40,6 +40,10 @@ pub(super) fn analyze(
                     read.sha256 = pf.sha256;
                     rule.id = pf.artifact.into();
                     read.note = pf.note;
+                    // the profile its content names, when the path names none
+                    if user.is_empty() {
+                        user = pf.user;
+                    }
                 }
                 // Another program's Prefetch file: not evidence of anything.
                 None => return,
@@ -88,7 +92,8 @@ pub(super) fn analyze(
         state: candidate.state,
         sha256: read.sha256.clone(),
     };
-    for row in entry_rows(candidate, &rule, &what, &read, &ctx) {
+    let separator = file_rule.os.separator();
+    for row in entry_rows(candidate, &rule, &what, &read, &ctx, separator) {
         out.push(row);
     }
 }
@@ -96,6 +101,8 @@ pub(super) fn analyze(
 /// What a kept Prefetch file's own entry rows say.
 struct PrefetchEntry {
     sha256: String,
+    /// The user its content rows name (the profile of the program's image), or empty.
+    user: String,
     artifact: &'static str,
     note: Option<String>,
 }
@@ -138,11 +145,17 @@ fn prefetch_file(
             rows,
             program,
         } => {
+            let user = rows
+                .iter()
+                .map(|r| r.user.clone())
+                .find(|u| !u.is_empty())
+                .unwrap_or_default();
             for row in rows {
                 out.push(row);
             }
             Some(PrefetchEntry {
                 sha256,
+                user,
                 artifact: if program {
                     "execution.prefetch_file"
                 } else {
@@ -156,6 +169,7 @@ fn prefetch_file(
             warnings.push(&source, &path, why.clone());
             name_is_netsession(candidate.name(), catalog).then(|| PrefetchEntry {
                 sha256,
+                user: String::new(),
                 artifact: "execution.prefetch_unread",
                 note: Some(format!(
                     "content not readable ({why}); only the file's own times"
@@ -172,13 +186,14 @@ fn entry_rows(
     what: &str,
     read: &FileRead,
     ctx: &FileContext,
+    separator: &str,
 ) -> Vec<EvidenceRow> {
     let mut message = format!("{what}: {}", candidate.name());
     if let (Some(size), EntryKind::File) = (candidate.size, &candidate.kind) {
         message.push_str(&format!(" ({size} bytes)"));
     }
     if candidate.found.kind == MatchKind::TreeMember {
-        message.push_str(&format!(" in {}", candidate.tree_root_path()));
+        message.push_str(&format!(" in {}", candidate.tree_root_path(separator)));
     }
     if let Some(note) = &read.note {
         message.push_str(&format!("; {note}"));

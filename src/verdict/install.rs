@@ -50,6 +50,10 @@ pub struct Install {
     pub folders: Vec<Folder>,
     /// `InstallLocation=` of uninstall entries.
     pub registry_locations: Vec<Counted>,
+    /// Other scopes of the same volume whose install files are present ("" =
+    /// machine-wide), named when this scope has only remnants: the volume is installed,
+    /// this scope only holds traces of it.
+    pub installed_in: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +194,7 @@ impl InstallAcc {
             InstallState::NoTrace
         };
         Install {
+            installed_in: Vec::new(),
             state,
             present_rows: self.present_rows,
             remnants: self
@@ -207,12 +212,19 @@ impl InstallAcc {
     }
 }
 
+/// The path up to its first `Akamai` component, with the path's own separator (`/` for
+/// a Mac volume's paths).
 fn akamai_prefix(path: &str) -> Option<String> {
+    let separator = if path.contains('\\') || !path.contains('/') {
+        "\\"
+    } else {
+        "/"
+    };
     let parts: Vec<&str> = path.split(['\\', '/']).collect();
     let at = parts
         .iter()
         .position(|p| p.eq_ignore_ascii_case("akamai"))?;
-    Some(parts[..=at].join("\\"))
+    Some(parts[..=at].join(separator))
 }
 
 pub(super) fn installed_statement(install: &Install) -> Statement {
@@ -224,11 +236,30 @@ pub(super) fn installed_statement(install: &Install) -> Statement {
             n_rows(install.present_rows)
         ))],
         InstallState::Remnants => {
-            let mut parts = vec![t(format!(
-                "{} ({}: ",
-                install.state.describe(),
-                n_rows(remnant_rows)
-            ))];
+            let mut parts = if install.installed_in.is_empty() {
+                vec![t(format!(
+                    "{} ({}: ",
+                    install.state.describe(),
+                    n_rows(remnant_rows)
+                ))]
+            } else {
+                let scopes: Vec<String> = install
+                    .installed_in
+                    .iter()
+                    .map(|u| {
+                        if u.is_empty() {
+                            "machine-wide".to_string()
+                        } else {
+                            format!("user {u}")
+                        }
+                    })
+                    .collect();
+                vec![t(format!(
+                    "no install file in this scope; this volume's install files are in: {} ({} here: ",
+                    scopes.join(", "),
+                    n_rows(remnant_rows)
+                ))]
+            };
             for (i, r) in install.remnants.iter().enumerate() {
                 if i > 0 {
                     parts.push(t(", "));
@@ -527,7 +558,7 @@ mod tests {
         );
         assert_eq!(
             akamai_prefix("Users/a/Applications/Akamai/admintool").as_deref(),
-            Some(r"Users\a\Applications\Akamai")
+            Some("Users/a/Applications/Akamai")
         );
         assert_eq!(akamai_prefix(r"Users\a\AkamaiX\y"), None);
         assert!(same_folder(r"C:\Users\a\Akamai\", r"Users\a\akamai"));

@@ -150,6 +150,8 @@ struct VolumeAcc {
     hives_given_alone: bool,
     events: EventsAcc,
     users: BTreeMap<String, ScopeAcc>,
+    /// The hives and event logs given on their own that make up [`GIVEN_ALONE`].
+    given: std::collections::BTreeSet<String>,
 }
 
 impl Default for VolumeAcc {
@@ -159,9 +161,15 @@ impl Default for VolumeAcc {
             hives_given_alone: true,
             events: EventsAcc::default(),
             users: BTreeMap::new(),
+            given: Default::default(),
         }
     }
 }
+
+/// The key of the one system that the hives and event logs given on their own make up:
+/// the scan analyses them together (SOFTWARE's ProfileList names SYSTEM's SIDs), so the
+/// verdict speaks of them as one system, not one "volume" per file. No path is empty.
+const GIVEN_ALONE: &str = "";
 
 /// One user of one volume: each statement's builder.
 #[derive(Debug, Default)]
@@ -185,10 +193,19 @@ impl VerdictBuilder {
 
     pub fn add(&mut self, row: &EvidenceRow) {
         self.rows += 1;
-        let volume = match self.volumes.get_mut(row.source.as_str()) {
-            Some(v) => v,
-            None => self.volumes.entry(row.source.clone()).or_default(),
+        let alone = is_from_hive_given_alone(row) || is_from_log_given_alone(row);
+        let key = if alone {
+            GIVEN_ALONE
+        } else {
+            row.source.as_str()
         };
+        let volume = match self.volumes.get_mut(key) {
+            Some(v) => v,
+            None => self.volumes.entry(key.to_string()).or_default(),
+        };
+        if alone && !volume.given.contains(&row.source) {
+            volume.given.insert(row.source.clone());
+        }
         volume.registry_only &= is_registry_state(row.state);
         volume.hives_given_alone &= is_from_hive_given_alone(row) || is_from_log_given_alone(row);
         volume.events.add(row);
@@ -230,17 +247,37 @@ fn user_key(users: &mut BTreeMap<String, ScopeAcc>, user: &str) -> String {
 }
 
 impl VolumeAcc {
-    fn finish(self, source: String) -> VolumeVerdict {
+    fn finish(self, key: String) -> VolumeVerdict {
+        let source = if key == GIVEN_ALONE && !self.given.is_empty() {
+            let files: Vec<&str> = self.given.iter().map(String::as_str).collect();
+            format!(
+                "{} (given on their own, read as one system)",
+                files.join(", ")
+            )
+        } else {
+            key
+        };
         let files = if self.registry_only {
             FileCoverage::of_registry_rows(self.hives_given_alone)
         } else {
             FileCoverage::Scanned
         };
-        let scopes: Vec<ScopeVerdict> = self
+        let mut scopes: Vec<ScopeVerdict> = self
             .users
             .into_iter()
             .map(|(user, scope)| scope.finish(user, files))
             .collect();
+        // One statement per volume: a scope of remnants names where the install is.
+        let installed: Vec<String> = scopes
+            .iter()
+            .filter(|s| s.install.state == InstallState::Installed)
+            .map(|s| s.user.clone())
+            .collect();
+        for scope in &mut scopes {
+            if scope.install.state == InstallState::Remnants {
+                scope.install.installed_in = installed.clone();
+            }
+        }
         VolumeVerdict {
             source,
             rows: scopes.iter().map(|s| s.rows).sum(),
@@ -312,6 +349,33 @@ fn is_from_log_given_alone(row: &EvidenceRow) -> bool {
 mod tests {
     use super::*;
     use crate::verdict::test_support::*;
+
+    #[test]
+    fn hives_given_on_their_own_are_one_system() {
+        let from = |artifact: &str, hive: &str| {
+            let mut r = row(artifact, "", r"SOFTWARE\x", "");
+            r.source = hive.into();
+            r.locator = format!("hive={hive} key=x");
+            r
+        };
+        let image = row("install.client", "Zoe", r"Users\Zoe\x", "");
+        let v = verdict(&[
+            from("registry.run", "/e/SYSTEM"),
+            from("registry.uninstall", "/e/SOFTWARE"),
+            from("registry.run", "/e/NTUSER.DAT"),
+            image,
+        ]);
+        let sources: Vec<&str> = v.volumes.iter().map(|v| v.source.as_str()).collect();
+        assert_eq!(
+            sources,
+            [
+                "/e/NTUSER.DAT, /e/SOFTWARE, /e/SYSTEM (given on their own, read as one system)",
+                SRC
+            ]
+        );
+        assert_eq!(v.volumes[0].rows, 3);
+        assert!(v.volumes[0].registry_only);
+    }
 
     #[test]
     fn a_user_upper_cased_by_its_source_is_the_same_user() {
