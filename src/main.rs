@@ -498,6 +498,23 @@ impl TerminalProgress {
 
 impl Progress for TerminalProgress {
     fn stage(&self, what: &str, total: Option<u64>) {
+        self.start(what, total, "{pos}/{len}");
+    }
+
+    fn stage_bytes(&self, what: &str, total: Option<u64>) {
+        self.start(what, total, "{bytes}/{total_bytes}");
+    }
+
+    fn advance(&self, units: u64) {
+        if let Some(bar) = self.lock().as_ref() {
+            bar.inc(units);
+        }
+    }
+}
+
+impl TerminalProgress {
+    /// A new bar (or a spinner without a total), showing its counts as `counts` says.
+    fn start(&self, what: &str, total: Option<u64>, counts: &str) {
         if !self.enabled {
             return;
         }
@@ -507,9 +524,11 @@ impl Progress for TerminalProgress {
         }
         let bar = match total {
             Some(total) => ProgressBar::new(total).with_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(&format!(
+                    "{{msg}} [{{bar:30}}] {counts} ({{elapsed}})"
+                ))
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             ),
             None => ProgressBar::new_spinner().with_style(
                 ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -520,12 +539,6 @@ impl Progress for TerminalProgress {
         bar.set_message(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
         *slot = Some(bar);
-    }
-
-    fn advance(&self, units: u64) {
-        if let Some(bar) = self.lock().as_ref() {
-            bar.inc(units);
-        }
     }
 }
 

@@ -206,7 +206,9 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
             .filter(|m| m.is_file())
             .map(|m| m.len())
             .sum();
-        parts.progress.stage("hashing the inputs", Some(bytes));
+        parts
+            .progress
+            .stage_bytes("hashing the inputs", Some(bytes));
     }
     let inputs = parts
         .inputs

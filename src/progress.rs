@@ -5,6 +5,10 @@
 pub trait Progress: Send + Sync {
     /// A new stage begins: what is being done and, when known, how many units it has.
     fn stage(&self, what: &str, total: Option<u64>);
+    /// A new stage counted in bytes (a display may show them as sizes).
+    fn stage_bytes(&self, what: &str, total: Option<u64>) {
+        self.stage(what, total);
+    }
     /// `units` more of the current stage are done.
     fn advance(&self, units: u64);
 }

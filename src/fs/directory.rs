@@ -1,6 +1,7 @@
 //! A directory as a file system view: a mounted image or a triage collection.
 //!
-//! One pass of walkdir over the tree, never following links (a junction such as
+//! One pass over the tree ([`crate::host::walk::HostWalk`]: walkdir lists folders with
+//! `std::fs::read_dir`, which cannot keep their access times), never following links (a junction such as
 //! `Documents and Settings` -> `Users` on a mounted Vista volume would otherwise make
 //! every profile appear twice, and a link could lead out of the evidence). Only matched
 //! entries are stat'ed; everything else costs a directory read, as for `find`.
@@ -10,13 +11,13 @@ use std::fs::Metadata;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-use walkdir::WalkDir;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::hive_suspects::Collector;
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, Matcher, fold_case};
 use crate::evidence::RecordState;
+use crate::host::walk::{HostWalk, WalkEntry, keeps_atime, list_dir};
 use crate::host::{display_name, open_evidence_file};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
@@ -48,7 +49,7 @@ pub(super) const VOLUME_MARKERS: &[&str] = &[
 enum HiveSearch {
     /// Outside any volume root, or in `Windows\System32\config`: every file.
     Everywhere,
-    /// Inside the volume root at this walkdir depth: files by name only.
+    /// Inside the volume root at this walk depth: files by name only.
     Volume { root_depth: usize },
 }
 
@@ -65,6 +66,9 @@ pub struct DirectoryFs {
     volume_roots: Mutex<HashMap<PathBuf, bool>>,
     /// Files named `$MFT` the walk met: collected NTFS metadata, scanned on their own.
     mfts: Mutex<Vec<PathBuf>>,
+    /// Matched entries whose access time was left out: the scan could not read them
+    /// without changing it (see [`keeps_atime`]).
+    atimes_left_out: AtomicUsize,
 }
 
 impl DirectoryFs {
@@ -75,6 +79,7 @@ impl DirectoryFs {
             label: label.into(),
             volume_roots: Mutex::new(HashMap::new()),
             mfts: Mutex::new(Vec::new()),
+            atimes_left_out: AtomicUsize::new(0),
         }
     }
 
@@ -93,13 +98,12 @@ impl DirectoryFs {
         {
             return known;
         }
-        let markers = std::fs::read_dir(dir)
+        let markers = list_dir(dir)
             .map(|entries| {
                 entries
-                    .filter_map(Result::ok)
-                    .filter(|e| {
-                        let name = display_name(&e.file_name());
-                        VOLUME_MARKERS.contains(&fold_case(&name).as_ref())
+                    .iter()
+                    .filter(|(name, _)| {
+                        VOLUME_MARKERS.contains(&fold_case(&display_name(name)).as_ref())
                     })
                     .count()
             })
@@ -127,10 +131,8 @@ impl DirectoryFs {
             .file_name()
             .is_some_and(|n| VOLUME_MARKERS.contains(&fold_case(&display_name(n)).as_ref()));
         named
-            || WalkDir::new(&root)
-                .follow_links(false)
+            || HostWalk::new(&root)
                 .max_depth(2)
-                .into_iter()
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_dir())
                 .any(|e| self.is_volume_root(e.path()))
@@ -174,7 +176,7 @@ impl DirectoryFs {
 
     fn candidate(
         &self,
-        entry: &walkdir::DirEntry,
+        entry: &WalkEntry,
         found: crate::catalog::EntryMatch,
         input_depth: usize,
         warnings: &Warnings,
@@ -209,9 +211,19 @@ impl DirectoryFs {
                 if matches!(kind, EntryKind::File) && !meta.is_file() {
                     kind = EntryKind::Special;
                 }
+                let mut times = host_times(&meta);
+                // An access time this scan may change (by listing the folder or reading
+                // the file) would differ on the next scan: left out, and counted.
+                if !keeps_atime(&path) {
+                    let before = times.len();
+                    times.retain(|t| t.label != "Accessed");
+                    if times.len() < before {
+                        self.atimes_left_out.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 (
                     (!meta.is_dir()).then_some(meta.len()),
-                    host_times(&meta),
+                    times,
                     host_locator(&meta),
                 )
             }
@@ -258,11 +270,11 @@ impl FileSystem for DirectoryFs {
         for (depth, name) in root_names.iter().take(ancestors).enumerate() {
             above = matcher.step(&above, depth, name, true).1;
         }
-        // states[d] is the matching state of the folder holding entries at walkdir depth
+        // states[d] is the matching state of the folder holding entries at walk depth
         // d; the root entry (depth 0) is the input folder itself, matched only when it
         // has a name (it has none when the input is `/`).
         let mut states: Vec<DirState> = vec![above];
-        // search[d]: where the folder holding entries at walkdir depth d lies, for the
+        // search[d]: where the folder holding entries at walk depth d lies, for the
         // search of hives by content. Inside a Windows volume root, hives are found by
         // their standard names (the catalog's rules, as on an image) and by content only
         // in `Windows\System32\config` and below (`SYSTEM.bak`, `RegBack`); elsewhere in
@@ -272,7 +284,7 @@ impl FileSystem for DirectoryFs {
         let root_named_like_volume = root
             .file_name()
             .is_some_and(|n| VOLUME_MARKERS.contains(&fold_case(&display_name(n)).as_ref()));
-        let walker = WalkDir::new(&root).follow_links(false);
+        let walker = HostWalk::new(&root);
         // Unmatched files are stat'ed for a plausible hive size on other threads.
         std::thread::scope(|scope| {
             let mut suspects = Collector::start(scope);
@@ -280,18 +292,10 @@ impl FileSystem for DirectoryFs {
                 let entry = match item {
                     Ok(entry) => entry,
                     Err(err) => {
-                        let location = err
-                            .path()
-                            .map(|p| display_name(p.as_os_str()))
-                            .unwrap_or_else(|| display_name(root.as_os_str()));
-                        let cause = err
-                            .io_error()
-                            .map(|e| e.to_string())
-                            .unwrap_or_else(|| err.to_string());
                         warnings.push(
                             &self.label,
-                            location,
-                            format!("cannot read; skipped: {cause}"),
+                            display_name(err.path.as_os_str()),
+                            format!("cannot read; skipped: {}", err.source),
                         );
                         continue;
                     }
@@ -367,6 +371,18 @@ impl FileSystem for DirectoryFs {
             }
             walk.hive_suspects = suspects.finish(root.clone());
         });
+        let left_out = self.atimes_left_out.swap(0, Ordering::Relaxed);
+        if left_out > 0 {
+            warnings.push(
+                &self.label,
+                display_name(root.as_os_str()),
+                format!(
+                    "access times of {left_out} matched entries left out: this user cannot \
+                     read them without changing them (O_NOATIME needs the owner or root; a \
+                     read-only or noatime mount keeps them)"
+                ),
+            );
+        }
         walk
     }
 
@@ -377,14 +393,14 @@ impl FileSystem for DirectoryFs {
         let Some(folder) = path.parent() else {
             return Vec::new();
         };
-        let Ok(entries) = std::fs::read_dir(folder) else {
+        let Ok(entries) = list_dir(folder) else {
             return Vec::new();
         };
         entries
-            .filter_map(Result::ok)
-            // file_type() does not follow links: a link beside a hive is not a log.
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .map(|e| (display_name(&e.file_name()), EntryHandle::Host(e.path())))
+            .into_iter()
+            // Types of links are their own: a link beside a hive is not a log.
+            .filter(|(_, kind)| kind.is_file())
+            .map(|(name, _)| (display_name(&name), EntryHandle::Host(folder.join(name))))
             .collect()
     }
 

@@ -128,7 +128,7 @@ impl<'scope> Collector<'scope> {
     }
 
     /// A regular file the catalog did not match: set it aside if its size fits.
-    pub fn consider(&mut self, entry: &walkdir::DirEntry) {
+    pub fn consider(&mut self, entry: &crate::host::walk::WalkEntry) {
         if !entry.file_type().is_file() {
             return;
         }
@@ -197,9 +197,8 @@ mod tests {
             let len = if i % 3 == 0 { 8192 } else { 8192 + i };
             std::fs::File::create(&path).unwrap().set_len(len).unwrap();
         }
-        let entries: Vec<_> = walkdir::WalkDir::new(dir.path())
-            .min_depth(1)
-            .into_iter()
+        let entries: Vec<_> = crate::host::walk::HostWalk::new(dir.path())
+            .skip(1)
             .map(Result::unwrap)
             .collect();
         for e in &entries {

@@ -5,6 +5,7 @@
 
 pub mod collected;
 mod names;
+pub mod walk;
 
 pub use names::display_name;
 
@@ -37,12 +38,12 @@ pub fn files_beside(path: &Path) -> Vec<(String, PathBuf)> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let Ok(entries) = std::fs::read_dir(folder) else {
+    let Ok(entries) = walk::list_dir(folder) else {
         return Vec::new();
     };
     entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| (display_name(&e.file_name()), e.path()))
+        .into_iter()
+        .filter(|(_, kind)| kind.is_file())
+        .map(|(name, _)| (display_name(&name), folder.join(name)))
         .collect()
 }

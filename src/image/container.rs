@@ -229,11 +229,11 @@ pub(super) fn find_beside(beside: &Path, name: &str) -> Result<PathBuf, PathBuf>
     if exact.is_file() {
         return Ok(exact);
     }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let candidate = entry.file_name();
-            if candidate.to_string_lossy().eq_ignore_ascii_case(name) && entry.path().is_file() {
-                return Ok(entry.path());
+    if let Ok(entries) = crate::host::walk::list_dir(dir) {
+        for (candidate, _) in entries {
+            let path = dir.join(&candidate);
+            if candidate.to_string_lossy().eq_ignore_ascii_case(name) && path.is_file() {
+                return Ok(path);
             }
         }
     }

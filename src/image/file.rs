@@ -89,13 +89,13 @@ pub(super) fn parent_dir(path: &Path) -> &Path {
 
 /// Regular files in `dir` (following links), by name.
 pub(super) fn sibling_files(dir: &Path) -> Result<Vec<PathBuf>, ImageError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ImageError::Open {
+    let entries = crate::host::walk::list_dir(dir).map_err(|source| ImageError::Open {
         path: dir.to_path_buf(),
         source,
     })?;
     let mut files = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
+    for (name, _) in entries {
+        let path = dir.join(name);
         if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
             files.push(path);
         }

@@ -2,7 +2,6 @@
 
 pub mod refusal;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -137,7 +136,7 @@ pub fn detect(path: &Path) -> Result<Input, InputError> {
         }
         // 2 KiB: ext and HFS+ keep their superblocks at 1024.
         let mut head = Vec::with_capacity(2048);
-        File::open(path)
+        crate::host::open_evidence_file(path)
             .and_then(|f| f.take(2048).read_to_end(&mut head))
             .map_err(|source| InputError::Open {
                 input: label.clone(),

@@ -9,6 +9,7 @@ use crate::fs::archive::ArchiveFs;
 use crate::fs::collected::{CopyFinder, JOURNAL_NAMES, collected_view};
 use crate::host::collected::{CollectedFile, HostFile};
 use crate::host::display_name;
+use crate::host::walk::list_dir;
 use crate::ntfs::collected::{CollectedError, CollectedMft};
 
 /// The collected `$J` of the volume whose `$MFT` is at `mft`: in the volume root's
@@ -16,27 +17,23 @@ use crate::ntfs::collected::{CollectedError, CollectedMft};
 pub(crate) fn journal_beside(mft: &Path) -> Option<PathBuf> {
     let root = mft.parent()?;
     let find = |folder: &Path| {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(folder)
+        let mut found: Vec<PathBuf> = list_dir(folder)
             .ok()?
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter(|e| {
-                let name = display_name(&e.file_name());
-                JOURNAL_NAMES.iter().any(|j| j.eq_ignore_ascii_case(&name))
+            .into_iter()
+            .filter(|(name, kind)| {
+                let name = display_name(name);
+                kind.is_file() && JOURNAL_NAMES.iter().any(|j| j.eq_ignore_ascii_case(&name))
             })
-            .map(|e| e.path())
+            .map(|(name, _)| folder.join(name))
             .collect();
         found.sort();
         found.into_iter().next()
     };
-    let extend = std::fs::read_dir(root)
+    let extend = list_dir(root)
         .ok()?
-        .filter_map(Result::ok)
-        .find(|e| {
-            e.file_type().is_ok_and(|t| t.is_dir())
-                && display_name(&e.file_name()).eq_ignore_ascii_case("$Extend")
-        })
-        .map(|e| e.path());
+        .into_iter()
+        .find(|(name, kind)| kind.is_dir() && display_name(name).eq_ignore_ascii_case("$Extend"))
+        .map(|(name, _)| root.join(name));
     extend.and_then(|dir| find(&dir)).or_else(|| find(root))
 }
 

@@ -13,6 +13,7 @@ pub mod hives;
 mod inputs;
 mod journal;
 mod loose_hives;
+mod metered;
 mod prefetch;
 mod read;
 mod route;
@@ -377,15 +378,25 @@ impl<'a> Scanner<'a> {
             .iter()
             .filter(|c| c.kind == fs::EntryKind::File)
             .count();
-        progress.stage(
+        // Counted in bytes: one big file would hold a count of files still for long.
+        let size = |c: &fs::Candidate| match c.kind {
+            fs::EntryKind::File => c.size.unwrap_or(0),
+            _ => 0,
+        };
+        progress.stage_bytes(
             &format!("reading what matched in {}", view.source()),
-            Some(others.len() as u64),
+            Some(others.iter().map(size).sum()),
         );
         let store = &self.rows;
         others.par_iter().for_each(|c| {
             let mut batch = store.batch();
-            candidate::analyze(view, c, catalog, options, warnings, &mut batch);
-            progress.advance(1);
+            let meter = metered::FileMeter::new(progress, size(c));
+            let view = metered::Metered {
+                view,
+                meter: &meter,
+            };
+            candidate::analyze(&view, c, catalog, options, warnings, &mut batch);
+            meter.finish();
         });
         for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
             if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
