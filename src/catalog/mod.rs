@@ -40,7 +40,7 @@ pub enum CatalogError {
     BadPattern { pattern: String, reason: String },
 }
 
-/// How sure we are that a rule's artifact belongs to NetSession (NETSESSION.md).
+/// How sure we are that a rule's artifact belongs to NetSession (the catalog's header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Confidence {
     /// Akamai's own documents.
