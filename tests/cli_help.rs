@@ -246,3 +246,110 @@ fn the_document_check_sees_a_missing_document() {
         ["t: ../shared/NETSESSION.md", "t: DESIGN.md"]
     );
 }
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The number just before `words` in the README, written `**N words**`.
+fn readme_number(readme: &str, words: &str) -> usize {
+    let marker = format!(" {words}**");
+    let end = readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README has no `**N {words}**`"));
+    let start = readme[..end].rfind("**").unwrap() + 2;
+    readme[start..end].parse().unwrap()
+}
+
+#[test]
+fn readme_demo_counts_are_those_of_a_real_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = bin()
+        .current_dir(root)
+        .args(["-q", "fixtures/demo-mounted"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut csv = csv::Reader::from_reader(&out.stdout[..]);
+    let headers = csv.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (desc, path, source, locator) = (
+        column("timestamp_desc"),
+        column("path"),
+        column("source"),
+        column("locator"),
+    );
+    let mut rows = 0;
+    let mut from_contents = 0;
+    let mut entries = std::collections::BTreeSet::new();
+    for row in csv.records() {
+        let row = row.unwrap();
+        rows += 1;
+        let d = &row[desc];
+        if d.ends_with("(filesystem)") || d.starts_with("No Time (file system") {
+            entries.insert((
+                row[source].to_string(),
+                row[path].to_string(),
+                row[locator].to_string(),
+            ));
+        } else {
+            from_contents += 1;
+        }
+    }
+    let text = readme();
+    let said_contents = readme_number(&text, "rows");
+    let said_entries = readme_number(&text, "files and folders");
+    assert_eq!(said_contents, from_contents, "rows from contents");
+    assert_eq!(said_entries, entries.len(), "matched files and folders");
+    let (low, high) = (
+        from_contents + entries.len(),
+        from_contents + 4 * entries.len(),
+    );
+    assert!(
+        text.contains(&format!("**between {low} and {high} rows**")),
+        "README does not give the range {low}..={high}"
+    );
+    assert!((low..=high).contains(&rows), "{rows} rows");
+}
+
+#[test]
+fn readme_says_how_to_install_and_to_get_completions_and_the_man_page() {
+    let text = readme();
+    for words in [
+        "cargo install --path .",
+        "target/release/netsession-scan",
+        "netsession-scan --man",
+    ] {
+        assert!(text.contains(words), "README does not say {words:?}");
+    }
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        // Every shell the binary makes a script for is named in the README.
+        stdout_of(&["--completions", shell]);
+        assert!(text.contains(shell), "README does not name {shell}");
+    }
+    assert!(
+        text.contains("--completions bash >"),
+        "README does not show --completions"
+    );
+}
+
+#[test]
+fn rust_version_is_set_and_the_readme_says_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let version = manifest["package"]
+        .get("rust-version")
+        .and_then(|v| v.as_str())
+        .expect("no package.rust-version in Cargo.toml");
+    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    // Edition 2024 needs 1.85; the code's let chains 1.88.
+    assert!(
+        parts[0] == 1 && parts[1] >= 88,
+        "rust-version {version} is too old"
+    );
+    assert!(
+        readme().contains(&format!("Rust {version} or later")),
+        "README does not say Rust {version} or later"
+    );
+}
