@@ -151,6 +151,38 @@ struct Cli {
     /// Replace output files that exist (without it an existing file is an error)
     #[arg(long)]
     force: bool,
+
+    /// Print a completion script for SHELL to stdout and exit (no INPUT needed)
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) to stdout and exit (no INPUT needed)
+    #[arg(long, exclusive = true)]
+    man: bool,
+}
+
+/// `--completions SHELL` and `--man`: made from the clap definitions above, printed to
+/// stdout. `None` when neither was asked for.
+fn print_generated(cli: &Cli) -> Option<ExitCode> {
+    use clap::CommandFactory;
+    let mut text = Vec::new();
+    if let Some(shell) = cli.completions {
+        clap_complete::generate(shell, &mut Cli::command(), "netsession-scan", &mut text);
+    } else if cli.man {
+        if let Err(err) = clap_mangen::Man::new(Cli::command()).render(&mut text) {
+            eprintln!("netsession-scan: error: making the man page: {err}");
+            return Some(ExitCode::from(1));
+        }
+    } else {
+        return None;
+    }
+    match io::stdout().lock().write_all(&text) {
+        Ok(()) => Some(ExitCode::SUCCESS),
+        Err(err) => {
+            eprintln!("netsession-scan: error: writing to stdout: {err}");
+            Some(ExitCode::from(1))
+        }
+    }
 }
 
 /// An error the CLI reports with exit status 2: bad invocation or unusable input.
@@ -175,6 +207,9 @@ fn main() -> ExitCode {
         }
     }));
     let cli = Cli::parse();
+    if let Some(code) = print_generated(&cli) {
+        return code;
+    }
     // Ctrl-C or SIGTERM: no partial output and no temporary rows of evidence stay.
     let _ = ctrlc::set_handler(|| {
         netsession_scan::cleanup::remove_all();

@@ -1,5 +1,5 @@
 //! End-to-end: NetSession 1.9.x's own files (`fixtures/netsession19`, synthetic files in
-//! the formats of real installs, NETSESSION.md "As real installs wrote it").
+//! the formats of real installs, README.md "NetSession's own files").
 //!
 //! Every line of every log in the NetSession format is counted here by the test's own
 //! pattern (independent of the scanner's hand-written parser) and must be a row at its
@@ -16,7 +16,7 @@ use common::{Row, parse_csv, run_on, stderr};
 use netsession_scan::verdict::verdict;
 use netsession_scan::{AnalysisOptions, Catalog, EvidenceRow, Warnings};
 
-/// Writes a small install in the 1.9.x formats (NETSESSION.md) under `root`: alice's
+/// Writes a small install in the 1.9.x formats (README.md, "NetSession's own files") under `root`: alice's
 /// working install and bob's failed attempt. Lines end in CRLF as on Windows.
 fn build_tree(root: &Path) {
     let alice = root.join("Users/alice/AppData/Local/Akamai");

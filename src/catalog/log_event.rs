@@ -90,7 +90,7 @@ impl LogEvents {
 /// Compile a definition; the error names what is wrong with the pattern.
 pub(super) fn compile(def: &LogEventDef) -> Result<LogEvent, String> {
     if def.event.trim().is_empty() {
-        return Err("'event' is empty".into());
+        return Err("field `event` is empty".into());
     }
     let pattern = Regex::new(&def.pattern)
         .map_err(|e| format!("field `pattern`: {}", e.to_string().replace('\n', " ")))?;

@@ -4,6 +4,7 @@
 //! the same format. Rules are validated when loaded so a typo in a user's catalog is an
 //! error with the rule's id, never a silently dead rule.
 
+mod diagnose;
 mod event_rule;
 mod log_event;
 mod matcher;
@@ -30,6 +31,13 @@ pub enum CatalogError {
     },
     #[error("catalog {origin}: {message}")]
     Syntax { origin: String, message: String },
+    /// A rule that does not read: `place` names the rule, the field and the line.
+    #[error("catalog {origin}: {place}: {reason}")]
+    BadField {
+        origin: String,
+        place: String,
+        reason: String,
+    },
     #[error("catalog {origin}: rule {id:?}: {reason}")]
     BadRule {
         origin: String,
@@ -40,7 +48,7 @@ pub enum CatalogError {
     BadPattern { pattern: String, reason: String },
 }
 
-/// How sure we are that a rule's artifact belongs to NetSession (NETSESSION.md).
+/// How sure we are that a rule's artifact belongs to NetSession (the catalog's header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Confidence {
     /// Akamai's own documents.
@@ -481,10 +489,8 @@ impl Catalog {
     pub fn build(texts: &[(String, String)]) -> Result<Catalog, CatalogError> {
         let mut defs = Vec::new();
         for (origin, text) in texts {
-            let def: CatalogDef = toml::from_str(text).map_err(|e| CatalogError::Syntax {
-                origin: origin.clone(),
-                message: e.to_string().replace('\n', " "),
-            })?;
+            let def: CatalogDef =
+                toml::from_str(text).map_err(|e| diagnose::explain(origin, text, &e))?;
             defs.push((origin.clone(), def));
         }
         let mut placeholders: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -531,12 +537,12 @@ impl Catalog {
                         CatalogError::BadRule {
                             origin: origin.clone(),
                             id: rule.info.id.clone(),
-                            reason: e.to_string(),
+                            reason: format!("field `paths`: {e}"),
                         }
                     })?);
                 }
                 if patterns.is_empty() {
-                    return Err(bad_rule(origin, &rule.info, "no paths"));
+                    return Err(bad_rule(origin, &rule.info, "field `paths`: no paths"));
                 }
                 if rule.loose
                     && !patterns
@@ -546,7 +552,7 @@ impl Catalog {
                     return Err(bad_rule(
                         origin,
                         &rule.info,
-                        "loose = true needs a one-component `*.<ext>` pattern",
+                        "field `loose`: true needs a one-component `*.<ext>` pattern in `paths`",
                     ));
                 }
                 catalog.files.push(FileRule {
@@ -561,7 +567,11 @@ impl Catalog {
             for rule in &def.registry {
                 validate_info(origin, &rule.info)?;
                 if rule.hives.is_empty() || rule.keys.is_empty() {
-                    return Err(bad_rule(origin, &rule.info, "needs hives and keys"));
+                    return Err(bad_rule(
+                        origin,
+                        &rule.info,
+                        "fields `hives` and `keys`: needs both",
+                    ));
                 }
                 let family = RegistryFamily::from_name(&rule.family)
                     .map_err(|reason| bad_rule(origin, &rule.info, &reason))?;
@@ -674,11 +684,11 @@ fn validate_info(origin: &str, info: &RuleInfo) -> Result<(), CatalogError> {
         return Err(bad_rule(
             origin,
             info,
-            "id must be lower-case letters, digits, '.' and '_'",
+            "field `id`: must be lower-case letters, digits, '.' and '_'",
         ));
     }
     if info.what.trim().is_empty() {
-        return Err(bad_rule(origin, info, "'what' is empty"));
+        return Err(bad_rule(origin, info, "field `what`: is empty"));
     }
     Ok(())
 }
@@ -766,7 +776,7 @@ mod tests {
         let err = Catalog::build(&[base.clone(), ("mine.toml".into(), rule.into())])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("loose = true needs"), "{err}");
+        assert!(err.contains("field `loose`: true needs"), "{err}");
         let ok = rule.replace("Logs\\\\a.evtx", "*.etl");
         assert!(Catalog::build(&[base, ("mine.toml".into(), ok)]).is_ok());
     }

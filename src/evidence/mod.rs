@@ -40,7 +40,7 @@ impl RecordState {
     }
 }
 
-/// One row of the evidence file. Field order is the CSV column order (DESIGN.md).
+/// One row of the evidence file. Field order is the CSV column order (README.md, "Evidence CSV").
 #[derive(Debug, PartialEq, Eq)]
 pub struct EvidenceRow {
     /// `None` only for a fact with no time at all.

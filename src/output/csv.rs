@@ -1,4 +1,4 @@
-//! The evidence CSV (DESIGN.md): fixed column order, one line per row, UTF-8, `\n`.
+//! The evidence CSV (README.md, "Evidence CSV"): fixed column order, one line per row, UTF-8, `\n`.
 
 use std::io::{self, Write};
 

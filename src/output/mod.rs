@@ -15,7 +15,7 @@ use crate::evidence::EvidenceRow;
 /// [`writer_for`] are made from. A new format is a variant, its texts below and a writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// The evidence CSV (DESIGN.md columns).
+    /// The evidence CSV (columns: README.md, "Evidence CSV").
     Csv,
     /// Timesketch JSONL: the same fields plus `timestamp` (µs).
     Jsonl,
@@ -39,7 +39,7 @@ impl Format {
     /// What it is, for `--format`'s help.
     pub fn describe(self) -> &'static str {
         match self {
-            Format::Csv => "Evidence CSV (DESIGN.md columns)",
+            Format::Csv => "Evidence CSV (columns: README.md, \"Evidence CSV\")",
             Format::Jsonl => "Timesketch JSONL: the CSV's fields plus `timestamp` (microseconds)",
             Format::Bodyfile => "TSK 3.x bodyfile for `mactime -b`",
         }

@@ -1,5 +1,5 @@
-//! NetSession's own files as the 1.9.x client writes them (NETSESSION.md, "As real
-//! installs wrote it"): its logs, its persisted state, its configuration and the
+//! NetSession's own files as the 1.9.x client writes them (README.md, "NetSession's own
+//! files"): its logs, its persisted state, its configuration and the
 //! diagnostic report. Each reader takes text plus a [`super::FileContext`] and makes
 //! rows; none opens a file.
 pub mod client_ini;
