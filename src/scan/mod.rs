@@ -21,12 +21,14 @@ mod srum;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, Matcher};
 use crate::fs::{self, FileSystem, directory::DirectoryFs};
 use crate::input::{Input, InputError, InputKind};
 use crate::store::{self, SortedRows, StoreOptions};
+use crate::time::zone::SourceZone;
 use crate::warning::{Warning, Warnings};
 use crate::{image, progress, registry};
 
@@ -300,6 +302,8 @@ struct Scanner<'a> {
     stats: ScanStats,
     rows: store::RowStore,
     hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
+    /// The zone of each source (volume) whose SYSTEM hive states one.
+    zones: BTreeMap<String, Arc<SourceZone>>,
     /// Event log totals, and events waiting for the end of the scan.
     events: std::sync::Mutex<event_logs::EventJoin>,
 }
@@ -322,6 +326,7 @@ impl<'a> Scanner<'a> {
             stats: ScanStats::default(),
             rows: store::RowStore::new(store.clone(), warnings),
             hive_groups: BTreeMap::new(),
+            zones: BTreeMap::new(),
             events: Default::default(),
         }
     }
@@ -377,24 +382,43 @@ impl<'a> Scanner<'a> {
             .iter()
             .filter(|c| c.kind == fs::EntryKind::File)
             .count();
+        // Hives first: a volume's SYSTEM hive states the zone of its local times.
+        let mut sources = std::collections::BTreeSet::new();
+        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+            if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
+                let source = view.candidate_source(candidate);
+                sources.insert(source.clone());
+                self.hive_groups.entry(source).or_default().push(hive);
+            }
+        }
+        for source in sources {
+            let zone =
+                registry::time_zone::zone_of(&self.hive_groups[&source], warnings).map(|zone| {
+                    match &options.source_tz {
+                        Some(given) => zone.with_note(&format!(
+                            "not --source-tz {}: the volume's own SYSTEM hive states its zone",
+                            given.name()
+                        )),
+                        None => zone,
+                    }
+                });
+            if let Some(zone) = zone {
+                self.zones.insert(source, Arc::new(zone));
+            }
+        }
         progress.stage(
             &format!("reading what matched in {}", view.source()),
             Some(others.len() as u64),
         );
         let store = &self.rows;
+        let zones = &self.zones;
+        let given = options.source_tz.clone().map(Arc::new);
         others.par_iter().for_each(|c| {
             let mut batch = store.batch();
-            candidate::analyze(view, c, catalog, options, warnings, &mut batch);
+            let zone = zones.get(&view.candidate_source(c)).or(given.as_ref());
+            candidate::analyze(view, c, catalog, options, zone, warnings, &mut batch);
             progress.advance(1);
         });
-        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
-            if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
-                self.hive_groups
-                    .entry(view.candidate_source(candidate))
-                    .or_default()
-                    .push(hive);
-            }
-        }
         if !databases.is_empty() {
             progress.stage(&format!("reading SRUM in {}", view.source()), None);
             let users = self.users_of(view, &databases);
@@ -479,6 +503,9 @@ pub struct AnalysisOptions {
     pub hash: bool,
     /// Most bytes of one file read for its text content.
     pub text_cap: usize,
+    /// The zone of local times (texts without a zone, DOS times in archives, local
+    /// report headers) in sources whose own SYSTEM hive states none (`--source-tz`).
+    pub source_tz: Option<SourceZone>,
 }
 
 impl Default for AnalysisOptions {
@@ -486,6 +513,7 @@ impl Default for AnalysisOptions {
         AnalysisOptions {
             hash: true,
             text_cap: 64 * 1024 * 1024,
+            source_tz: None,
         }
     }
 }

@@ -43,6 +43,7 @@ pub(super) fn read_file(
     candidate: &Candidate,
     catalog: &Catalog,
     options: &AnalysisOptions,
+    zone: Option<&std::sync::Arc<crate::time::zone::SourceZone>>,
     warnings: &Warnings,
     reading: Reading,
     out: &mut dyn RowSink,
@@ -95,6 +96,7 @@ pub(super) fn read_file(
         source: source.clone(),
         state: candidate.state,
         sha256: sha256.to_string(),
+        zone: zone.cloned(),
     };
     // Log rows carry the file's hash, known only at the end of the file: with hashing
     // on, a text file is read twice (hash, then lines) rather than its rows held back

@@ -155,15 +155,15 @@ pub struct WindowsZone {
 const MAX_BIAS_MINUTES: i32 = 24 * 60;
 
 impl WindowsZone {
-    /// What is wrong with the zone, if anything (named by value).
-    pub fn problem(&self) -> Option<String> {
+    /// What is wrong with the zone, if anything: the value's name and why.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
         for (name, v) in [
             ("Bias", self.bias),
             ("StandardBias", self.standard_bias),
             ("DaylightBias", self.daylight_bias),
         ] {
             if v.abs() > MAX_BIAS_MINUTES {
-                return Some(format!("{name} {v} is not a zone's bias in minutes"));
+                return Some((name, format!("{v} is not a zone's bias in minutes")));
             }
         }
         for (name, r) in [
@@ -171,7 +171,7 @@ impl WindowsZone {
             ("DaylightStart", &self.daylight_start),
         ] {
             if let Some(p) = r.problem() {
-                return Some(format!("{name}: {p}"));
+                return Some((name, p));
             }
         }
         None
@@ -319,6 +319,11 @@ impl SourceZone {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Where the zone came from (`--source-tz`, a SYSTEM hive's key).
+    pub fn from(&self) -> &str {
+        &self.from
     }
 
     /// Seconds east of UTC in force at the wall-clock time `local`.
