@@ -53,10 +53,9 @@ pub(super) fn analyze(
             let reading = Reading {
                 member: false,
                 text_wanted: true,
+                zone,
             };
-            read = read_file(
-                fs, candidate, catalog, options, zone, warnings, reading, out,
-            );
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             read.summary = zone_fields(fs, candidate);
             rule = zone_identifier::rule(&file_rule.info);
             what = rule.what.clone();
@@ -68,10 +67,9 @@ pub(super) fn analyze(
             let reading = Reading {
                 member,
                 text_wanted,
+                zone,
             };
-            read = read_file(
-                fs, candidate, catalog, options, zone, warnings, reading, out,
-            );
+            read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             if let Some(member_rule) = &read.rule {
                 rule = member_rule.clone();
                 what = member_rule.what.clone();

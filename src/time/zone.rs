@@ -375,7 +375,7 @@ impl SourceZone {
 pub fn offset_name(secs_east: i32) -> String {
     let sign = if secs_east < 0 { '-' } else { '+' };
     let s = secs_east.unsigned_abs();
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         format!("{sign}{:02}:{:02}", s / 3600, s / 60 % 60)
     } else {
         format!("{sign}{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
