@@ -57,7 +57,19 @@ fn scan(path: &Path, extra: &[&str]) -> (Vec<Row>, String) {
 #[test]
 fn the_volumes_system_hive_places_its_zoneless_log_lines_in_utc() {
     let (_tmp, root) = tree(Some(w_europe()));
+    // An older copy in RegBack with another zone: the live hive's zone is the one used.
+    let pacific = Key::new("TimeZoneInformation")
+        .dword("Bias", 480)
+        .dword("DaylightBias", (-60i32) as u32)
+        .binary("DaylightStart", &systemtime(3, 0, 2, 2))
+        .binary("StandardStart", &systemtime(11, 0, 1, 2))
+        .sz("TimeZoneKeyName", "Pacific Standard Time");
+    let regback = root.join("C/Windows/System32/config/RegBack");
+    std::fs::create_dir_all(&regback).unwrap();
+    std::fs::write(regback.join("SYSTEM"), system_hive(pacific)).unwrap();
     let (rows, err) = scan(&root, &[]);
+    // The fixture's six hives and the RegBack copy.
+    assert_eq!(common::hives_analysed(&err), 7, "{err}");
     let entries = log_entries(&rows);
     let times: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
     // February: W. Europe is on standard time, UTC+01:00. Line 5 states its zone (`Z`)

@@ -15,13 +15,19 @@ use crate::warning::Warnings;
 
 const KEY: &str = "Control\\TimeZoneInformation";
 
-/// The zone stated by the SYSTEM hive among `inputs` (the first one that states a usable
-/// one). A value that cannot be a zone's is a warning naming the hive and the value, and
-/// no zone is taken from that hive. A SYSTEM hive without the key gives none, silently.
-/// Damage to the hive is left for the analysis to report, once.
+/// The zone stated by the SYSTEM hive among `inputs`: only files named `SYSTEM` are
+/// opened (the catalog names SYSTEM hives so), a `RegBack` copy only when the live hive
+/// states none. A value that cannot be a zone's is a warning naming the hive and the
+/// value, and no zone is taken from that hive. A SYSTEM hive without the key gives none,
+/// silently. Damage to the hive is left for the analysis to report, once.
 pub fn zone_of(inputs: &[HiveInput], warnings: &Warnings) -> Option<SourceZone> {
     let quiet = Warnings::new();
-    for input in inputs {
+    let mut systems: Vec<&HiveInput> = inputs
+        .iter()
+        .filter(|i| file_name(&i.evidence_path).eq_ignore_ascii_case("SYSTEM"))
+        .collect();
+    systems.sort_by_key(|i| i.evidence_path.to_ascii_lowercase().contains("regback"));
+    for input in systems {
         let Ok(hive) = OpenedHive::open(input) else {
             continue;
         };
