@@ -43,6 +43,7 @@ pub use scan::{
     scan, scan_image_source, scan_with_progress,
 };
 pub use store::{SortedRows, StoreOptions};
+pub use time::zone::{SourceZone, ZoneError};
 pub use time::{Precision, Timestamp};
 pub use warning::{Warning, Warnings};
 

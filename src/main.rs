@@ -138,6 +138,12 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     sort_memory: u64,
 
+    /// Zone of local times (texts without a zone, ZIP DOS times, local report headers)
+    /// where the evidence's own SYSTEM hive states none: an IANA name (Europe/Berlin) or
+    /// an offset (+01:00)
+    #[arg(long, value_name = "ZONE", value_parser = |s: &str| netsession_scan::SourceZone::parse(s))]
+    source_tz: Option<netsession_scan::SourceZone>,
+
     /// Password for encrypted ZIP entries (ZipCrypto or AES); without it a ZIP whose
     /// every entry is encrypted is refused, and encrypted entries of others are skipped
     /// with a warning each
@@ -276,6 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let options = AnalysisOptions {
         hash: !cli.no_hash,
         text_cap: cli.max_text_bytes,
+        source_tz: cli.source_tz.clone(),
     };
     let report = netsession_scan::scan_with_progress(
         &inputs, &catalog, &options, &store, &warnings, &*progress,

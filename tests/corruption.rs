@@ -33,6 +33,7 @@ fn scan(bytes: Vec<u8>) -> Report {
     let options = AnalysisOptions {
         hash: true,
         text_cap: 64 << 20,
+        ..netsession_scan::AnalysisOptions::default()
     };
     netsession_scan::scan_image_source(
         Box::new(MemoryImage::new(bytes)),

@@ -60,6 +60,7 @@ fn scan(bytes: &[u8], bad: Option<Range<u64>>) -> Report {
     let options = AnalysisOptions {
         hash: true,
         text_cap: 64 << 20,
+        ..netsession_scan::AnalysisOptions::default()
     };
     netsession_scan::scan_image_source(
         Box::new(source),

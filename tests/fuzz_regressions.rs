@@ -101,6 +101,7 @@ fn image_regressions_finish_without_panics() {
                     &netsession_scan::AnalysisOptions {
                         hash: true,
                         text_cap: 1 << 20,
+                        ..netsession_scan::AnalysisOptions::default()
                     },
                     &Warnings::new(),
                 )

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let options = AnalysisOptions {
         hash: true,
         text_cap: 1 << 20,
+        ..netsession_scan::AnalysisOptions::default()
     };
     let _ = netsession_scan::scan_image_source(
         Box::new(MemoryImage::new(data.to_vec())),

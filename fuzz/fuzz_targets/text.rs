@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         source: "fuzz".into(),
         state: RecordState::Allocated,
         sha256: String::new(),
+        zone: None,
     };
     // The embedded catalog's log events, so NetSession lines and their continuations
     // are fuzzed too.

@@ -45,6 +45,9 @@ pub struct FileContext {
     pub source: String,
     pub state: RecordState,
     pub sha256: String,
+    /// The zone of the source's local times (its volume's SYSTEM hive, or
+    /// `--source-tz`), when known: see [`crate::time::zone`].
+    pub zone: Option<std::sync::Arc<crate::time::zone::SourceZone>>,
 }
 
 impl FileContext {
@@ -152,17 +155,30 @@ impl<'c> TextRows<'c> {
         self.netsession.flush(rows);
         self.line_time = text::find_line_time(line)
             .filter(|_| self.generic_lines && !is_certificate_validity(line));
+        // A time without a zone is the source's local time: placed in UTC by the
+        // source's zone where one is known (the text stays as written in `value`).
+        let mut applied = None;
+        if let (Some(lt), Some(zone)) = (self.line_time.as_mut(), ctx.zone.as_ref())
+            && !lt.zone_stated
+            && let Some((utc, offset)) = zone.to_utc(lt.time)
+        {
+            lt.time = utc;
+            applied = Some(zone.applied(offset));
+        }
         if let Some(lt) = &self.line_time {
             let mut row = ctx.row(Some(lt));
             row.timestamp_desc = "Log Entry".into();
             row.artifact = "content.log_entry".into();
-            row.message = if lt.zone_stated {
-                format!("Line {line_no} of {}", ctx.name)
-            } else {
-                format!(
+            row.message = match (lt.zone_stated, applied) {
+                (true, _) => format!("Line {line_no} of {}", ctx.name),
+                (false, Some(applied)) => format!(
+                    "Line {line_no} of {} (no time zone in the text: local time of the evidence, {applied})",
+                    ctx.name
+                ),
+                (false, None) => format!(
                     "Line {line_no} of {} (no time zone in the text; shown as if UTC)",
                     ctx.name
-                )
+                ),
             };
             row.value = cut_line(line);
             row.locator = format!("line={line_no}");
@@ -265,6 +281,7 @@ mod tests {
             source: "in".into(),
             state: RecordState::Allocated,
             sha256: "00".into(),
+            zone: None,
         }
     }
 
@@ -320,6 +337,46 @@ mod tests {
         let ip = rows.iter().find(|r| r.artifact == "content.ip").unwrap();
         assert_eq!(ip.value, "10.1.2.3");
         assert_eq!(ip.locator, "line=4");
+    }
+
+    #[test]
+    fn a_known_zone_places_zoneless_lines_in_utc_and_leaves_stated_ones() {
+        let zone = crate::time::zone::SourceZone::parse("Europe/Berlin").unwrap();
+        let ctx = FileContext {
+            zone: Some(std::sync::Arc::new(zone)),
+            ..ctx()
+        };
+        let text =
+            "2012-07-01 12:00:00 start http://dl.example.com/x.bin\n2012-07-01 12:00:00Z stated\n";
+        let mut rows = Vec::new();
+        text_rows(text, &ctx, &LogEvents::default(), &mut rows);
+        let logs: Vec<_> = rows
+            .iter()
+            .filter(|r| r.artifact == "content.log_entry")
+            .collect();
+        assert_eq!(
+            logs[0].datetime.unwrap().to_iso8601(),
+            "2012-07-01T10:00:00Z"
+        );
+        assert_eq!(
+            logs[0].value,
+            "2012-07-01 12:00:00 start http://dl.example.com/x.bin"
+        );
+        assert!(
+            logs[0].message.contains(
+                "local time of the evidence, zone Europe/Berlin applied (UTC+02:00 at that time), from --source-tz"
+            ),
+            "{}",
+            logs[0].message
+        );
+        assert_eq!(
+            logs[1].datetime.unwrap().to_iso8601(),
+            "2012-07-01T12:00:00Z"
+        );
+        assert_eq!(logs[1].message, "Line 2 of a.log");
+        // The indicator's first time is the line's, converted.
+        let url = rows.iter().find(|r| r.artifact == "content.url").unwrap();
+        assert_eq!(url.datetime.unwrap().to_iso8601(), "2012-07-01T10:00:00Z");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod base_block;
 pub mod hive;
 pub mod kind;
 pub mod replay;
+pub mod time_zone;
 
 use crate::catalog::{Catalog, RegistryRule, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};

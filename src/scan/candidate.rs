@@ -4,20 +4,23 @@
 use crate::catalog::{Catalog, Confidence, MatchKind, RuleInfo};
 use crate::content::{FileContext, zone_identifier};
 use crate::evidence::{EvidenceRow, RecordState, RowSink};
-use crate::fs::{Candidate, EntryKind, FileSystem, FileTime};
+use crate::fs::{Candidate, EntryKind, FileSystem};
+use crate::time::zone::SourceZone;
 use crate::warning::Warnings;
+use std::sync::Arc;
 
 use super::AnalysisOptions;
 use super::read::{FileRead, Reading, read_file, zone_fields};
 use super::route::{Route, route};
 
 /// Every row for one candidate, handed to `out` as they are made (a log gives its lines
-/// while it is read, not all at the end).
+/// while it is read, not all at the end). `zone` is that of its source's local times.
 pub(super) fn analyze(
     fs: &dyn FileSystem,
     candidate: &Candidate,
     catalog: &Catalog,
     options: &AnalysisOptions,
+    zone: Option<&Arc<SourceZone>>,
     warnings: &Warnings,
     out: &mut dyn RowSink,
 ) {
@@ -54,6 +57,7 @@ pub(super) fn analyze(
             let reading = Reading {
                 member: false,
                 text_wanted: true,
+                zone,
             };
             read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             read.summary = zone_fields(fs, candidate);
@@ -67,6 +71,7 @@ pub(super) fn analyze(
             let reading = Reading {
                 member,
                 text_wanted,
+                zone,
             };
             read = read_file(fs, candidate, catalog, options, warnings, reading, out);
             if let Some(member_rule) = &read.rule {
@@ -91,6 +96,7 @@ pub(super) fn analyze(
         source: source.clone(),
         state: candidate.state,
         sha256: read.sha256.clone(),
+        zone: zone.cloned(),
     };
     let separator = file_rule.os.separator();
     for row in entry_rows(candidate, &rule, &what, &read, &ctx, separator) {
@@ -127,6 +133,7 @@ fn prefetch_file(
         source: source.clone(),
         state: candidate.state,
         sha256: String::new(),
+        zone: None,
     };
     let outcome = match fs.open(candidate) {
         Ok(reader) => read(reader, catalog, options.hash, ctx),
@@ -227,7 +234,32 @@ fn entry_rows(
         source: ctx.source.clone(),
         locator: candidate.locator.clone(),
     };
-    let groups = group_times(&candidate.times);
+    // A ZIP entry's DOS time is the local time of the machine that wrote the archive:
+    // placed in UTC by the source's zone where one is known.
+    let mut times: Vec<(&'static str, String, crate::time::Timestamp)> = candidate
+        .times
+        .iter()
+        .map(|t| (t.label, t.attribute.to_string(), t.time))
+        .collect();
+    let mut base = base;
+    if let Some(zone) = &ctx.zone {
+        let mut applied = None;
+        for (_, attribute, time) in times
+            .iter_mut()
+            .filter(|(_, a, _)| a == crate::fs::archive::DOS_ATTRIBUTE)
+        {
+            if let Some((utc, offset)) = zone.to_utc(*time) {
+                *time = utc;
+                *attribute = format!("archive entry, DOS local time, zone {}", zone.name());
+                applied.get_or_insert(zone.applied(offset));
+            }
+        }
+        if let Some(applied) = applied {
+            base.message
+                .push_str(&format!("; its DOS time is local: {applied}"));
+        }
+    }
+    let groups = group_times(&times);
     if groups.is_empty() {
         let mut row = base;
         row.timestamp_desc = "No Time (file system gave none)".into();
@@ -244,16 +276,19 @@ fn entry_rows(
         .collect()
 }
 
-/// Group equal times of one attribute: `Created, Modified (filesystem)`.
-fn group_times(times: &[FileTime]) -> Vec<(String, crate::time::Timestamp)> {
-    let mut groups: Vec<(&'static str, crate::time::Timestamp, Vec<&'static str>)> = Vec::new();
-    for t in times {
+/// Group equal times of one attribute: `Created, Modified (filesystem)`. Each time is
+/// (label, attribute, time).
+fn group_times(
+    times: &[(&'static str, String, crate::time::Timestamp)],
+) -> Vec<(String, crate::time::Timestamp)> {
+    let mut groups: Vec<(&str, crate::time::Timestamp, Vec<&'static str>)> = Vec::new();
+    for (label, attribute, at) in times {
         match groups
             .iter_mut()
-            .find(|(attr, time, _)| *attr == t.attribute && *time == t.time)
+            .find(|(attr, time, _)| attr == attribute && time == at)
         {
-            Some(group) => group.2.push(t.label),
-            None => groups.push((t.attribute, t.time, vec![t.label])),
+            Some(group) => group.2.push(label),
+            None => groups.push((attribute, *at, vec![label])),
         }
     }
     groups

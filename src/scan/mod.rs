@@ -22,12 +22,14 @@ mod srum;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, Matcher};
 use crate::fs::{self, FileSystem, directory::DirectoryFs};
 use crate::input::{Input, InputError, InputKind};
 use crate::store::{self, SortedRows, StoreOptions};
+use crate::time::zone::SourceZone;
 use crate::warning::{Warning, Warnings};
 use crate::{image, progress, registry};
 
@@ -301,6 +303,8 @@ struct Scanner<'a> {
     stats: ScanStats,
     rows: store::RowStore,
     hive_groups: BTreeMap<String, Vec<registry::hive::HiveInput>>,
+    /// The zone of each source (volume) whose SYSTEM hive states one.
+    zones: BTreeMap<String, Arc<SourceZone>>,
     /// Event log totals, and events waiting for the end of the scan.
     events: std::sync::Mutex<event_logs::EventJoin>,
 }
@@ -323,6 +327,7 @@ impl<'a> Scanner<'a> {
             stats: ScanStats::default(),
             rows: store::RowStore::new(store.clone(), warnings),
             hive_groups: BTreeMap::new(),
+            zones: BTreeMap::new(),
             events: Default::default(),
         }
     }
@@ -378,6 +383,30 @@ impl<'a> Scanner<'a> {
             .iter()
             .filter(|c| c.kind == fs::EntryKind::File)
             .count();
+        // Hives first: a volume's SYSTEM hive states the zone of its local times.
+        let mut sources = std::collections::BTreeSet::new();
+        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
+            if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
+                let source = view.candidate_source(candidate);
+                sources.insert(source.clone());
+                self.hive_groups.entry(source).or_default().push(hive);
+            }
+        }
+        for source in sources {
+            let zone =
+                registry::time_zone::zone_of(&self.hive_groups[&source], warnings).map(|zone| {
+                    match &options.source_tz {
+                        Some(given) => zone.with_note(&format!(
+                            "not --source-tz {}: the volume's own SYSTEM hive states its zone",
+                            given.name()
+                        )),
+                        None => zone,
+                    }
+                });
+            if let Some(zone) = zone {
+                self.zones.insert(source, Arc::new(zone));
+            }
+        }
         // Counted in bytes: one big file would hold a count of files still for long.
         let size = |c: &fs::Candidate| match c.kind {
             fs::EntryKind::File => c.size.unwrap_or(0),
@@ -388,24 +417,27 @@ impl<'a> Scanner<'a> {
             Some(others.iter().map(size).sum()),
         );
         let store = &self.rows;
+        let zones = &self.zones;
+        let given = options.source_tz.clone().map(Arc::new);
         others.par_iter().for_each(|c| {
             let mut batch = store.batch();
+            let zone = zones.get(&view.candidate_source(c)).or(given.as_ref());
             let meter = metered::FileMeter::new(progress, size(c));
-            let view = metered::Metered {
+            let metered_view = metered::Metered {
                 view,
                 meter: &meter,
             };
-            candidate::analyze(&view, c, catalog, options, warnings, &mut batch);
+            candidate::analyze(
+                &metered_view,
+                c,
+                catalog,
+                options,
+                zone,
+                warnings,
+                &mut batch,
+            );
             meter.finish();
         });
-        for candidate in hive_files.iter().filter(|c| c.kind == fs::EntryKind::File) {
-            if let Some(hive) = hives::from_view(view, candidate, options.hash, warnings) {
-                self.hive_groups
-                    .entry(view.candidate_source(candidate))
-                    .or_default()
-                    .push(hive);
-            }
-        }
         if !databases.is_empty() {
             progress.stage(&format!("reading SRUM in {}", view.source()), None);
             let users = self.users_of(view, &databases);
@@ -490,6 +522,9 @@ pub struct AnalysisOptions {
     pub hash: bool,
     /// Most bytes of one file read for its text content.
     pub text_cap: usize,
+    /// The zone of local times (texts without a zone, DOS times in archives, local
+    /// report headers) in sources whose own SYSTEM hive states none (`--source-tz`).
+    pub source_tz: Option<SourceZone>,
 }
 
 impl Default for AnalysisOptions {
@@ -497,6 +532,7 @@ impl Default for AnalysisOptions {
         AnalysisOptions {
             hash: true,
             text_cap: 64 * 1024 * 1024,
+            source_tz: None,
         }
     }
 }

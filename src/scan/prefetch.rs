@@ -136,6 +136,7 @@ pub(super) fn read_host_file(
         source: input.label.clone(),
         state: crate::evidence::RecordState::Allocated,
         sha256: String::new(),
+        zone: None,
     };
     let outcome = match crate::host::open_evidence_file(&input.path) {
         Ok(file) => read(file, catalog, hash, ctx),

@@ -31,11 +31,13 @@ const READER_CAP: u64 = 16 * 1024 * 1024;
 
 /// What to do with a file's bytes besides hashing them.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Reading {
+pub(super) struct Reading<'z> {
     /// A file inside an install tree: classify it by the member rules.
     pub(super) member: bool,
     /// Read its text for log lines and indicators (when it is text).
     pub(super) text_wanted: bool,
+    /// The zone of its source's local times, when known.
+    pub(super) zone: Option<&'z std::sync::Arc<crate::time::zone::SourceZone>>,
 }
 
 pub(super) fn read_file(
@@ -44,12 +46,13 @@ pub(super) fn read_file(
     catalog: &Catalog,
     options: &AnalysisOptions,
     warnings: &Warnings,
-    reading: Reading,
+    reading: Reading<'_>,
     out: &mut dyn RowSink,
 ) -> FileRead {
     let Reading {
         member,
         text_wanted,
+        zone,
     } = reading;
     let mut read = FileRead::default();
     let location = candidate.evidence_path();
@@ -95,6 +98,7 @@ pub(super) fn read_file(
         source: source.clone(),
         state: candidate.state,
         sha256: sha256.to_string(),
+        zone: zone.cloned(),
     };
     // Log rows carry the file's hash, known only at the end of the file: with hashing
     // on, a text file is read twice (hash, then lines) rather than its rows held back

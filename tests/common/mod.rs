@@ -6,6 +6,7 @@
 pub mod mounted_tree;
 
 pub mod evtx_writer;
+pub mod hive_writer;
 pub mod netsession_prefetch;
 pub mod prefetch_writer;
 pub mod sccainfo;

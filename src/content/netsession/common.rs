@@ -274,6 +274,7 @@ pub(crate) mod testing {
             source: "in".into(),
             state: RecordState::Allocated,
             sha256: "00".into(),
+            zone: None,
         }
     }
 

@@ -27,6 +27,7 @@ use super::log::parse_line;
 use super::state::{Place, read_objects};
 use crate::content::FileContext;
 use crate::evidence::RowSink;
+use crate::time::zone::{SourceZone, offset_name};
 use crate::time::{Precision, Timestamp};
 
 pub const REPORT: &str = "netsession.diagnostic_report";
@@ -50,11 +51,11 @@ const ZONE_SLACK_SECS: i64 = 10 * 60;
 const MAX_ATTRIBUTES: usize = 1000;
 
 /// Rows of a diagnostic report's text, and the problems met. `zone` is the machine's
-/// zone, if known: minutes east of UTC and where that came from.
+/// zone, if known.
 pub fn rows(
     text: &str,
     ctx: &FileContext,
-    zone: Option<(i32, &str)>,
+    zone: Option<&SourceZone>,
     out: &mut dyn RowSink,
 ) -> Vec<String> {
     let mut problems = Problems::new();
@@ -238,7 +239,7 @@ pub fn infer_zone(local: NaiveDateTime, last_utc: Timestamp) -> Option<i32> {
 
 fn report_row(
     header: &Header,
-    zone: Option<(i32, &str)>,
+    zone: Option<&SourceZone>,
     logs: &LastLog,
     ctx: &FileContext,
     out: &mut dyn RowSink,
@@ -246,6 +247,15 @@ fn report_row(
 ) {
     let (n, local, raw) = (header.line, header.local, header.raw.as_str());
     let local_text = local.format("%Y-%m-%d %H:%M:%S").to_string();
+    let zone = zone.and_then(|z| {
+        let minutes = z.offset_at(local)? / 60;
+        let from = if offset_name(minutes * 60) == z.name() {
+            z.from().to_string()
+        } else {
+            format!("{} ({})", z.from(), z.name())
+        };
+        Some((minutes, from))
+    });
     let given = zone.and_then(|(minutes, from)| {
         if ZONE_RANGE.contains(&minutes) {
             Some((minutes, format!("from {from}")))
@@ -437,7 +447,13 @@ END OF REPORT\r
 
     fn read(text: &str, zone: Option<(i32, &str)>) -> (Vec<EvidenceRow>, Vec<String>) {
         let mut rows = Vec::new();
-        let problems = super::rows(text, &ctx("diagnostic_report.txt"), zone, &mut rows);
+        let zone = zone.map(|(minutes, from)| SourceZone::fixed(minutes, from));
+        let problems = super::rows(
+            text,
+            &ctx("diagnostic_report.txt"),
+            zone.as_ref(),
+            &mut rows,
+        );
         check_rows(&rows);
         (rows, problems)
     }

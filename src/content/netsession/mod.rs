@@ -32,8 +32,8 @@ pub fn read(
         FileReader::GuidIni => guid_ini::rows(text, ctx, out),
         FileReader::UserDat => user_dat::rows(text, ctx, out),
         FileReader::CplTasks => cpl_tasks::rows(text, ctx, out),
-        // The machine's time zone is not known to the readers yet: the report infers
-        // its header's zone from its own last log line, or says it is unknown.
-        FileReader::DiagnosticReport => diagnostic::rows(text, ctx, None, out),
+        // The header's zone: the source's (its SYSTEM hive's, or --source-tz), else
+        // inferred from the report's own last log line, else unknown.
+        FileReader::DiagnosticReport => diagnostic::rows(text, ctx, ctx.zone.as_deref(), out),
     }
 }

@@ -233,6 +233,7 @@ mod tests {
             source: "img".into(),
             state: RecordState::Allocated,
             sha256: "ab".into(),
+            zone: None,
         }
     }
 

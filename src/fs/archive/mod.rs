@@ -19,6 +19,8 @@ mod tree;
 mod zip;
 mod zip_entry;
 
+pub use zip::DOS_ATTRIBUTE;
+
 use rustc_hash::FxHashSet;
 use std::io::Read;
 use std::path::Path;

@@ -48,7 +48,7 @@ pub(super) struct ZipBackend {
 }
 
 /// The DOS time of an entry: local time of the machine that wrote it, no zone.
-pub(super) const DOS_ATTRIBUTE: &str = "archive entry, DOS local time, zone unknown";
+pub const DOS_ATTRIBUTE: &str = "archive entry, DOS local time, zone unknown";
 
 /// A DOS date and time (2-second steps), when it is a valid one.
 fn dos_time(date: u16, time: u16) -> Option<Timestamp> {

@@ -5,6 +5,8 @@
 //! seconds has none. Padding a seconds-precise log time to 7 digits would claim a
 //! precision the evidence does not have.
 
+pub mod zone;
+
 use std::cmp::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
