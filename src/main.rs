@@ -114,7 +114,8 @@ struct Cli {
     #[command(flatten)]
     also: AlsoWrite,
 
-    /// Write the verdict as Markdown to FILE
+    /// Write the verdict as Markdown to FILE, after a header (tool, command line, UTC
+    /// start and end, inputs with sizes, rows per artifact, warnings)
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
@@ -336,9 +337,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let verdict = verdict.map(|v| v.finish());
     if let Some((path, mut file)) = report_file {
+        let command_line: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let finished = now_utc();
+        let run = netsession_scan::verdict::report::ReportRun {
+            command_line: &command_line,
+            started: &started,
+            finished: &finished,
+            inputs: &inputs,
+            counts: report.rows.counts(),
+            warnings: &report.warnings,
+        };
         let markdown = verdict
             .as_ref()
-            .map(|v| v.to_markdown())
+            .map(|v| netsession_scan::verdict::report::markdown_report(&run, v))
             .unwrap_or_default();
         file.write_all(markdown.as_bytes())
             .and_then(|()| file.flush())

@@ -383,7 +383,14 @@ fn verdict_on_stderr_and_as_markdown_report() {
         "{err}"
     );
     let markdown = std::fs::read_to_string(&report).unwrap();
-    assert!(markdown.starts_with("# NetSession verdict\n"), "{markdown}");
+    assert!(markdown.starts_with("# NetSession report\n"), "{markdown}");
+    assert!(markdown.contains("\n## NetSession verdict\n"), "{markdown}");
+    assert!(markdown.contains("- tool: netsession-scan "), "{markdown}");
+    assert!(
+        markdown.contains("| E01 image |") || markdown.contains(" bytes |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| ` install.client ` |"), "{markdown}");
     assert!(markdown.contains("Private: allowed"), "{markdown}");
     assert!(markdown.contains("the user's answer to the Windows Firewall prompt"));
     // -q: no verdict on stderr, the report is still written.
@@ -399,5 +406,40 @@ fn verdict_on_stderr_and_as_markdown_report() {
         ],
     );
     assert_eq!(stderr(&quiet), "");
-    assert_eq!(std::fs::read_to_string(&report).unwrap(), markdown);
+    // the same report but for the run's command line and times
+    let from_inputs = |m: &str| m[m.find("\n## Inputs").unwrap()..].to_string();
+    assert_eq!(
+        from_inputs(&std::fs::read_to_string(&report).unwrap()),
+        from_inputs(&markdown)
+    );
+}
+
+#[test]
+fn the_report_stands_on_its_own_and_carries_the_warnings() {
+    // gpt.E02 left out: the missing segment's warning must reach the Markdown report
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["gpt.E01", "gpt.E03"] {
+        std::fs::copy(fixture(name), tmp.path().join(name)).unwrap();
+    }
+    let report = tmp.path().join("r.md");
+    let e01 = tmp.path().join("gpt.E01");
+    let out = run_on(
+        &e01,
+        &["-q", "-o", "-", "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = std::fs::read_to_string(&report).unwrap();
+    let size = std::fs::metadata(&e01).unwrap().len();
+    assert!(
+        md.contains(&format!("| E01 image | {size} bytes |")),
+        "{md}"
+    );
+    assert!(
+        md.contains("- started: 20") && md.contains("- finished: 20"),
+        "{md}"
+    );
+    assert!(md.contains("- command line: ` "), "{md}");
+    let warnings = &md[md.find("## Warnings").unwrap()..md.find("## NetSession verdict").unwrap()];
+    assert!(warnings.contains("gpt.E02 `: missing"), "{warnings}");
+    assert!(md.contains("- evidence rows: 9; warnings: 1"), "{md}");
 }

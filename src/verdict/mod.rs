@@ -32,6 +32,7 @@ mod firewall;
 mod install;
 mod removal;
 mod render;
+pub mod report;
 mod rows;
 mod seen;
 mod statement;

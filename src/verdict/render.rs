@@ -211,7 +211,7 @@ fn write_markdown_statement(out: &mut String, s: &Statement) {
 }
 
 /// Our own words, with Markdown's inline syntax characters escaped.
-fn md_text(s: &str) -> String {
+pub(super) fn md_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(
