@@ -322,6 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .context("writing the outputs")?;
     progress.done();
     let mut written = Vec::new();
+    let mut to_stdout = Vec::new();
     // The manifest hashes the outputs under their final names: the others are complete
     // and renamed first, the manifest last.
     let mut manifest_pending = None;
@@ -331,8 +332,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .map_err(|e| output_error(format, e))
             .context("writing the outputs")?;
         drop(writer);
-        if let Some(path) = path {
-            written.push((path, format.name()));
+        match path {
+            Some(path) => written.push((path, format.name())),
+            None => to_stdout.push(format.name()),
         }
     }
     let verdict = verdict.map(|v| v.finish());
@@ -373,6 +375,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 record.format = Some(format.to_string());
                 record
             })
+            .chain(
+                to_stdout
+                    .iter()
+                    .map(|f| netsession_scan::manifest::stdout_record(f)),
+            )
             .collect();
         let manifest = netsession_scan::manifest::build(netsession_scan::manifest::ManifestParts {
             command_line: std::env::args_os()

@@ -36,6 +36,8 @@ pub struct Manifest {
 pub struct InputRecord {
     /// As given on the command line.
     pub path: String,
+    /// The same, made absolute against the working folder (links not resolved).
+    pub absolute_path: String,
     pub kind: String,
     /// The files read for it (a directory lists itself, with no size).
     pub files: Vec<FileRecord>,
@@ -114,6 +116,19 @@ pub fn input_files(input: &Input) -> Vec<PathBuf> {
             Ok(image) if !image.files().is_empty() => image.files(),
             _ => vec![input.path.clone()],
         },
+    }
+}
+
+/// The record of an output written to standard output: it cannot be hashed.
+pub fn stdout_record(format: &str) -> FileRecord {
+    FileRecord {
+        path: "(standard output)".into(),
+        format: Some(format.into()),
+        size: None,
+        sha256: None,
+        note: Some(
+            "written to standard output: not hashed here; give -o FILE for a hashed output".into(),
+        ),
     }
 }
 
@@ -216,6 +231,9 @@ pub fn build(parts: ManifestParts<'_>) -> Manifest {
         .zip(&files)
         .map(|(input, files)| InputRecord {
             path: input.label.clone(),
+            absolute_path: std::path::absolute(&input.path)
+                .map(|p| crate::host::display_name(p.as_os_str()))
+                .unwrap_or_else(|_| input.label.clone()),
             kind: input.kind.describe().to_string(),
             files: files
                 .iter()

@@ -273,8 +273,26 @@ fn manifest_lists_e01_segments_and_warnings() {
         .collect();
     assert_eq!(files.len(), 3, "{files:?}");
     assert!(files[0].ends_with("gpt.E01") && files[2].ends_with("gpt.E03"));
-    // No output file: nothing to hash, stdout is not listed.
-    assert!(m["outputs"].as_array().unwrap().is_empty());
+    // The evidence went to stdout: listed, and said not to be hashed.
+    let outputs = m["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!(outputs[0]["path"], "(standard output)");
+    assert_eq!(outputs[0]["format"], "csv");
+    assert!(outputs[0].get("sha256").is_none());
+    assert!(
+        outputs[0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("give -o FILE")
+    );
+    // inputs as given and as absolute paths
+    let input = &m["inputs"][0];
+    assert!(input["path"].as_str().unwrap().ends_with("gpt.E01"));
+    let absolute = input["absolute_path"].as_str().unwrap();
+    assert!(
+        Path::new(absolute).is_absolute() && absolute.ends_with("gpt.E01"),
+        "{absolute}"
+    );
 
     // A damaged hive beside a good one: its warning is in the manifest too.
     let hives = tmp.path().join("hives");
