@@ -184,7 +184,7 @@ fn damaged_data_gives_errors_or_bytes_never_a_panic() {
             assert_eq!(out.len(), data.len());
         }
     }
-    // a match before the start of the output is named
+    // a real file cut in half: the end of the data is named
     let real = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/prefetch/real/v30/USERINIT.EXE-2257A3E7.pf"),

@@ -24,6 +24,64 @@ const MAM: &[u8; 4] = b"MAM\x04";
 const FILE_INFO_FIELD_STRINGS: u64 = header::HEADER_SIZE as u64 + 16;
 const FILE_INFO_FIELD_VOLUMES: u64 = header::HEADER_SIZE as u64 + 24;
 
+/// A section's bytes inside the file and where they start.
+pub struct Section<'a> {
+    pub start: usize,
+    pub bytes: &'a [u8],
+}
+
+/// How a section is named in problems: its name, the verb agreeing with it ("run" or
+/// "runs"), the file information field that locates it, and what is lost when it starts
+/// past the end of the file.
+struct SectionName {
+    name: &'static str,
+    runs: &'static str,
+    field_offset: u64,
+    lost: &'static str,
+}
+
+/// The section `start..start + size` as far as the file holds it: one starting past the
+/// end is a problem at the file information field that locates it (`None`), one running
+/// past the end is cut there and says so.
+fn bounded_section<'a>(
+    b: &'a [u8],
+    start: usize,
+    size: usize,
+    named: &SectionName,
+    problems: &mut Vec<Problem>,
+) -> Option<Section<'a>> {
+    let SectionName {
+        name,
+        runs,
+        field_offset,
+        lost,
+    } = named;
+    if start > b.len() {
+        problems.push(Problem {
+            offset: *field_offset,
+            what: format!(
+                "{name} offset {start} is past the end of the file ({} bytes): {lost}",
+                b.len()
+            ),
+        });
+        return None;
+    }
+    let end = start.saturating_add(size);
+    if end > b.len() {
+        problems.push(Problem {
+            offset: start as u64,
+            what: format!(
+                "{name} of {size} bytes {runs} past the end of the file ({} bytes): cut there",
+                b.len()
+            ),
+        });
+    }
+    Some(Section {
+        start,
+        bytes: &b[start..end.min(b.len())],
+    })
+}
+
 /// Reads a Prefetch file, compressed (`MAM\x04`) or not.
 pub fn parse(bytes: &[u8]) -> Result<Prefetch, PrefetchError> {
     if !bytes_eq(bytes, 0, MAM) {

@@ -15,6 +15,8 @@
 
 use thiserror::Error;
 
+use crate::bytes::{u16_le, u32_le};
+
 /// Output bytes one block produces (before a match that runs past it).
 const BLOCK_OUTPUT: usize = 65_536;
 /// Bytes of the code length table at the start of each block.
@@ -157,7 +159,7 @@ impl DecodingTable {
         if s == NO_SYMBOL {
             return Err(XpressError::BadCode { offset: at as u64 });
         }
-        bits.consume(u32::from(self.length[s as usize]))?;
+        bits.consume(u32::from(self.length[s as usize]));
         Ok(s)
     }
 }
@@ -205,7 +207,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Drops `n` (at most 16) bits, refilling from the next word when needed.
-    fn consume(&mut self, n: u32) -> Result<(), XpressError> {
+    fn consume(&mut self, n: u32) {
         self.window = self.window.checked_shl(n).unwrap_or(0);
         self.extra -= n as i32;
         if self.extra < 0 {
@@ -215,7 +217,6 @@ impl<'a> BitReader<'a> {
             }
             self.extra += 16;
         }
-        Ok(())
     }
 
     /// Takes the next `n` (at most 15) bits as a number.
@@ -224,38 +225,32 @@ impl<'a> BitReader<'a> {
             return Ok(0);
         }
         let v = self.peek15()? >> (MAX_CODE_BITS - n);
-        self.consume(n)?;
+        self.consume(n);
+        Ok(v)
+    }
+
+    /// Takes `N` bytes of the stream with `read`, or says where the data ended.
+    fn take_le<T, const N: usize>(
+        &mut self,
+        read: fn(&[u8], usize) -> Option<T>,
+    ) -> Result<T, XpressError> {
+        let v = read(self.src, self.pos).ok_or(XpressError::Truncated {
+            offset: self.pos as u64,
+        })?;
+        self.pos += N;
         Ok(v)
     }
 
     fn byte(&mut self) -> Result<u8, XpressError> {
-        let b = *self.src.get(self.pos).ok_or(XpressError::Truncated {
-            offset: self.pos as u64,
-        })?;
-        self.pos += 1;
-        Ok(b)
+        self.take_le::<u8, 1>(|b, at| b.get(at).copied())
     }
 
     fn word(&mut self) -> Result<u16, XpressError> {
-        let b = self
-            .src
-            .get(self.pos..self.pos + 2)
-            .ok_or(XpressError::Truncated {
-                offset: self.pos as u64,
-            })?;
-        self.pos += 2;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        self.take_le::<u16, 2>(u16_le)
     }
 
     fn dword(&mut self) -> Result<u32, XpressError> {
-        let b = self
-            .src
-            .get(self.pos..self.pos + 4)
-            .ok_or(XpressError::Truncated {
-                offset: self.pos as u64,
-            })?;
-        self.pos += 4;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.take_le::<u32, 4>(u32_le)
     }
 }
 

@@ -4,50 +4,30 @@
 use crate::bytes::utf16_units;
 
 use super::super::Problem;
+pub use super::Section;
 use super::header::FileInformation;
-
-/// The section's bytes inside the file and where they start; `None` when the section
-/// starts past the end of the file.
-pub struct Section<'a> {
-    pub start: usize,
-    pub bytes: &'a [u8],
-}
+use super::{SectionName, bounded_section};
 
 /// The section as far as the file holds it: a section running past the end is cut
-/// there, and says so.
+/// there, and says so; `None` when it starts past the end of the file.
 pub fn section<'a>(
     b: &'a [u8],
     fi: &FileInformation,
     problems: &mut Vec<Problem>,
 ) -> Option<Section<'a>> {
-    let start = fi.strings_offset as usize;
-    let size = fi.strings_size as usize;
-    if start > b.len() {
-        problems.push(Problem {
-            offset: super::FILE_INFO_FIELD_STRINGS,
-            what: format!(
-                "filename strings offset {start} is past the end of the file ({} bytes): \
-                 no loaded file names",
-                b.len()
-            ),
-        });
-        return None;
-    }
-    let end = start.saturating_add(size);
-    if end > b.len() {
-        problems.push(Problem {
-            offset: start as u64,
-            what: format!(
-                "filename strings of {size} bytes run past the end of the file ({} bytes): \
-                 cut there",
-                b.len()
-            ),
-        });
-    }
-    Some(Section {
-        start,
-        bytes: &b[start..end.min(b.len())],
-    })
+    let named = SectionName {
+        name: "filename strings",
+        runs: "run",
+        field_offset: super::FILE_INFO_FIELD_STRINGS,
+        lost: "no loaded file names",
+    };
+    bounded_section(
+        b,
+        fi.strings_offset as usize,
+        fi.strings_size as usize,
+        &named,
+        problems,
+    )
 }
 
 /// The strings of the section in stored order: each NUL unit ends one (an empty string

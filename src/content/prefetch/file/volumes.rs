@@ -10,6 +10,7 @@ use crate::bytes::{u16_le, u32_le, u64_le, utf16_at};
 
 use super::super::{Problem, Volume};
 use super::header::FileInformation;
+use super::{Section, SectionName, bounded_section};
 
 /// Reads every volume entry the section holds; damage is a problem, and a volume whose
 /// path or directories cannot be read is kept with what could be.
@@ -20,29 +21,16 @@ pub fn read(b: &[u8], fi: &FileInformation, problems: &mut Vec<Problem>) -> Vec<
     if count == 0 {
         return Vec::new();
     }
-    if start > b.len() {
-        problems.push(Problem {
-            offset: super::FILE_INFO_FIELD_VOLUMES,
-            what: format!(
-                "volumes information offset {start} is past the end of the file ({} bytes): \
-                 no volumes",
-                b.len()
-            ),
-        });
+    let named = SectionName {
+        name: "volumes information",
+        runs: "runs",
+        field_offset: super::FILE_INFO_FIELD_VOLUMES,
+        lost: "no volumes",
+    };
+    let Some(Section { bytes: section, .. }) = bounded_section(b, start, size, &named, problems)
+    else {
         return Vec::new();
-    }
-    let end = start.saturating_add(size);
-    if end > b.len() {
-        problems.push(Problem {
-            offset: start as u64,
-            what: format!(
-                "volumes information of {size} bytes runs past the end of the file ({} bytes): \
-                 cut there",
-                b.len()
-            ),
-        });
-    }
-    let section = &b[start..end.min(b.len())];
+    };
     let entry_size = fi.layout.volume_entry_size;
     let mut volumes = Vec::new();
     for i in 0..count {
