@@ -125,7 +125,8 @@ struct Cli {
     manifest: Option<PathBuf>,
 
     /// In the manifest, give the SHA-256 of every input file (E01 segments, hives and
-    /// their logs...): reads them all once more
+    /// their logs...), of each file of a directory input that produced a row, and an E01's
+    /// stored MD5/SHA-1 against its media data: reads them all once more
     #[arg(long, requires = "manifest")]
     hash_inputs: bool,
 
@@ -395,6 +396,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             progress: &*progress,
         });
         progress.done();
+        // Said even with --quiet: the image is not what its acquisition recorded.
+        for input in &manifest.inputs {
+            if let Some(media) = input.media_hashes.as_ref().filter(|m| m.is_a_problem()) {
+                eprintln!(
+                    "netsession-scan: warning: {}: {}",
+                    input.path,
+                    media.summary()
+                );
+            }
+        }
         serde_json::to_writer_pretty(&mut file, &manifest)
             .map_err(io::Error::other)
             .and_then(|()| file.write_all(b"\n"))
