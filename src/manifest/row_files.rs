@@ -76,7 +76,8 @@ fn volume_root(input: &Input, source: &str) -> Option<PathBuf> {
         return Some(input.path.clone());
     }
     let root = rest.strip_prefix(" root=")?;
-    if root.starts_with('/') {
+    // `/abs` on Unix, `C:/abs` or `//server/share/abs` on Windows.
+    if root.starts_with('/') || root.as_bytes().get(1) == Some(&b':') {
         return Some(PathBuf::from(root));
     }
     let mut base = input.path.clone();
