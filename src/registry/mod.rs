@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod base_block;
+pub mod deleted;
 pub mod hive;
 pub mod kind;
 pub mod replay;
