@@ -114,7 +114,10 @@ impl HiveScan<'_, '_> {
 
     /// Registry path for rows: `SYSTEM\ControlSet001\Services\Akamai`.
     pub fn reg_path(&self, key: &RegKey<'_>) -> String {
-        if key.path.is_empty() {
+        if key.is_partial() {
+            // A recovered key whose parent was lost: the path from the first known key.
+            format!("{}\\(parent lost)\\{}", self.kind.name(), key.path)
+        } else if key.path.is_empty() {
             self.kind.name().to_string()
         } else {
             format!("{}\\{}", self.kind.name(), key.path)
@@ -137,6 +140,27 @@ impl HiveScan<'_, '_> {
             locator.push_str(&format!(" offset={o:#x}"));
         }
         let mut message = message;
+        let mut shown = shown;
+        let deleted_value = value.and_then(|v| v.deleted.as_ref());
+        if let Some(cell) = deleted_value.map(|d| d.cell).or_else(|| key.deleted_cell()) {
+            locator.push_str(&format!(" cell={cell:#x} recovered-from-free-cell"));
+            message.push_str(if key.is_deleted() {
+                " [deleted key, recovered from a free cell of the hive]"
+            } else {
+                " [deleted value, recovered from a free cell of the hive]"
+            });
+            shown.push_str("; recovered-from-free-cell");
+        }
+        if let Some(why) = deleted_value.and_then(|d| d.lost.as_ref()) {
+            message.push_str(&format!(" [its data was overwritten: {why}]"));
+        }
+        if let Some(first) = key.lost_values().first() {
+            let n = key.lost_values().len();
+            message.push_str(&format!(
+                " [{n} of its values could not be recovered: {first}{}]",
+                if n > 1 { "; ..." } else { "" }
+            ));
+        }
         if rule.confidence == crate::catalog::Confidence::G {
             message.push_str(" [reasoned guess, not documented]");
         }
@@ -206,6 +230,9 @@ impl HiveScan<'_, '_> {
     }
 
     fn state_of(&self, key: &RegKey<'_>, value: Option<&RegValue>) -> RecordState {
+        if key.is_deleted() || value.is_some_and(|v| v.deleted.is_some()) {
+            return RecordState::Deleted;
+        }
         let key_state = self.opened.state_at(key.offset());
         let value_state = self.opened.state_at(value.and_then(|v| v.offset));
         if key_state == RecordState::FromLog || value_state == RecordState::FromLog {
@@ -333,6 +360,7 @@ pub fn analyze_hives(
         if kind == HiveKind::Other {
             continue;
         }
+        let recovered = recover_deleted(input, hive, warnings);
         let found = with_root(input, hive, warnings, |root, problems| {
             let mut scan = HiveScan {
                 input,
@@ -381,12 +409,52 @@ pub fn analyze_hives(
                     }
                 }
             }
+            if let Some(found) = &recovered {
+                deleted::matching::analyze(&mut scan, catalog, found, &control_set);
+            }
             *problems = std::mem::take(&mut scan.problems);
             scan.rows
         });
         rows.extend(found.unwrap_or_default());
     }
     rows
+}
+
+/// Deleted keys and values from the free cells of the hive (after log replay, the bytes
+/// the live keys are read from). Damage to the free space becomes warnings naming the
+/// hive and the offset.
+fn recover_deleted(
+    input: &HiveInput,
+    hive: &OpenedHive,
+    warnings: &Warnings,
+) -> Option<deleted::Recovered> {
+    let found = crate::guard::call(|| {
+        deleted::recover(
+            &hive.bytes,
+            hive.base.root_cell_offset,
+            hive.base.hive_bins_data_size,
+        )
+    });
+    match found {
+        Ok(found) => {
+            for err in &found.errors {
+                warnings.push(
+                    &input.source,
+                    where_in(input, &format!("free cells, hive-bins offset {:#x}", err.offset())),
+                    format!("deleted-entry search: {err}"),
+                );
+            }
+            Some(found)
+        }
+        Err(panic) => {
+            warnings.push(
+                &input.source,
+                where_in(input, "free cells"),
+                format!("deleted-entry search stopped on damaged data: {panic}"),
+            );
+            None
+        }
+    }
 }
 
 /// Run `f` on the hive's root key; problems it reports become warnings.

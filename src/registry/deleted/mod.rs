@@ -15,6 +15,7 @@
 
 pub mod cells;
 pub mod key;
+pub mod matching;
 pub mod value;
 
 use std::collections::HashMap;
