@@ -1,5 +1,7 @@
-//! Statement 8: removal — deleted files, the change journal's deletions, and registry
-//! traces with no install file present. What those traces show depends on whether the
+//! Statement 8: removal — deleted files, the change journal's deletions, registry keys
+//! and values recovered from hives' free cells (deleted: the last time a recovered key
+//! was written is the last time it is known present), and registry traces with no
+//! install file present. What those traces show depends on whether the
 //! volume's files were scanned at all: registry rows of hives given alone say nothing
 //! about the program's files being gone.
 
@@ -20,6 +22,12 @@ pub struct Removal {
     pub usn_deletes: usize,
     pub first_usn_delete: Option<Moment>,
     pub last_usn_delete: Option<Moment>,
+    /// Distinct paths of registry rows recovered from free cells (state `deleted`).
+    pub deleted_registry: Vec<String>,
+    pub deleted_registry_rows: usize,
+    /// The latest time among them: a deleted key's last write, the last time it is
+    /// known present (values recovered without their key have no time).
+    pub registry_last_present: Option<Moment>,
     /// Registry rows by artifact, when no install file is present in the scope. They are
     /// traces a removal left behind only where the volume's files were scanned: see
     /// `files`.
@@ -76,11 +84,28 @@ pub(super) struct RemovalAcc {
     usn_deletes: usize,
     first_usn_delete: Earliest,
     last_usn_delete: Latest,
+    deleted_registry: BTreeSet<String>,
+    deleted_registry_rows: usize,
+    registry_last_present: Latest,
     registry: Tally,
+}
+
+/// A registry row recovered from a hive's free cells (a deleted key or value).
+fn is_deleted_registry(row: &EvidenceRow) -> bool {
+    row.state == RecordState::Deleted && row.locator.contains(" recovered-from-free-cell")
 }
 
 impl RemovalAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
+        if is_deleted_registry(row) {
+            // Removal evidence of its own: not a deleted file, not a trace left behind.
+            self.deleted_registry_rows += 1;
+            if !self.deleted_registry.contains(&row.path) {
+                self.deleted_registry.insert(row.path.clone());
+            }
+            self.registry_last_present.add(row);
+            return;
+        }
         // Journal deletions are counted on their own (below), not as deleted files.
         if row.state == RecordState::Deleted && row.artifact != "ntfs.usn_journal" {
             self.deleted_rows += 1;
@@ -107,6 +132,9 @@ impl RemovalAcc {
             usn_deletes: self.usn_deletes,
             first_usn_delete: self.first_usn_delete.moment(),
             last_usn_delete: self.last_usn_delete.moment(),
+            deleted_registry: self.deleted_registry.into_iter().collect(),
+            deleted_registry_rows: self.deleted_registry_rows,
+            registry_last_present: self.registry_last_present.moment(),
             left_behind: if present_rows == 0 {
                 self.registry.into_counted()
             } else {
@@ -165,6 +193,35 @@ pub(super) fn removal_statement(removal: &Removal) -> Statement {
             c(&last.path),
             t(format!(" ({})", n_rows(removal.usn_deletes))),
         ]);
+        items.push(parts);
+    }
+    if !removal.deleted_registry.is_empty() {
+        let mut parts = vec![t(format!(
+            "deleted registry entries recovered from hive free cells: {} distinct: ",
+            removal.deleted_registry.len()
+        ))];
+        for (i, path) in removal.deleted_registry.iter().take(DELETED_SHOWN).enumerate() {
+            if i > 0 {
+                parts.push(t(", "));
+            }
+            parts.push(c(path));
+        }
+        if removal.deleted_registry.len() > DELETED_SHOWN {
+            parts.push(t(format!(
+                " and {} more",
+                removal.deleted_registry.len() - DELETED_SHOWN
+            )));
+        }
+        match &removal.registry_last_present {
+            Some(last) => parts.extend([
+                t("; last known present "),
+                time_part(last.time),
+                t(format!(" ({}) ", last.timestamp_desc)),
+                c(&last.path),
+            ]),
+            None => parts.push(t("; no time recovered (values keep none)")),
+        }
+        parts.push(t(format!(" ({})", n_rows(removal.deleted_registry_rows))));
         items.push(parts);
     }
     if !removal.left_behind.is_empty() {
