@@ -77,9 +77,20 @@ fn yarp_deleted_data_hive() {
             ],
             "{hive}"
         );
-        // `v2` is listed by no recovered key.
-        assert_eq!(r.orphans.len(), 1);
-        assert_eq!(r.values[r.orphans[0]].name, "v2");
+        // yarp test_deleted_value_assoc: `v2` was the live key `123`'s, whose value
+        // list still names it past its count.
+        if hive == "DeletedDataHiveTruncated" {
+            // Truncated: yarp (test_sqlite) reads `v2` as unassociated there too.
+            assert_eq!(r.orphans.len(), 1);
+            assert_eq!(r.values[r.orphans[0]].name, "v2");
+            continue;
+        }
+        assert!(r.orphans.is_empty(), "{hive}: {:?}", r.orphans);
+        assert_eq!(r.owners.len(), 1, "{hive}");
+        let owner = &r.owners[0];
+        assert_eq!(owner.path, "123");
+        let names: Vec<&str> = owner.values.iter().map(|&i| r.values[i].name.as_str()).collect();
+        assert_eq!(names, ["v2"]);
     }
 }
 

@@ -125,6 +125,8 @@ pub struct RegKey<'h> {
 enum Node<'h> {
     Live(KeyNode<'h, &'h [u8]>),
     Deleted { found: &'h Recovered, index: usize },
+    /// A live key seen through the values recovered from its value-list slack only.
+    DeletedValuesOf { found: &'h Recovered, owner: usize },
 }
 
 fn name_string(name: &NtHiveNameString<'_>) -> String {
@@ -171,6 +173,22 @@ impl<'h> RegKey<'h> {
         })
     }
 
+    /// The live key `found.owners[owner]`, holding only its deleted values (those its
+    /// value-list slack still names).
+    pub fn with_deleted_values(
+        found: &'h Recovered,
+        owner: usize,
+        bytes: &'h [u8],
+    ) -> Option<RegKey<'h>> {
+        let o = found.owners.get(owner)?;
+        Some(RegKey {
+            node: Node::DeletedValuesOf { found, owner },
+            bytes,
+            path: o.path.clone(),
+            name: o.path.rsplit('\\').next().unwrap_or_default().to_string(),
+        })
+    }
+
     /// Was this key recovered from a free cell (deleted)?
     pub fn is_deleted(&self) -> bool {
         matches!(self.node, Node::Deleted { .. })
@@ -179,7 +197,7 @@ impl<'h> RegKey<'h> {
     /// Does the path stop short of the root (a recovered key whose parent was lost)?
     pub fn is_partial(&self) -> bool {
         match self.node {
-            Node::Live(_) => false,
+            Node::Live(_) | Node::DeletedValuesOf { .. } => false,
             Node::Deleted { found, index } => found.keys.get(index).is_some_and(|k| !k.complete),
         }
     }
@@ -187,7 +205,7 @@ impl<'h> RegKey<'h> {
     /// Hive-bins offset of a recovered key's cell.
     pub fn deleted_cell(&self) -> Option<u32> {
         match self.node {
-            Node::Live(_) => None,
+            Node::Live(_) | Node::DeletedValuesOf { .. } => None,
             Node::Deleted { found, index } => found.keys.get(index).map(|k| k.cell),
         }
     }
@@ -195,7 +213,7 @@ impl<'h> RegKey<'h> {
     /// What could not be read of a recovered key's values, one sentence each.
     pub fn lost_values(&self) -> &[String] {
         match self.node {
-            Node::Live(_) => &[],
+            Node::Live(_) | Node::DeletedValuesOf { .. } => &[],
             Node::Deleted { found, index } => found.keys.get(index).map_or(&[], |k| &k.lost),
         }
     }
@@ -226,13 +244,23 @@ impl<'h> RegKey<'h> {
                 .keys
                 .get(*index)
                 .map(|k| HBIN_START + k.cell as usize + 4),
+            Node::DeletedValuesOf { found, owner } => found
+                .owners
+                .get(*owner)
+                .map(|o| HBIN_START + o.cell as usize + 4),
         }
     }
 
     /// The key's last-write time (100-ns precision).
     pub fn last_written(&self) -> Option<Timestamp> {
-        if let Node::Deleted { found, index } = self.node {
-            return found.keys.get(index).and_then(|k| k.last_written);
+        match self.node {
+            Node::Deleted { found, index } => {
+                return found.keys.get(index).and_then(|k| k.last_written);
+            }
+            Node::DeletedValuesOf { found, owner } => {
+                return found.owners.get(owner).and_then(|o| o.last_written);
+            }
+            Node::Live(_) => {}
         }
         let at = self.offset()?;
         Timestamp::from_filetime(u64_le(self.bytes, at + NK_LAST_WRITTEN)?)
@@ -248,6 +276,7 @@ impl<'h> RegKey<'h> {
                     .filter_map(|i| RegKey::deleted(found, i, self.bytes))
                     .collect();
             }
+            Node::DeletedValuesOf { .. } => return Vec::new(),
         };
         let mut out = Vec::new();
         let listed = guard::call(|| {
@@ -319,6 +348,17 @@ impl<'h> RegKey<'h> {
                     return Vec::new();
                 };
                 return key
+                    .values
+                    .iter()
+                    .filter_map(|&v| found.values.get(v))
+                    .map(RegValue::recovered)
+                    .collect();
+            }
+            Node::DeletedValuesOf { found, owner } => {
+                let Some(o) = found.owners.get(*owner) else {
+                    return Vec::new();
+                };
+                return o
                     .values
                     .iter()
                     .filter_map(|&v| found.values.get(v))

@@ -64,6 +64,10 @@ impl SystemContext {
 /// keep.
 pub const KEY_LAST_WRITTEN: &str = "Key Last Written";
 
+/// `timestamp_desc` of a row about a deleted value recovered from the value-list slack of
+/// a live key, dated by that key's last-write time: the value was gone by then.
+pub const KEY_WRITTEN_AFTER_DELETION: &str = "Key Last Written (value deleted by then)";
+
 /// `(time, desc)` of a row: the entry's own time where it has one, else its key's
 /// last-write time.
 pub fn own_time_or_key_written(
@@ -164,6 +168,12 @@ impl HiveScan<'_, '_> {
         if rule.confidence == crate::catalog::Confidence::G {
             message.push_str(" [reasoned guess, not documented]");
         }
+        // A live key's last write dates the deletion of a value it held, not the value.
+        let desc = if !key.is_deleted() && deleted_value.is_some() && desc == KEY_LAST_WRITTEN {
+            KEY_WRITTEN_AFTER_DELETION
+        } else {
+            desc
+        };
         EvidenceRow {
             datetime: time,
             timestamp_desc: desc.to_string(),

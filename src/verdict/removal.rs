@@ -25,9 +25,12 @@ pub struct Removal {
     /// Distinct paths of registry rows recovered from free cells (state `deleted`).
     pub deleted_registry: Vec<String>,
     pub deleted_registry_rows: usize,
-    /// The latest time among them: a deleted key's last write, the last time it is
-    /// known present (values recovered without their key have no time).
+    /// The latest last-write time of a deleted key: the last time it is known present
+    /// (values recovered without their key have no time).
     pub registry_last_present: Option<Moment>,
+    /// The earliest last-write time of a live key whose deleted value was recovered
+    /// from its value-list slack: the value was gone by then.
+    pub registry_gone_by: Option<Moment>,
     /// Registry rows by artifact, when no install file is present in the scope. They are
     /// traces a removal left behind only where the volume's files were scanned: see
     /// `files`.
@@ -87,11 +90,12 @@ pub(super) struct RemovalAcc {
     deleted_registry: BTreeSet<String>,
     deleted_registry_rows: usize,
     registry_last_present: Latest,
+    registry_gone_by: Earliest,
     registry: Tally,
 }
 
 /// A registry row recovered from a hive's free cells (a deleted key or value).
-fn is_deleted_registry(row: &EvidenceRow) -> bool {
+pub(super) fn is_deleted_registry(row: &EvidenceRow) -> bool {
     row.state == RecordState::Deleted && row.locator.contains(" recovered-from-free-cell")
 }
 
@@ -103,7 +107,11 @@ impl RemovalAcc {
             if !self.deleted_registry.contains(&row.path) {
                 self.deleted_registry.insert(row.path.clone());
             }
-            self.registry_last_present.add(row);
+            if row.timestamp_desc == crate::registry::KEY_WRITTEN_AFTER_DELETION {
+                self.registry_gone_by.add(row);
+            } else {
+                self.registry_last_present.add(row);
+            }
             return;
         }
         // Journal deletions are counted on their own (below), not as deleted files.
@@ -135,6 +143,7 @@ impl RemovalAcc {
             deleted_registry: self.deleted_registry.into_iter().collect(),
             deleted_registry_rows: self.deleted_registry_rows,
             registry_last_present: self.registry_last_present.moment(),
+            registry_gone_by: self.registry_gone_by.moment(),
             left_behind: if present_rows == 0 {
                 self.registry.into_counted()
             } else {
@@ -212,14 +221,24 @@ pub(super) fn removal_statement(removal: &Removal) -> Statement {
                 removal.deleted_registry.len() - DELETED_SHOWN
             )));
         }
-        match &removal.registry_last_present {
-            Some(last) => parts.extend([
+        if let Some(last) = &removal.registry_last_present {
+            parts.extend([
                 t("; last known present "),
                 time_part(last.time),
-                t(format!(" ({}) ", last.timestamp_desc)),
+                t(" (a deleted key's last write) "),
                 c(&last.path),
-            ]),
-            None => parts.push(t("; no time recovered (values keep none)")),
+            ]);
+        }
+        if let Some(gone) = &removal.registry_gone_by {
+            parts.extend([
+                t("; a deleted value gone by "),
+                time_part(gone.time),
+                t(" (last write of its live key) "),
+                c(&gone.path),
+            ]);
+        }
+        if removal.registry_last_present.is_none() && removal.registry_gone_by.is_none() {
+            parts.push(t("; no time recovered (a value keeps none)"));
         }
         parts.push(t(format!(" ({})", n_rows(removal.deleted_registry_rows))));
         items.push(parts);

@@ -128,6 +128,45 @@ impl CellMap {
         }
     }
 
+    /// `(offset, size)` of every allocated cell of the walked bins, walked again (the
+    /// map keeps only free space).
+    pub fn allocated<'h>(&self, hive: &'h [u8]) -> impl Iterator<Item = (u32, u32)> + 'h {
+        let bins_end = self.bins_end;
+        let mut next_bin: u32 = 0;
+        let mut cell: u32 = 0;
+        let mut bin_end: u32 = 0;
+        std::iter::from_fn(move || {
+            loop {
+                if cell.saturating_add(4) > bin_end {
+                    // The next bin (the walk checked the bins up to `bins_end`).
+                    let bin = next_bin;
+                    if bin.saturating_add(HBIN_HEADER) > bins_end {
+                        return None;
+                    }
+                    let end = bin.checked_add(u32_le(hive, HBIN_START + bin as usize + 8)?)?;
+                    if end <= bin {
+                        return None;
+                    }
+                    bin_end = end.min(bins_end);
+                    next_bin = end;
+                    cell = bin + HBIN_HEADER;
+                    continue;
+                }
+                let size = array(hive, HBIN_START + cell as usize).map(i32::from_le_bytes)?;
+                let len = size.unsigned_abs();
+                if len < 8 || len % 8 != 0 || cell.checked_add(len).is_none_or(|e| e > bin_end) {
+                    cell = bin_end; // damaged: the walk warned; skip the rest of the bin
+                    continue;
+                }
+                let at = cell;
+                cell += len;
+                if size < 0 {
+                    return Some((at, len));
+                }
+            }
+        })
+    }
+
     /// The free region holding hive-bins offset `offset`, if any.
     pub fn free_region(&self, offset: u32) -> Option<(u32, u32)> {
         let i = self.free.partition_point(|&(_, end)| end <= offset);
@@ -195,6 +234,8 @@ mod tests {
         assert!(map.is_allocated(0xa0));
         assert!(!map.is_allocated(0xb0));
         assert!(!map.is_allocated(0x1000));
+        let used: Vec<(u32, u32)> = map.allocated(&h).collect();
+        assert_eq!(used, [(0x20, 32), (0xa0, 8)]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! locator and `recovered-from-free-cell` to its value.
 
 use super::Recovered;
+use super::slack::LiveOwner;
 use crate::catalog::{Catalog, RegistryFamily, RegistryRule, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};
 use crate::registry::hive::{RegKey, RegValue};
@@ -70,6 +71,26 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, catalog: &Catalog, found: &Recovered
             }
         }
     }
+    // Live keys with deleted values in their value-list slack, as the rules see them.
+    let mut owner_placed = vec![false; found.owners.len()];
+    for rule in &catalog.registry {
+        if rule.family == RegistryFamily::DeletedEntry || !applies(rule, scan.kind) {
+            continue;
+        }
+        for pattern in &rule.keys {
+            for (i, o) in found.owners.iter().enumerate() {
+                if !path_matches(pattern, &o.path, control_set) {
+                    continue;
+                }
+                let Some(key) = RegKey::with_deleted_values(found, i, bytes) else {
+                    continue;
+                };
+                let before = scan.rows.len();
+                artifacts::dispatch(scan, rule, &key);
+                owner_placed[i] |= scan.rows.len() > before;
+            }
+        }
+    }
     for rule in &catalog.registry {
         if rule.family != RegistryFamily::DeletedEntry || !applies(rule, scan.kind) {
             continue;
@@ -81,7 +102,12 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, catalog: &Catalog, found: &Recovered
         }
         for &v in &found.orphans {
             if let Some(value) = found.values.get(v) {
-                orphan_value(scan, rule, &RegValue::recovered(value));
+                orphan_value(scan, rule, &RegValue::recovered(value), None);
+            }
+        }
+        for (_, o) in found.owners.iter().enumerate().filter(|(i, _)| !owner_placed[*i]) {
+            for value in o.values.iter().filter_map(|&v| found.values.get(v)) {
+                orphan_value(scan, rule, &RegValue::recovered(value), Some(o));
             }
         }
     }
@@ -117,7 +143,12 @@ fn unplaced_key(scan: &mut HiveScan<'_, '_>, rule: &RegistryRule, key: &RegKey<'
 
 /// A recovered value no recovered key lists: a row when it names NetSession. Its key is
 /// unknown and it keeps no time of its own.
-fn orphan_value(scan: &mut HiveScan<'_, '_>, rule: &RegistryRule, value: &RegValue) {
+fn orphan_value(
+    scan: &mut HiveScan<'_, '_>,
+    rule: &RegistryRule,
+    value: &RegValue,
+    owner: Option<&LiveOwner>,
+) {
     let data = value.display();
     if !scan.names_netsession(&value.name) && !scan.names_netsession(&data) {
         return;
@@ -128,10 +159,17 @@ fn orphan_value(scan: &mut HiveScan<'_, '_>, rule: &RegistryRule, value: &RegVal
         locator.push_str(&format!(" offset={o:#x}"));
     }
     locator.push_str(&format!(" cell={:#x} recovered-from-free-cell", note.cell));
-    let mut message = format!(
-        "Deleted value \"{}\" = {data} naming NetSession, recovered from a free cell; the key it was in is unknown (no value list that names it survives) and a value keeps no time of its own",
-        value.display_name()
-    );
+    let mut message = match owner {
+        None => format!(
+            "Deleted value \"{}\" = {data} naming NetSession, recovered from a free cell; the key it was in is unknown (no value list that names it survives) and a value keeps no time of its own",
+            value.display_name()
+        ),
+        Some(o) => format!(
+            "Deleted value \"{}\" = {data} naming NetSession, recovered from a free cell; the value list of the live key {} still names it past its count; key last written at this time (at or after the deletion)",
+            value.display_name(),
+            o.path
+        ),
+    };
     if let Some(why) = &note.lost {
         message.push_str(&format!(" [its data was overwritten: {why}]"));
     }
@@ -139,13 +177,21 @@ fn orphan_value(scan: &mut HiveScan<'_, '_>, rule: &RegistryRule, value: &RegVal
         .user
         .clone()
         .or_else(|| scan.context.user_in_path(&format!("{} {data}", value.name)));
+    let (datetime, desc, path) = match owner {
+        None => (None, NO_TIME, format!("{}\\(key unknown)", scan.kind.name())),
+        Some(o) => (
+            o.last_written,
+            crate::registry::KEY_WRITTEN_AFTER_DELETION,
+            format!("{}\\{}", scan.kind.name(), o.path),
+        ),
+    };
     scan.rows.push(EvidenceRow {
-        datetime: None,
-        timestamp_desc: NO_TIME.to_string(),
+        datetime,
+        timestamp_desc: desc.to_string(),
         message,
         artifact: rule.info.id.clone(),
         user: user.unwrap_or_default(),
-        path: format!("{}\\(key unknown)", scan.kind.name()),
+        path,
         value: format!(
             "{} = {data}; recovered-from-free-cell",
             value.display_name()

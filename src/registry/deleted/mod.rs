@@ -16,6 +16,7 @@
 pub mod cells;
 pub mod key;
 pub mod matching;
+pub mod slack;
 pub mod value;
 
 use std::collections::HashMap;
@@ -35,8 +36,11 @@ const MAX_RECORDS: usize = 200_000;
 pub struct Recovered {
     pub keys: Vec<DeletedKey>,
     pub values: Vec<DeletedValue>,
-    /// Indexes of values no recovered key lists.
+    /// Indexes of values no recovered key lists and no live key's value-list slack
+    /// names.
     pub orphans: Vec<usize>,
+    /// Live keys whose value-list slack names recovered values.
+    pub owners: Vec<slack::LiveOwner>,
     /// Damage met while walking the bins.
     pub errors: Vec<CellError>,
     /// The walk's map of free space.
@@ -70,6 +74,7 @@ pub fn recover(hive: &[u8], root_cell: u32, declared: u32) -> Recovered {
         }
     }
     attach_values(hive, &map, &mut found);
+    slack::attach_to_live_keys(hive, &map, root_cell, &mut found);
     rebuild_paths(hive, &map, root_cell, &mut found);
     found.map = map;
     found
