@@ -184,26 +184,51 @@ fn deleted_netsession_entries_are_recovered_with_their_times() {
         assert!(r["message"].contains("[deleted key, recovered from a free cell of the hive]"));
     }
     assert_eq!(uninstall[0]["user"], "José Müller");
-    // The Run value: its key's value list was rewritten, so its key is unknown.
+    // NTUSER's Run value, deleted the Windows way: the Run key's value list still names
+    // it past its count, so it is the Run rule's, dated by the Run key's last write.
     let run: Vec<&Row> = rows
         .iter()
-        .filter(|r| r["artifact"] == "registry.deleted_entry")
+        .filter(|r| r["artifact"] == "registry.run")
         .collect();
     assert_eq!(run.len(), 1, "{rows:?}");
+    assert_eq!(run[0]["path"], r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run");
+    assert_eq!(run[0]["datetime"], "2014-03-02T10:15:00.0000000Z");
+    assert_eq!(
+        run[0]["timestamp_desc"],
+        "Key Last Written (value deleted by then)"
+    );
     assert_eq!(
         run[0]["value"],
         r#"Akamai NetSession Interface = "C:\Users\José Müller\AppData\Local\Akamai\netsession_win.exe"; recovered-from-free-cell"#
     );
-    assert_eq!(run[0]["path"], r"NTUSER\(key unknown)");
-    assert_eq!(run[0]["datetime"], "");
-    assert!(run[0]["locator"].ends_with(" offset=0x25fc cell=0x15f8 recovered-from-free-cell"));
-    // The decoy (OneDrive's old copy) and the other deleted values are not rows.
-    assert_eq!(rows.len(), 3);
-    // Verdict: removal evidence with the last time known present.
+    assert!(run[0]["locator"].ends_with(" offset=0x26cc cell=0x16c8 recovered-from-free-cell"));
+    assert!(run[0]["message"].contains("[deleted value, recovered from a free cell of the hive]"));
+    // SOFTWARE's WOW6432Node Run value, deleted by hivex (which rewrote the list): its
+    // key is unknown and it has no time.
+    let orphan: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "registry.deleted_entry")
+        .collect();
+    assert_eq!(orphan.len(), 1, "{rows:?}");
+    assert_eq!(
+        orphan[0]["value"],
+        r#"Akamai NetSession Interface = "C:\Program Files (x86)\Common Files\Akamai\netsession_win.exe" -startup; recovered-from-free-cell"#
+    );
+    assert_eq!(orphan[0]["path"], r"SOFTWARE\(key unknown)");
+    assert_eq!(orphan[0]["datetime"], "");
+    assert!(orphan[0]["locator"].ends_with(" cell=0x1838 recovered-from-free-cell"));
+    // The decoys (OneDrive, iTunesHelper old copies) and the Uninstall keys' values
+    // are not rows of their own.
+    assert_eq!(rows.len(), 4);
+    // Verdict: removal evidence with the last time known present and the time the Run
+    // value was gone by; a deleted Run value is no autostart in place.
     assert!(
-        err.contains(r"deleted registry entries recovered from hive free cells: 1 distinct: SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\Akamai NetSession Interface; last known present 2012-02-14T09:30:04.0000001Z (Key Last Written)"),
+        err.contains(r"deleted registry entries recovered from hive free cells: 2 distinct: NTUSER\Software\Microsoft\Windows\CurrentVersion\Run, NTUSER\Software\Microsoft\Windows\CurrentVersion\Uninstall\Akamai NetSession Interface; last known present 2012-02-14T09:30:04.0000001Z (a deleted key's last write) NTUSER\Software\Microsoft\Windows\CurrentVersion\Uninstall\Akamai NetSession Interface; a deleted value gone by 2014-03-02T10:15:00.0000000Z (last write of its live key) NTUSER\Software\Microsoft\Windows\CurrentVersion\Run (2 rows)"),
         "{err}"
     );
+    assert!(!err.contains("autostart:\n"), "{err}");
+    assert!(err.contains("autostart: none found"), "{err}");
+    assert!(!err.contains("last seen: 2014"), "{err}");
     assert!(!err.contains("deleted files"), "{err}");
     assert!(!err.contains("left behind"), "{err}");
 }
@@ -265,15 +290,15 @@ fn damaged_free_space_gives_warnings_naming_hive_and_offset() {
     // The Run value's data cell now in use by something else: its name and type are
     // still told, its data said to be overwritten.
     let mut reused = good.clone();
-    put_i32(&mut reused, 0x1630, -136);
+    put_i32(&mut reused, 0x1700, -136);
     let (rows, _) = analyze(reused);
     let run: Vec<&EvidenceRow> = rows
         .iter()
-        .filter(|r| r.artifact == "registry.deleted_entry")
+        .filter(|r| r.artifact == "registry.run")
         .collect();
     assert_eq!(run.len(), 1, "{rows:?}");
     assert!(run[0].value.starts_with("Akamai NetSession Interface = (data overwritten; type 1, 126 bytes)"), "{}", run[0].value);
-    assert!(run[0].message.contains("its data cell at 0x1630 is in use by other data now: overwritten"), "{}", run[0].message);
+    assert!(run[0].message.contains("its data cell at 0x1700 is in use by other data now: overwritten"), "{}", run[0].message);
 }
 
 /// Garbage in free space: signatures everywhere, sizes and offsets of every kind. No
