@@ -89,7 +89,11 @@ fn yarp_deleted_data_hive() {
         assert_eq!(r.owners.len(), 1, "{hive}");
         let owner = &r.owners[0];
         assert_eq!(owner.path, "123");
-        let names: Vec<&str> = owner.values.iter().map(|&i| r.values[i].name.as_str()).collect();
+        let names: Vec<&str> = owner
+            .values
+            .iter()
+            .map(|&i| r.values[i].name.as_str())
+            .collect();
         assert_eq!(names, ["v2"]);
     }
 }
@@ -97,12 +101,7 @@ fn yarp_deleted_data_hive() {
 /// yarp test_deleted, test_deleted_tree_no_root_flag, test_deleted_tree_partial_path.
 #[test]
 fn yarp_deleted_trees_with_full_and_partial_paths() {
-    let full = [
-        r"1\2\3",
-        r"1\2\3\4",
-        r"1\2\3\4\5",
-        r"1\2\3\4\New Key #1",
-    ];
+    let full = [r"1\2\3", r"1\2\3\4", r"1\2\3\4\5", r"1\2\3\4\New Key #1"];
     for hive in ["DeletedTreeHive", "DeletedTreeNoRootFlagHive"] {
         let r = recover(&hive_bytes(hive));
         let want: Vec<(String, bool)> = full.iter().map(|p| (p.to_string(), true)).collect();
@@ -191,7 +190,10 @@ fn deleted_netsession_entries_are_recovered_with_their_times() {
         .filter(|r| r["artifact"] == "registry.run")
         .collect();
     assert_eq!(run.len(), 1, "{rows:?}");
-    assert_eq!(run[0]["path"], r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run");
+    assert_eq!(
+        run[0]["path"],
+        r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run"
+    );
     assert_eq!(run[0]["datetime"], "2014-03-02T10:15:00.0000000Z");
     assert_eq!(
         run[0]["timestamp_desc"],
@@ -274,9 +276,10 @@ fn damaged_free_space_gives_warnings_naming_hive_and_offset() {
         "{warnings:?}"
     );
     // The deleted Uninstall key lies before the damage and is still found.
-    assert!(rows
-        .iter()
-        .any(|r| r.artifact == "registry.uninstall" && r.state == RecordState::Deleted));
+    assert!(
+        rows.iter()
+            .any(|r| r.artifact == "registry.uninstall" && r.state == RecordState::Deleted)
+    );
 
     // Truncated in the middle of the second bin.
     let (_, warnings) = analyze(good[..4096 + 0x1700].to_vec());
@@ -297,8 +300,20 @@ fn damaged_free_space_gives_warnings_naming_hive_and_offset() {
         .filter(|r| r.artifact == "registry.run")
         .collect();
     assert_eq!(run.len(), 1, "{rows:?}");
-    assert!(run[0].value.starts_with("Akamai NetSession Interface = (data overwritten; type 1, 126 bytes)"), "{}", run[0].value);
-    assert!(run[0].message.contains("its data cell at 0x1700 is in use by other data now: overwritten"), "{}", run[0].message);
+    assert!(
+        run[0]
+            .value
+            .starts_with("Akamai NetSession Interface = (data overwritten; type 1, 126 bytes)"),
+        "{}",
+        run[0].value
+    );
+    assert!(
+        run[0]
+            .message
+            .contains("its data cell at 0x1700 is in use by other data now: overwritten"),
+        "{}",
+        run[0].message
+    );
 }
 
 /// Garbage in free space: signatures everywhere, sizes and offsets of every kind. No

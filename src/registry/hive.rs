@@ -124,9 +124,15 @@ pub struct RegKey<'h> {
 #[derive(Clone)]
 enum Node<'h> {
     Live(KeyNode<'h, &'h [u8]>),
-    Deleted { found: &'h Recovered, index: usize },
+    Deleted {
+        found: &'h Recovered,
+        index: usize,
+    },
     /// A live key seen through the values recovered from its value-list slack only.
-    DeletedValuesOf { found: &'h Recovered, owner: usize },
+    DeletedValuesOf {
+        found: &'h Recovered,
+        owner: usize,
+    },
 }
 
 fn name_string(name: &NtHiveNameString<'_>) -> String {

@@ -450,7 +450,10 @@ fn recover_deleted(
             for err in &found.errors {
                 warnings.push(
                     &input.source,
-                    where_in(input, &format!("free cells, hive-bins offset {:#x}", err.offset())),
+                    where_in(
+                        input,
+                        &format!("free cells, hive-bins offset {:#x}", err.offset()),
+                    ),
                     format!("deleted-entry search: {err}"),
                 );
             }

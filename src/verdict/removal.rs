@@ -209,7 +209,12 @@ pub(super) fn removal_statement(removal: &Removal) -> Statement {
             "deleted registry entries recovered from hive free cells: {} distinct: ",
             removal.deleted_registry.len()
         ))];
-        for (i, path) in removal.deleted_registry.iter().take(DELETED_SHOWN).enumerate() {
+        for (i, path) in removal
+            .deleted_registry
+            .iter()
+            .take(DELETED_SHOWN)
+            .enumerate()
+        {
             if i > 0 {
                 parts.push(t(", "));
             }
@@ -352,6 +357,77 @@ mod tests {
         assert!(
             none.to_text()
                 .contains("removal: no removal trace found in what was scanned (0 rows)")
+        );
+    }
+
+    #[test]
+    fn registry_entries_recovered_from_free_cells_are_removal_evidence() {
+        let recovered = |r: EvidenceRow, cell: u32| {
+            let mut r = state(r, RecordState::Deleted);
+            r.locator =
+                format!("hive=NTUSER.DAT offset=0x2000 cell={cell:#x} recovered-from-free-cell");
+            r
+        };
+        let uninstall = r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Uninstall\Akamai";
+        let run = r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run";
+        let rows = [
+            recovered(
+                timed(
+                    row(
+                        "registry.uninstall",
+                        "u",
+                        uninstall,
+                        "DisplayVersion=1.9.2.3",
+                    ),
+                    100,
+                    "Key Last Written",
+                ),
+                0x1248,
+            ),
+            recovered(
+                timed(
+                    row("registry.run", "u", run, "Akamai = x"),
+                    900,
+                    crate::registry::KEY_WRITTEN_AFTER_DELETION,
+                ),
+                0x16c8,
+            ),
+            recovered(
+                row(
+                    "registry.deleted_entry",
+                    "u",
+                    r"NTUSER\(key unknown)",
+                    "a = b",
+                ),
+                0x1838,
+            ),
+            // A deleted file row stays a deleted file.
+            state(
+                row("install.client", "u", &jose_file("netsession_win.exe"), ""),
+                RecordState::Deleted,
+            ),
+        ];
+        let v = verdict(&rows);
+        let r = &only_scope(&v).removal;
+        assert_eq!(r.deleted_registry.len(), 3);
+        assert_eq!(r.deleted_registry_rows, 3);
+        assert_eq!(r.deleted_files, [jose_file("netsession_win.exe")]);
+        assert_eq!(
+            r.registry_last_present.as_ref().map(|m| m.time),
+            Some(at(100))
+        );
+        assert_eq!(r.registry_gone_by.as_ref().map(|m| m.time), Some(at(900)));
+        assert!(r.left_behind.is_empty(), "{:?}", r.left_behind);
+        let text = v.to_text();
+        assert!(text.contains(&format!(
+            "deleted registry entries recovered from hive free cells: 3 distinct: {}, {run}, {uninstall}; last known present 2012-02-14T09:31:40Z (a deleted key's last write) {uninstall}; a deleted value gone by 2012-02-14T09:45:00Z (last write of its live key) {run} (3 rows)",
+            r"NTUSER\(key unknown)"
+        )), "{text}");
+        // The deleted Run value is not an autostart in place, nor a sighting.
+        assert!(only_scope(&v).autostart.is_empty());
+        assert_eq!(
+            only_scope(&v).seen.last.as_ref().map(|m| m.time),
+            Some(at(100))
         );
     }
 

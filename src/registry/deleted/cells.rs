@@ -28,7 +28,11 @@ pub enum CellError {
     #[error(
         "cell at hive-bins offset {offset:#x} has an impossible size {size} (bin ends at {bin_end:#x}); the rest of its bin was not searched"
     )]
-    BadCell { offset: u32, size: i32, bin_end: u32 },
+    BadCell {
+        offset: u32,
+        size: i32,
+        bin_end: u32,
+    },
     #[error(
         "hive bins end at hive-bins offset {end:#x}, short of the {declared:#x} bytes the base block declares (truncated hive); free cells were searched as far as the bins go"
     )]
@@ -103,8 +107,7 @@ impl CellMap {
     fn walk_cells(&mut self, hive: &[u8], start: u32, bin_end: u32) {
         let mut cell = start;
         while cell.saturating_add(4) <= bin_end {
-            let Some(size) = array(hive, HBIN_START + cell as usize).map(i32::from_le_bytes)
-            else {
+            let Some(size) = array(hive, HBIN_START + cell as usize).map(i32::from_le_bytes) else {
                 return;
             };
             let len = size.unsigned_abs();
@@ -256,7 +259,10 @@ mod tests {
         let map = CellMap::walk(&h[..HBIN_START + 4096 + 100], size);
         assert!(matches!(
             map.errors.last(),
-            Some(CellError::Truncated { declared: 0x2000, .. })
+            Some(CellError::Truncated {
+                declared: 0x2000,
+                ..
+            })
         ));
         // No signature: the walk stops there.
         let mut bad = h.clone();

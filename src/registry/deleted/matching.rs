@@ -49,7 +49,12 @@ fn is_control_set(name: &str) -> bool {
 }
 
 /// Rows of what `found` holds, added to `scan`.
-pub fn analyze(scan: &mut HiveScan<'_, '_>, catalog: &Catalog, found: &Recovered, control_set: &str) {
+pub fn analyze(
+    scan: &mut HiveScan<'_, '_>,
+    catalog: &Catalog,
+    found: &Recovered,
+    control_set: &str,
+) {
     let opened = scan.opened;
     let bytes = &opened.bytes[..];
     let mut placed = vec![false; found.keys.len()];
@@ -105,7 +110,12 @@ pub fn analyze(scan: &mut HiveScan<'_, '_>, catalog: &Catalog, found: &Recovered
                 orphan_value(scan, rule, &RegValue::recovered(value), None);
             }
         }
-        for (_, o) in found.owners.iter().enumerate().filter(|(i, _)| !owner_placed[*i]) {
+        for (_, o) in found
+            .owners
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !owner_placed[*i])
+        {
             for value in o.values.iter().filter_map(|&v| found.values.get(v)) {
                 orphan_value(scan, rule, &RegValue::recovered(value), Some(o));
             }
@@ -178,7 +188,11 @@ fn orphan_value(
         .clone()
         .or_else(|| scan.context.user_in_path(&format!("{} {data}", value.name)));
     let (datetime, desc, path) = match owner {
-        None => (None, NO_TIME, format!("{}\\(key unknown)", scan.kind.name())),
+        None => (
+            None,
+            NO_TIME,
+            format!("{}\\(key unknown)", scan.kind.name()),
+        ),
         Some(o) => (
             o.last_written,
             crate::registry::KEY_WRITTEN_AFTER_DELETION,

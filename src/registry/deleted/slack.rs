@@ -80,7 +80,11 @@ pub fn attach_to_live_keys(hive: &[u8], map: &CellMap, root_cell: u32, found: &m
 
 /// The entries past the count of the value list of the live key whose `nk` record is at
 /// file offset `nk`, when that list is a cell in use.
-fn list_slack<'h>(hive: &'h [u8], map: &CellMap, nk: usize) -> Option<impl Iterator<Item = u32> + 'h> {
+fn list_slack<'h>(
+    hive: &'h [u8],
+    map: &CellMap,
+    nk: usize,
+) -> Option<impl Iterator<Item = u32> + 'h> {
     let count = u32_le(hive, nk + NK_VALUES)?;
     let list = u32_le(hive, nk + NK_VALUE_LIST)?;
     if count == 0 || list % 8 != 0 || !map.is_allocated(list) {

@@ -56,8 +56,12 @@ pub fn decode_name(raw: &[u8], compressed: bool, is_key: bool) -> Option<String>
         if raw.len() % 2 != 0 {
             return None;
         }
-        let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
-        char::decode_utf16(units).collect::<Result<String, _>>().ok()?
+        let units = raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()?
     };
     let bad = |c: char| c.is_control() || (is_key && c == '\\');
     (!name.chars().any(bad)).then_some(name)
@@ -123,9 +127,7 @@ fn free_cell_data<'h>(
         } else if cell >= map.bins_end.max(map.tail.1) {
             format!("its data cell offset {cell:#x} is outside the hive")
         } else {
-            format!(
-                "its data cell at {cell:#x} runs into space in use now: partly overwritten"
-            )
+            format!("its data cell at {cell:#x} runs into space in use now: partly overwritten")
         });
     };
     let at = HBIN_START + cell as usize;
