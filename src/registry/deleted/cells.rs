@@ -79,7 +79,8 @@ impl CellMap {
             }
             let size = u32_le(hive, at + 8).unwrap_or(0);
             let end = rel.checked_add(size);
-            let Some(end) = end.filter(|_| size >= HBIN_UNIT && size % HBIN_UNIT == 0) else {
+            let Some(end) = end.filter(|_| size >= HBIN_UNIT && size.is_multiple_of(HBIN_UNIT))
+            else {
                 map.errors.push(CellError::BadBinSize { offset: rel, size });
                 break;
             };
@@ -111,7 +112,10 @@ impl CellMap {
                 return;
             };
             let len = size.unsigned_abs();
-            if len < 8 || len % 8 != 0 || cell.checked_add(len).is_none_or(|e| e > bin_end) {
+            if len < 8
+                || !len.is_multiple_of(8)
+                || cell.checked_add(len).is_none_or(|e| e > bin_end)
+            {
                 self.errors.push(CellError::BadCell {
                     offset: cell,
                     size,
@@ -157,7 +161,10 @@ impl CellMap {
                 }
                 let size = array(hive, HBIN_START + cell as usize).map(i32::from_le_bytes)?;
                 let len = size.unsigned_abs();
-                if len < 8 || len % 8 != 0 || cell.checked_add(len).is_none_or(|e| e > bin_end) {
+                if len < 8
+                    || !len.is_multiple_of(8)
+                    || cell.checked_add(len).is_none_or(|e| e > bin_end)
+                {
                     cell = bin_end; // damaged: the walk warned; skip the rest of the bin
                     continue;
                 }

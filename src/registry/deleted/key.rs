@@ -110,7 +110,7 @@ pub fn live_path(hive: &[u8], map: &CellMap, root_cell: u32, cell: u32) -> Optio
             names.reverse();
             return Some(names.join("\\"));
         }
-        if !map.is_allocated(at) || at % 8 != 0 {
+        if !map.is_allocated(at) || !at.is_multiple_of(8) {
             return None;
         }
         let sig = at.checked_add(4)?;

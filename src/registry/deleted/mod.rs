@@ -122,7 +122,7 @@ fn attach_values(hive: &[u8], map: &CellMap, found: &mut Recovered) {
         }
         let list = k.values_list;
         let list_end = u64::from(list) + 4 + 4 * u64::from(k.values_count);
-        let list_ok = list % 8 == 0
+        let list_ok = list.is_multiple_of(8)
             && list_end <= u64::from(u32::MAX)
             && map.is_searchable(list, list_end as u32);
         if !list_ok {
@@ -191,8 +191,7 @@ fn path_of(
     // root, a lost parent or a loop.
     let mut chain = vec![index];
     let mut base: (String, bool) = (String::new(), false);
-    loop {
-        let Some(&top) = chain.last() else { break };
+    while let Some(&top) = chain.last() {
         if let Some(known) = memo.get(&top) {
             chain.pop();
             base = known.clone();

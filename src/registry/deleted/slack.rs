@@ -87,7 +87,7 @@ fn list_slack<'h>(
 ) -> Option<impl Iterator<Item = u32> + 'h> {
     let count = u32_le(hive, nk + NK_VALUES)?;
     let list = u32_le(hive, nk + NK_VALUE_LIST)?;
-    if count == 0 || list % 8 != 0 || !map.is_allocated(list) {
+    if count == 0 || !list.is_multiple_of(8) || !map.is_allocated(list) {
         return None;
     }
     let at = HBIN_START + list as usize;

@@ -53,7 +53,7 @@ pub fn decode_name(raw: &[u8], compressed: bool, is_key: bool) -> Option<String>
     let name: String = if compressed {
         raw.iter().map(|&b| char::from(b)).collect()
     } else {
-        if raw.len() % 2 != 0 {
+        if !raw.len().is_multiple_of(2) {
             return None;
         }
         let units = raw
@@ -98,7 +98,7 @@ pub fn parse(hive: &[u8], map: &CellMap, at: u32, end: u32) -> Option<DeletedVal
     } else if raw_size == 0 {
         (0, Data::Read(Vec::new()))
     } else {
-        if data_offset % 8 != 0 || data_offset < 0x20 {
+        if !data_offset.is_multiple_of(8) || data_offset < 0x20 {
             return None; // a cell offset is 8-aligned, past the first bin's header
         }
         (raw_size, read_data(hive, map, raw_size, data_offset))
