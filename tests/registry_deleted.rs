@@ -343,3 +343,83 @@ fn garbage_in_free_space_is_no_panic() {
         assert!(rows.len() <= 2, "{rows:?}");
     }
 }
+
+/// A dirty hive: what the primary file's free cells held where log replay wrote other
+/// bytes is searched too, and said to be from before replay; what replay left alone is
+/// found once.
+#[test]
+fn the_primary_file_of_a_dirty_hive_is_searched_where_replay_rewrote_it() {
+    use netsession_scan::internals::registry::deleted::cells::CellMap;
+    use netsession_scan::internals::registry::hive::OpenedHive;
+    let dir = format!("{}/fixtures/registry/dirty", env!("CARGO_MANIFEST_DIR"));
+    let primary = std::fs::read(format!("{dir}/NTUSER.DAT")).unwrap_or_else(|e| panic!("{e}"));
+    let log = std::fs::read(format!("{dir}/NTUSER.DAT.LOG1")).unwrap_or_else(|e| panic!("{e}"));
+    let input = |bytes: Vec<u8>| HiveInput {
+        bytes,
+        logs: vec![("NTUSER.DAT.LOG1".into(), log.clone())],
+        evidence_path: "NTUSER.DAT".into(),
+        source: "case/NTUSER.DAT".into(),
+        user_hint: Some("José Müller".into()),
+        sha256: String::new(),
+    };
+    let opened = OpenedHive::open(&input(primary.clone())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !opened.recovered.is_empty(),
+        "the fixture's log rewrites pages"
+    );
+    // A free cell of the primary, inside a page the log rewrites, with room for a key.
+    let base = BaseBlock::parse_header(&primary).unwrap_or_else(|e| panic!("{e}"));
+    let map = CellMap::walk(&primary, base.hive_bins_data_size);
+    let name = b"Akamai NetSession";
+    let room = 4 + 0x4C + name.len() as u32;
+    let cell = map
+        .free
+        .iter()
+        .flat_map(|&(start, end)| (start..end.saturating_sub(room)).step_by(8))
+        .find(|&c| {
+            let (from, to) = (4096 + c as usize, 4096 + (c + room) as usize);
+            opened
+                .recovered
+                .iter()
+                .any(|r| r.start <= from && to <= r.end)
+                && opened.bytes[from..to] != primary[from..to]
+        })
+        .unwrap_or_else(|| panic!("no free cell in a rewritten page: {:?}", opened.recovered));
+    let mut planted = primary.clone();
+    let nk = 4096 + cell as usize + 4;
+    planted[nk..nk + 2].copy_from_slice(b"nk");
+    planted[nk + 2..nk + 4].copy_from_slice(&0x20u16.to_le_bytes());
+    // 2011-06-01T12:00:00Z
+    planted[nk + 4..nk + 12].copy_from_slice(&129_514_032_000_000_000u64.to_le_bytes());
+    planted[nk + 0x10..nk + 0x14].copy_from_slice(&base.root_cell_offset.to_le_bytes());
+    planted[nk + 0x14..nk + 0x4C].fill(0);
+    planted[nk + 0x48..nk + 0x4A].copy_from_slice(&(name.len() as u16).to_le_bytes());
+    planted[nk + 0x4C..nk + 0x4C + name.len()].copy_from_slice(name);
+
+    let catalog = Catalog::embedded().unwrap_or_else(|e| panic!("{e}"));
+    let rows_of = |bytes: Vec<u8>| {
+        let warnings = Warnings::new();
+        let rows = analyze_hives(&[input(bytes)], &catalog, &warnings);
+        rows.into_iter()
+            .filter(|r| r.state == RecordState::Deleted)
+            .collect::<Vec<_>>()
+    };
+    assert!(rows_of(primary).is_empty());
+    let rows = rows_of(planted);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!(r.artifact, "registry.deleted_entry");
+    assert_eq!(r.path, r"NTUSER\Akamai NetSession");
+    assert_eq!(
+        r.datetime.map(|t| t.to_iso8601()).as_deref(),
+        Some("2011-06-01T12:00:00.0000000Z")
+    );
+    assert!(
+        r.locator.ends_with(&format!(
+            " cell={cell:#x} recovered-from-free-cell before-log-replay"
+        )),
+        "{}",
+        r.locator
+    );
+    assert!(r.message.contains("before log replay"), "{}", r.message);
+}

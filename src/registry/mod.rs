@@ -17,6 +17,7 @@ use crate::catalog::{Catalog, RegistryRule, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
+use base_block::BaseBlock;
 use hive::{HiveInput, OpenedHive, Problem, RegKey, RegValue};
 use kind::HiveKind;
 
@@ -419,8 +420,18 @@ pub fn analyze_hives(
                     }
                 }
             }
-            if let Some(found) = &recovered {
-                deleted::matching::analyze(&mut scan, catalog, found, &control_set);
+            if let Some(found) = &recovered.replayed {
+                deleted::matching::analyze(&mut scan, catalog, found, &hive.bytes, &control_set);
+            }
+            if let Some(found) = &recovered.primary {
+                let before = scan.rows.len();
+                deleted::matching::analyze(&mut scan, catalog, found, &input.bytes, &control_set);
+                for row in &mut scan.rows[before..] {
+                    row.locator.push_str(" before-log-replay");
+                    row.message.push_str(
+                        " [in the primary file as it was before log replay: the logs rewrote this place]",
+                    );
+                }
             }
             *problems = std::mem::take(&mut scan.problems);
             scan.rows
@@ -430,44 +441,68 @@ pub fn analyze_hives(
     rows
 }
 
-/// Deleted keys and values from the free cells of the hive (after log replay, the bytes
-/// the live keys are read from). Damage to the free space becomes warnings naming the
-/// hive and the offset.
-fn recover_deleted(
-    input: &HiveInput,
-    hive: &OpenedHive,
-    warnings: &Warnings,
-) -> Option<deleted::Recovered> {
-    let found = crate::guard::call(|| {
-        deleted::recover(
-            &hive.bytes,
-            hive.base.root_cell_offset,
-            hive.base.hive_bins_data_size,
-        )
-    });
-    match found {
-        Ok(found) => {
-            for err in &found.errors {
+/// What the free cells of one hive gave back.
+struct DeletedFound {
+    /// From the hive after log replay (the bytes the live keys are read from).
+    replayed: Option<deleted::Recovered>,
+    /// From a dirty hive's primary file, only what lies where replay wrote other bytes.
+    primary: Option<deleted::Recovered>,
+}
+
+/// Deleted keys and values from the free cells of the hive after log replay and, when
+/// replay rewrote some of it, of the primary file as it was. Damage to the free space
+/// becomes warnings naming the hive and the offset (the primary's only where the
+/// replayed hive does not have the same).
+fn recover_deleted(input: &HiveInput, hive: &OpenedHive, warnings: &Warnings) -> DeletedFound {
+    let search = |bytes: &[u8], base: &BaseBlock, what: &str| {
+        let found = crate::guard::call(|| {
+            deleted::recover(bytes, base.root_cell_offset, base.hive_bins_data_size)
+        });
+        match found {
+            Ok(found) => Some(found),
+            Err(panic) => {
                 warnings.push(
                     &input.source,
-                    where_in(
-                        input,
-                        &format!("free cells, hive-bins offset {:#x}", err.offset()),
-                    ),
-                    format!("deleted-entry search: {err}"),
+                    where_in(input, &format!("free cells{what}")),
+                    format!("deleted-entry search stopped on damaged data: {panic}"),
                 );
+                None
             }
-            Some(found)
         }
-        Err(panic) => {
-            warnings.push(
-                &input.source,
-                where_in(input, "free cells"),
-                format!("deleted-entry search stopped on damaged data: {panic}"),
-            );
-            None
-        }
+    };
+    let replayed = search(&hive.bytes, &hive.base, "");
+    let mut reported = Vec::new();
+    for err in replayed.iter().flat_map(|f| &f.errors) {
+        reported.push(err.clone());
+        warnings.push(
+            &input.source,
+            where_in(
+                input,
+                &format!("free cells, hive-bins offset {:#x}", err.offset()),
+            ),
+            format!("deleted-entry search: {err}"),
+        );
     }
+    let primary = if hive.recovered.is_empty() {
+        None
+    } else {
+        let before = " of the primary file before log replay";
+        BaseBlock::parse_header(&input.bytes)
+            .ok()
+            .and_then(|base| search(&input.bytes, &base, before))
+            .map(|found| {
+                for err in found.errors.iter().filter(|e| !reported.contains(e)) {
+                    let at = format!("free cells{before}, hive-bins offset {:#x}", err.offset());
+                    warnings.push(
+                        &input.source,
+                        where_in(input, &at),
+                        format!("deleted-entry search: {err}"),
+                    );
+                }
+                found.rewritten_by_replay(&input.bytes, &hive.bytes)
+            })
+    };
+    DeletedFound { replayed, primary }
 }
 
 /// Run `f` on the hive's root key; problems it reports become warnings.

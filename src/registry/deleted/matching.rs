@@ -53,10 +53,9 @@ pub fn analyze(
     scan: &mut HiveScan<'_, '_>,
     catalog: &Catalog,
     found: &Recovered,
+    bytes: &[u8],
     control_set: &str,
 ) {
-    let opened = scan.opened;
-    let bytes = &opened.bytes[..];
     let mut placed = vec![false; found.keys.len()];
     for rule in &catalog.registry {
         if rule.family == RegistryFamily::DeletedEntry || !applies(rule, scan.kind) {

@@ -59,6 +59,76 @@ impl Recovered {
     }
 }
 
+impl Recovered {
+    /// What of `self` (recovered from a dirty hive's primary file) lies where log replay
+    /// wrote other bytes (`replayed` is the hive after replay): the rest the search of the
+    /// replayed hive finds as well. Values stay with a key that stays.
+    pub fn rewritten_by_replay(self, primary: &[u8], replayed: &[u8]) -> Recovered {
+        let changed = |cell: u32, len: usize| {
+            let at = HBIN_START + cell as usize + 4;
+            let end = at.saturating_add(len);
+            primary.get(at..end) != replayed.get(at..end)
+        };
+        let name_len = |cell: u32, field: usize| {
+            usize::from(u16_le(primary, HBIN_START + cell as usize + 4 + field).unwrap_or(0))
+        };
+        let keep_key: Vec<bool> = self
+            .keys
+            .iter()
+            .map(|k| changed(k.cell, key::NK_NAME as usize + name_len(k.cell, 0x48)))
+            .collect();
+        let mut keep_value: Vec<bool> = self
+            .values
+            .iter()
+            .map(|v| changed(v.cell, VK_NAME as usize + name_len(v.cell, 0x02)))
+            .collect();
+        for (k, _) in self.keys.iter().zip(&keep_key).filter(|(_, keep)| **keep) {
+            for &v in &k.values {
+                keep_value[v] = true;
+            }
+        }
+        let mut new_index = vec![usize::MAX; self.values.len()];
+        let mut values = Vec::new();
+        for (i, v) in self.values.into_iter().enumerate() {
+            if keep_value[i] {
+                new_index[i] = values.len();
+                values.push(v);
+            }
+        }
+        let remap = |list: &[usize]| -> Vec<usize> {
+            list.iter()
+                .filter_map(|&i| new_index.get(i).copied().filter(|&n| n != usize::MAX))
+                .collect()
+        };
+        let keys = self
+            .keys
+            .into_iter()
+            .zip(keep_key)
+            .filter(|(_, keep)| *keep)
+            .map(|(mut k, _)| {
+                k.values = remap(&k.values);
+                k
+            })
+            .collect();
+        let owners = self
+            .owners
+            .into_iter()
+            .filter_map(|mut o| {
+                o.values = remap(&o.values);
+                (!o.values.is_empty()).then_some(o)
+            })
+            .collect();
+        Recovered {
+            keys,
+            orphans: remap(&self.orphans),
+            owners,
+            values,
+            errors: self.errors,
+            map: self.map,
+        }
+    }
+}
+
 /// Recover deleted keys and values from `hive` (base block included): `root_cell` and
 /// `declared` are the base block's root cell offset and hive-bins data size.
 pub fn recover(hive: &[u8], root_cell: u32, declared: u32) -> Recovered {
