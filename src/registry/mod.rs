@@ -471,18 +471,9 @@ fn recover_deleted(input: &HiveInput, hive: &OpenedHive, warnings: &Warnings) ->
         }
     };
     let replayed = search(&hive.bytes, &hive.base, "");
-    let mut reported = Vec::new();
-    for err in replayed.iter().flat_map(|f| &f.errors) {
-        reported.push(err.clone());
-        warnings.push(
-            &input.source,
-            where_in(
-                input,
-                &format!("free cells, hive-bins offset {:#x}", err.offset()),
-            ),
-            format!("deleted-entry search: {err}"),
-        );
-    }
+    let reported: Vec<deleted::cells::CellError> =
+        replayed.iter().flat_map(|f| f.errors.clone()).collect();
+    warn_damage(input, warnings, "", &reported);
     let primary = if hive.recovered.is_empty() {
         None
     } else {
@@ -491,18 +482,49 @@ fn recover_deleted(input: &HiveInput, hive: &OpenedHive, warnings: &Warnings) ->
             .ok()
             .and_then(|base| search(&input.bytes, &base, before))
             .map(|found| {
-                for err in found.errors.iter().filter(|e| !reported.contains(e)) {
-                    let at = format!("free cells{before}, hive-bins offset {:#x}", err.offset());
-                    warnings.push(
-                        &input.source,
-                        where_in(input, &at),
-                        format!("deleted-entry search: {err}"),
-                    );
-                }
+                let own: Vec<_> = found
+                    .errors
+                    .iter()
+                    .filter(|e| !reported.contains(e))
+                    .cloned()
+                    .collect();
+                warn_damage(input, warnings, before, &own);
                 found.rewritten_by_replay(&input.bytes, &hive.bytes)
             })
     };
     DeletedFound { replayed, primary }
+}
+
+/// Most damage warnings of one free-cell search; the rest are summed up in one more.
+const DAMAGE_WARNINGS: usize = 10;
+
+/// Warnings for the damage a free-cell search met, each naming its offset; past
+/// [`DAMAGE_WARNINGS`] one warning names how many more and where the first of them is.
+fn warn_damage(
+    input: &HiveInput,
+    warnings: &Warnings,
+    what: &str,
+    errors: &[deleted::cells::CellError],
+) {
+    for err in errors.iter().take(DAMAGE_WARNINGS) {
+        let at = format!("free cells{what}, hive-bins offset {:#x}", err.offset());
+        warnings.push(
+            &input.source,
+            where_in(input, &at),
+            format!("deleted-entry search: {err}"),
+        );
+    }
+    if let Some(next) = errors.get(DAMAGE_WARNINGS) {
+        let at = format!("free cells{what}, hive-bins offset {:#x}", next.offset());
+        warnings.push(
+            &input.source,
+            where_in(input, &at),
+            format!(
+                "deleted-entry search: {} more damaged places from here on, not listed one by one",
+                errors.len() - DAMAGE_WARNINGS
+            ),
+        );
+    }
 }
 
 /// Run `f` on the hive's root key; problems it reports become warnings.

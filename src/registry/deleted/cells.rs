@@ -17,12 +17,12 @@ const HBIN_UNIT: u32 = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CellError {
     #[error(
-        "no hive bin signature at hive-bins offset {offset:#x} (file offset {:#x}); free cells after it were not searched",
+        "no hive bin signature at hive-bins offset {offset:#x} (file offset {:#x}); the search goes on at the next bin that names its own offset",
         *offset as usize + HBIN_START
     )]
     NoBin { offset: u32 },
     #[error(
-        "hive bin at hive-bins offset {offset:#x} declares size {size:#x}, not a multiple of 4096 inside the hive; free cells after it were not searched"
+        "hive bin at hive-bins offset {offset:#x} declares size {size:#x}, not a multiple of 4096 inside the hive; the search goes on at the next bin that names its own offset"
     )]
     BadBinSize { offset: u32, size: u32 },
     #[error(
@@ -56,8 +56,10 @@ impl CellError {
 pub struct CellMap {
     /// Free cells as `[start, end)` hive-bins offsets, in bin order (so sorted).
     pub free: Vec<(u32, u32)>,
-    /// Hive-bins bytes the walk covered (whole bins).
+    /// End of the last bin walked.
     pub bins_end: u32,
+    /// The bins walked, `[start, end)`, in order (damaged ones left out).
+    pub bins: Vec<(u32, u32)>,
     /// Bytes of the file after the last hive bin, as `[start, end)` hive-bins offsets: a
     /// primary file may keep older data there (remnant data). Empty when there is none.
     pub tail: (u32, u32),
@@ -73,26 +75,32 @@ impl CellMap {
         let mut rel: u32 = 0;
         while rel.saturating_add(HBIN_HEADER) <= limit {
             let at = HBIN_START + rel as usize;
-            if !bytes_eq(hive, at, b"hbin") {
-                map.errors.push(CellError::NoBin { offset: rel });
-                break;
-            }
             let size = u32_le(hive, at + 8).unwrap_or(0);
-            let end = rel.checked_add(size);
-            let Some(end) = end.filter(|_| size >= HBIN_UNIT && size.is_multiple_of(HBIN_UNIT))
-            else {
-                map.errors.push(CellError::BadBinSize { offset: rel, size });
-                break;
+            let end = rel
+                .checked_add(size)
+                .filter(|_| size >= HBIN_UNIT && size.is_multiple_of(HBIN_UNIT));
+            let error = if !bytes_eq(hive, at, b"hbin") {
+                Some(CellError::NoBin { offset: rel })
+            } else if end.is_none() {
+                Some(CellError::BadBinSize { offset: rel, size })
+            } else {
+                None
+            };
+            let (Some(end), None) = (end, error.clone()) else {
+                map.errors.extend(error);
+                rel = next_bin(hive, rel, limit);
+                continue;
             };
             // A bin cut short by truncation is still searched as far as it goes.
             let bin_end = end.min(limit);
             map.walk_cells(hive, rel + HBIN_HEADER, bin_end);
+            map.bins.push((rel, bin_end));
+            map.bins_end = bin_end;
             rel = bin_end;
             if end > limit {
                 break;
             }
         }
-        map.bins_end = rel;
         if declared > available {
             map.errors.push(CellError::Truncated {
                 end: available,
@@ -137,26 +145,19 @@ impl CellMap {
 
     /// `(offset, size)` of every allocated cell of the walked bins, walked again (the
     /// map keeps only free space).
-    pub fn allocated<'h>(&self, hive: &'h [u8]) -> impl Iterator<Item = (u32, u32)> + 'h {
-        let bins_end = self.bins_end;
-        let mut next_bin: u32 = 0;
+    pub fn allocated<'m, 'h: 'm>(
+        &'m self,
+        hive: &'h [u8],
+    ) -> impl Iterator<Item = (u32, u32)> + 'm {
+        let mut bins = self.bins.iter();
         let mut cell: u32 = 0;
         let mut bin_end: u32 = 0;
         std::iter::from_fn(move || {
             loop {
                 if cell.saturating_add(4) > bin_end {
-                    // The next bin (the walk checked the bins up to `bins_end`).
-                    let bin = next_bin;
-                    if bin.saturating_add(HBIN_HEADER) > bins_end {
-                        return None;
-                    }
-                    let end = bin.checked_add(u32_le(hive, HBIN_START + bin as usize + 8)?)?;
-                    if end <= bin {
-                        return None;
-                    }
-                    bin_end = end.min(bins_end);
-                    next_bin = end;
-                    cell = bin + HBIN_HEADER;
+                    let &(start, end) = bins.next()?;
+                    bin_end = end;
+                    cell = start + HBIN_HEADER;
                     continue;
                 }
                 let size = array(hive, HBIN_START + cell as usize).map(i32::from_le_bytes)?;
@@ -191,9 +192,13 @@ impl CellMap {
         self.free_region(start).is_some_and(|(_, e)| end <= e)
     }
 
-    /// Is the offset inside the walked bins and not free: a cell in use now?
+    /// Is the offset inside a walked bin's cells and not free: a cell in use now?
     pub fn is_allocated(&self, offset: u32) -> bool {
-        offset >= HBIN_HEADER && offset < self.bins_end && self.free_region(offset).is_none()
+        let i = self.bins.partition_point(|&(_, end)| end <= offset);
+        self.bins
+            .get(i)
+            .is_some_and(|&(start, _)| offset >= start + HBIN_HEADER)
+            && self.free_region(offset).is_none()
     }
 
     /// The regions to search: free cells, then the remnant data after the bins.
@@ -206,6 +211,20 @@ impl CellMap {
     pub fn is_searchable(&self, start: u32, end: u32) -> bool {
         self.is_free(start, end) || (start >= self.tail.0 && end <= self.tail.1)
     }
+}
+
+/// After damage at `rel`: the next 4 KiB boundary holding a bin that names its own
+/// offset (a bin header records it), or `limit`.
+fn next_bin(hive: &[u8], rel: u32, limit: u32) -> u32 {
+    let mut next = rel.saturating_add(HBIN_UNIT);
+    while next.saturating_add(HBIN_HEADER) <= limit {
+        let at = HBIN_START + next as usize;
+        if bytes_eq(hive, at, b"hbin") && u32_le(hive, at + 4) == Some(next) {
+            return next;
+        }
+        next = next.saturating_add(HBIN_UNIT);
+    }
+    limit.max(rel.saturating_add(1))
 }
 
 #[cfg(test)]
@@ -276,6 +295,17 @@ mod tests {
         bad[HBIN_START + 4096] = b'x';
         let map = CellMap::walk(&bad, size);
         assert_eq!(map.errors, [CellError::NoBin { offset: 0x1000 }]);
+        // ... and goes on at the next bin that names its own offset.
+        let (h3, size3) = hive(&[(4096, &[4064]), (4096, &[4064]), (4096, &[-32, 4032])]);
+        let mut bad = h3.clone();
+        bad[HBIN_START + 4096..HBIN_START + 4100].copy_from_slice(b"junk");
+        let map = CellMap::walk(&bad, size3);
+        assert_eq!(map.errors, [CellError::NoBin { offset: 0x1000 }]);
+        assert_eq!(map.bins, [(0, 0x1000), (0x2000, 0x3000)]);
+        assert_eq!(map.free, [(0x20, 0x1000), (0x2040, 0x3000)]);
+        assert!(map.is_allocated(0x2020));
+        assert!(!map.is_allocated(0x1020));
+        assert_eq!(map.allocated(&bad).collect::<Vec<_>>(), [(0x2020, 32)]);
         // Tail data after the declared bins is searchable.
         let map = CellMap::walk(&h, 4096);
         assert_eq!(map.tail, (0x1000, 0x2000));
