@@ -154,7 +154,10 @@ impl HiveScan<'_, '_> {
             } else {
                 " [deleted value, recovered from a free cell of the hive]"
             });
-            shown.push_str("; recovered-from-free-cell");
+            if !shown.is_empty() {
+                shown.push_str("; ");
+            }
+            shown.push_str("recovered-from-free-cell");
         }
         if let Some(why) = deleted_value.and_then(|d| d.lost.as_ref()) {
             message.push_str(&format!(" [its data was overwritten: {why}]"));
