@@ -179,3 +179,35 @@ fn an_uninstalled_volume_gives_its_removal_times() {
     assert!(first <= last && first.ends_with('Z'), "{first} {last}");
     agrees_with_markdown(&v, &md);
 }
+
+#[test]
+fn deleted_registry_entries_give_the_last_time_known_present_and_gone_by() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("v.json");
+    let out = run(&[
+        root("fixtures/registry/deleted/NTUSER.DAT").as_os_str(),
+        root("fixtures/registry/deleted/SOFTWARE").as_os_str(),
+        "-q".as_ref(),
+        "-o".as_ref(),
+        tmp.path().join("rows.csv").as_os_str(),
+        "--verdict-json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let user = &v["volumes"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"] == "José Müller")
+        .unwrap()["removal"];
+    assert_eq!(user["deleted_registry_entries"], 2);
+    assert_eq!(
+        user["registry_last_present"]["time"],
+        "2012-02-14T09:30:04.0000001Z"
+    );
+    assert_eq!(
+        user["registry_gone_by"]["time"],
+        "2014-03-02T10:15:00.0000000Z"
+    );
+}

@@ -156,6 +156,13 @@ pub struct RemovalJson {
     pub usn_deletes: usize,
     pub first_usn_delete: Option<MomentJson>,
     pub last_usn_delete: Option<MomentJson>,
+    /// Registry keys and values recovered from the hives' free cells.
+    pub deleted_registry_entries: usize,
+    pub deleted_registry_rows: usize,
+    /// The last time a deleted key is known present (its last write).
+    pub registry_last_present: Option<MomentJson>,
+    /// A time a deleted value was gone by (its live key's last write after it).
+    pub registry_gone_by: Option<MomentJson>,
     /// Registry rows left behind (with no install file present), by artifact.
     pub left_behind: Vec<Counted>,
 }
@@ -385,6 +392,10 @@ fn user(s: &ScopeVerdict) -> UserJson {
             usn_deletes: s.removal.usn_deletes,
             first_usn_delete: s.removal.first_usn_delete.as_ref().map(moment),
             last_usn_delete: s.removal.last_usn_delete.as_ref().map(moment),
+            deleted_registry_entries: s.removal.deleted_registry.len(),
+            deleted_registry_rows: s.removal.deleted_registry_rows,
+            registry_last_present: s.removal.registry_last_present.as_ref().map(moment),
+            registry_gone_by: s.removal.registry_gone_by.as_ref().map(moment),
             left_behind: s.removal.left_behind.clone(),
         },
         public_ips: c
