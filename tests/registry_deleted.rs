@@ -362,7 +362,8 @@ fn the_primary_file_of_a_dirty_hive_is_searched_where_replay_rewrote_it() {
         user_hint: Some("José Müller".into()),
         sha256: String::new(),
     };
-    let opened = OpenedHive::open(&input(primary.clone())).unwrap_or_else(|e| panic!("{e}"));
+    let dirty = input(primary.clone());
+    let opened = OpenedHive::open(&dirty).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !opened.recovered.is_empty(),
         "the fixture's log rewrites pages"

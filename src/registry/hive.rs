@@ -2,6 +2,7 @@
 //! plus our own code where nt-hive falls short (key times and offsets, values in one
 //! cell over 16,344 bytes, damaged lists).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use nt_hive::{Hive, KeyNode, KeyValue, NtHiveNameString};
@@ -44,9 +45,11 @@ pub struct HiveInput {
 }
 
 /// A hive ready to read.
-pub struct OpenedHive {
-    /// Base block + hive bins, after replay; clean, so nt-hive accepts it.
-    pub bytes: Vec<u8>,
+pub struct OpenedHive<'a> {
+    /// Base block + hive bins, after replay; clean, so nt-hive accepts it. A clean hive's
+    /// own bytes (borrowed from its [`HiveInput`]), a copy only when replay or marking
+    /// it clean changed something.
+    pub bytes: Cow<'a, [u8]>,
     /// File offsets written from transaction logs.
     pub recovered: Vec<Range<usize>>,
     pub base: BaseBlock,
@@ -56,9 +59,9 @@ pub struct OpenedHive {
     pub replay_notes: Vec<String>,
 }
 
-impl OpenedHive {
+impl<'a> OpenedHive<'a> {
     /// Validate, replay logs when the hive is dirty, and prepare the bytes for nt-hive.
-    pub fn open(input: &HiveInput) -> Result<OpenedHive, base_block::HiveError> {
+    pub fn open(input: &'a HiveInput) -> Result<OpenedHive<'a>, base_block::HiveError> {
         let logs: Vec<LogFile<'_>> = input
             .logs
             .iter()
@@ -71,7 +74,9 @@ impl OpenedHive {
         let mut bytes = outcome.hive;
         // A dirty hive without usable logs is read as it is (the replay said so in a
         // warning); nt-hive refuses unequal sequence numbers, so our copy is marked clean.
-        base_block::mark_clean(&mut bytes);
+        if !base_block::is_marked_clean(&bytes) {
+            base_block::mark_clean(bytes.to_mut());
+        }
         // A truncated hive is still read as far as it goes (replay warned about it); only
         // the header must hold.
         let base = BaseBlock::parse_header(&bytes)?;

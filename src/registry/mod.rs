@@ -98,7 +98,7 @@ pub struct Fact<'v> {
 /// One hive under analysis: everything a family parser needs to make rows.
 pub struct HiveScan<'a, 'h> {
     pub input: &'a HiveInput,
-    pub opened: &'a OpenedHive,
+    pub opened: &'a OpenedHive<'a>,
     pub kind: HiveKind,
     pub root: RegKey<'h>,
     pub context: &'a mut SystemContext,
