@@ -225,6 +225,18 @@ fn pacific_with(dynamic_daylight_time_disabled: u32) -> Key {
         .sz("TimeZoneKeyName", "Pacific Standard Time")
 }
 
+/// `Dynamic DST` for 2006 (`y2006`, as given) and 2007 (the rules since then).
+fn us_2006_2007(y2006: &[u8]) -> Key {
+    Key::new("Dynamic DST")
+        .dword("FirstEntry", 2006)
+        .dword("LastEntry", 2007)
+        .binary("2006", y2006)
+        .binary(
+            "2007",
+            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
+        )
+}
+
 /// A SOFTWARE hive whose `Time Zones\Pacific Standard Time\Dynamic DST` holds `years`.
 fn software_with_dynamic_dst(years: Key) -> Vec<u8> {
     let root = Key::new("CMI-CreateHive{199DAFC2-6F16-4946-BF90-5A3FC3A60902}").sub(
@@ -259,17 +271,7 @@ fn the_years_own_rules_from_dynamic_dst_place_old_times() {
         ["2006-03-20T19:00:00.000Z", "2006-04-10T19:00:00.000Z"]
     );
 
-    let years = Key::new("Dynamic DST")
-        .dword("FirstEntry", 2006)
-        .dword("LastEntry", 2007)
-        .binary(
-            "2006",
-            &tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)),
-        )
-        .binary(
-            "2007",
-            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
-        );
+    let years = us_2006_2007(&tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)));
     let software = root.join("C/Windows/System32/config/SOFTWARE");
     std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
     let (rows, _) = scan(&root, &[]);
@@ -288,14 +290,7 @@ fn the_years_own_rules_from_dynamic_dst_place_old_times() {
     );
 
     // A damaged year: a warning naming it, and the recurring rules for every year.
-    let years = Key::new("Dynamic DST")
-        .dword("FirstEntry", 2006)
-        .dword("LastEntry", 2007)
-        .binary("2006", &[0u8; 40])
-        .binary(
-            "2007",
-            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
-        );
+    let years = us_2006_2007(&[0u8; 40]);
     std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
     let (rows, err) = scan(&root, &[]);
     assert!(
@@ -305,17 +300,7 @@ fn the_years_own_rules_from_dynamic_dst_place_old_times() {
     assert_eq!(log_entries(&rows)[0].0, "2006-03-20T19:00:00.000Z");
 
     // DynamicDaylightTimeDisabled = 1: the per-year rules are not used.
-    let years = Key::new("Dynamic DST")
-        .dword("FirstEntry", 2006)
-        .dword("LastEntry", 2007)
-        .binary(
-            "2006",
-            &tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)),
-        )
-        .binary(
-            "2007",
-            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
-        );
+    let years = us_2006_2007(&tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)));
     std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
     std::fs::write(
         root.join("C/Windows/System32/config/SYSTEM"),

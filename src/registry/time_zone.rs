@@ -18,6 +18,17 @@ use crate::warning::Warnings;
 
 const KEY: &str = "Control\\TimeZoneInformation";
 
+/// The hives among `inputs` whose file is named `name`, a `RegBack` copy after the live
+/// ones.
+fn named<'a>(inputs: &'a [HiveInput], name: &str) -> Vec<&'a HiveInput> {
+    let mut hives: Vec<&HiveInput> = inputs
+        .iter()
+        .filter(|i| file_name(&i.evidence_path).eq_ignore_ascii_case(name))
+        .collect();
+    hives.sort_by_key(|i| i.evidence_path.to_ascii_lowercase().contains("regback"));
+    hives
+}
+
 /// The zone stated by the SYSTEM hive among `inputs`: only files named `SYSTEM` are
 /// opened (the catalog names SYSTEM hives so), a `RegBack` copy only when the live hive
 /// states none. A value that cannot be a zone's is a warning naming the hive and the
@@ -25,12 +36,7 @@ const KEY: &str = "Control\\TimeZoneInformation";
 /// silently. Damage to the hive is left for the analysis to report, once.
 pub fn zone_of(inputs: &[HiveInput], warnings: &Warnings) -> Option<SourceZone> {
     let quiet = Warnings::new();
-    let mut systems: Vec<&HiveInput> = inputs
-        .iter()
-        .filter(|i| file_name(&i.evidence_path).eq_ignore_ascii_case("SYSTEM"))
-        .collect();
-    systems.sort_by_key(|i| i.evidence_path.to_ascii_lowercase().contains("regback"));
-    for input in systems {
+    for input in named(inputs, "SYSTEM") {
         let Ok(hive) = OpenedHive::open(input) else {
             continue;
         };
@@ -138,12 +144,7 @@ fn dynamic_dst(
     warnings: &Warnings,
 ) -> Option<(DynamicDst, String)> {
     let quiet = Warnings::new();
-    let mut softwares: Vec<&HiveInput> = inputs
-        .iter()
-        .filter(|i| file_name(&i.evidence_path).eq_ignore_ascii_case("SOFTWARE"))
-        .collect();
-    softwares.sort_by_key(|i| i.evidence_path.to_ascii_lowercase().contains("regback"));
-    for input in softwares {
+    for input in named(inputs, "SOFTWARE") {
         let Ok(hive) = OpenedHive::open(input) else {
             continue;
         };
