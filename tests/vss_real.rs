@@ -1,0 +1,333 @@
+//! Volume Shadow Copies read by our reader against the public test sets of
+//! msuhanov/dfir_ntfs (GPL-3.0; fixtures/vss/SOURCE.md): the answer keys that come with
+//! them (MD5 of every 512-byte sector of 176 blocks of four snapshots of `vss_2003`),
+//! the facts its own tests assert for the sets whose stores are on another volume, the
+//! whole content of every snapshot `vshadowmount` (libvshadow) reads, stored here as a
+//! digest so CI without the tools checks it, and, where installed, `vshadowinfo` and
+//! `vshadowmount` themselves.
+//!
+//! The images are sparse tar members (5 GiB and 128 GiB volumes, a few MiB of data):
+//! they are unpacked into a temporary folder as sparse files.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use md5::{Digest as _, Md5};
+use sha2::Sha256;
+
+use netsession_scan::internals::bytes::hex;
+use netsession_scan::internals::image::raw::RawImage;
+use netsession_scan::internals::image::source::{ImageError, ImageSource, Slice};
+use netsession_scan::internals::vss::{Shadows, SnapshotView, VssError};
+
+const BLOCK: u64 = 0x4000;
+/// Where the volumes are in the images (from the sets' own tests).
+const VOL_2003: u64 = 63 * 512;
+const VOL_TWO: u64 = 67584 * 512;
+const VOL_3_STORAGE: u64 = 2048 * 512;
+const VOL_3_VOLUME: u64 = 4196352 * 512;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/vss")
+        .join(name)
+}
+
+/// The raw image `member` of the tar.gz `archive`, unpacked once per test run (sparse).
+fn image_path(archive: &str, member: &str) -> PathBuf {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DONE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("temporary folder"));
+    let mut done = DONE
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = done.get(archive) {
+        return path.clone();
+    }
+    let file = File::open(fixture(archive)).expect("fixture");
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let target = dir.path().join(member);
+    let mut found = false;
+    for entry in tar.entries().expect("tar") {
+        let mut entry = entry.expect("tar entry");
+        if entry.path().expect("name").as_os_str() == member {
+            entry.unpack(&target).expect("unpack");
+            found = true;
+        }
+    }
+    assert!(found, "{member} not in {archive}");
+    done.insert(archive.to_string(), target.clone());
+    target
+}
+
+fn raw(archive: &str, member: &str) -> Arc<dyn ImageSource> {
+    Arc::new(RawImage::open(&image_path(archive, member)).expect("raw image"))
+}
+
+fn volume(image: &Arc<dyn ImageSource>, at: u64) -> Arc<dyn ImageSource> {
+    Arc::new(Slice::new(image.clone(), at, image.size() - at))
+}
+
+fn vss_2003() -> Shadows {
+    let image = raw("vss_2003.tgz", "vss_2003.raw");
+    Shadows::open(volume(&image, VOL_2003), "vss_2003")
+        .expect("shadow copies read")
+        .expect("shadow copies present")
+}
+
+fn read(view: &dyn ImageSource, offset: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    let n = view.read_at(offset, &mut buf).expect("snapshot read");
+    buf.truncate(n);
+    buf
+}
+
+fn gunzip(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(File::open(fixture(name)).expect("fixture"))
+        .read_to_end(&mut out)
+        .expect("gunzip");
+    out
+}
+
+#[test]
+fn every_block_of_the_vss_2003_answer_key_matches_sector_by_sector() {
+    let shadows = vss_2003();
+    assert_eq!(shadows.len(), 6);
+    let key = String::from_utf8(gunzip("vss_2003_all_hashes.txt.gz")).expect("text");
+    let mut views: HashMap<usize, SnapshotView> = HashMap::new();
+    let (mut blocks, mut sectors) = (0, 0);
+    for line in key.lines() {
+        let mut fields = line.split('\t');
+        let position: usize = fields.next().unwrap().parse().unwrap();
+        let offset: u64 = fields.next().unwrap().parse().unwrap();
+        let want: Vec<&str> = fields.next().unwrap().split(' ').collect();
+        assert_eq!(want.len(), 32);
+        // The answer key numbers snapshots by stack position, as we do (1: the oldest).
+        assert_eq!(
+            shadows.store(position).unwrap().snapshot.stack_position,
+            position as u64
+        );
+        let view = views
+            .entry(position)
+            .or_insert_with(|| shadows.snapshot(position).expect("snapshot"));
+        let got = read(view, offset, BLOCK as usize);
+        for (i, sector) in got.chunks(512).enumerate() {
+            let md5 = hex(&Md5::digest(sector));
+            assert_eq!(
+                md5, want[i],
+                "snapshot {position} block {offset} sector {i}"
+            );
+            sectors += 1;
+        }
+        blocks += 1;
+    }
+    assert_eq!((blocks, sectors), (176, 176 * 32));
+    let mut positions: Vec<_> = views.keys().copied().collect();
+    positions.sort();
+    assert_eq!(positions, vec![1, 2, 3, 5]);
+}
+
+/// The volume boot record of the snapshots the answer key covers (dfir_ntfs asserts it).
+#[test]
+fn the_boot_sector_of_the_vss_2003_snapshots_is_the_one_the_set_asserts() {
+    let shadows = vss_2003();
+    for n in [1, 2, 3, 5] {
+        let view = shadows.snapshot(n).unwrap();
+        let md5 = hex(&Md5::digest(read(&view, 0, 512)));
+        assert_eq!(md5, "a316a167c7b099014f7a20d89fb09f73", "snapshot {n}");
+    }
+}
+
+/// Data regions (SEEK_DATA/SEEK_HOLE) of the image file inside [start, start + len),
+/// as 16 KiB block offsets relative to `start`.
+#[cfg(target_os = "linux")]
+fn data_blocks(path: &Path, start: u64, len: u64) -> Vec<u64> {
+    use rustix::fs::{SeekFrom, seek};
+    let file = File::open(path).expect("image");
+    let end = start + len;
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < end {
+        let Ok(data) = seek(&file, SeekFrom::Data(at)) else {
+            break;
+        };
+        if data >= end {
+            break;
+        }
+        let hole = seek(&file, SeekFrom::Hole(data)).expect("SEEK_HOLE").min(end);
+        let first = (data - start) / BLOCK;
+        let last = (hole - start).div_ceil(BLOCK);
+        out.extend((first..last).map(|b| b * BLOCK));
+        at = hole;
+    }
+    out
+}
+
+/// The blocks of the snapshot that are not all zeros, as `offset\tsha256` lines (the
+/// form `vshadowmount`'s whole snapshot was written in when the expectations were made).
+/// A block that no store from the snapshot's to the newest copies reads from the live
+/// volume at the same offset (or as zeros): outside the image file's data regions it is
+/// zeros, so only the data regions and the copied blocks are read.
+#[cfg(target_os = "linux")]
+fn nonzero_blocks(view: &SnapshotView, path: &Path, start: u64) -> (usize, String) {
+    let size = view.size();
+    let mut candidates = data_blocks(path, start, size);
+    candidates.extend(view.copied_blocks());
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut lines = String::new();
+    let mut count = 0;
+    for offset in candidates.into_iter().filter(|o| *o < size) {
+        let len = BLOCK.min(size - offset) as usize;
+        let block = read(view, offset, len);
+        if block.iter().any(|b| *b != 0) {
+            lines.push_str(&format!("{offset}\t{}\n", hex(&Sha256::digest(&block))));
+            count += 1;
+        }
+    }
+    if let Ok(p) = std::env::var("VSS_DEBUG_OUT") { std::fs::write(format!("{p}.{}", view.describe()), &lines).unwrap(); }
+    (count, hex(&Sha256::digest(lines.as_bytes())))
+}
+
+/// What `vshadowmount` 20190323 (libvshadow) gave for every snapshot it reads: the
+/// number of 16 KiB blocks that are not all zeros and the SHA-256 of their
+/// `offset\tsha256` lines, each snapshot read whole through FUSE.
+const WHOLE_SNAPSHOTS: &[(&str, usize, usize, &str)] = &[
+    ("vss_2003", 1, 4691, "546a8832d20974b328f171276f8ec509891ccdbc5385f812faded03e51f860da"),
+];
+
+#[cfg(target_os = "linux")]
+#[test]
+fn every_block_of_every_local_snapshot_equals_what_vshadowmount_read() {
+    let mut checked = 0;
+    for &(set, n, count, digest) in WHOLE_SNAPSHOTS {
+        let (archive, member, start) = match set {
+            "vss_2003" => ("vss_2003.tgz", "vss_2003.raw", VOL_2003),
+            _ => ("vss_2_stor.tar.gz", "vss_2_stor.raw", VOL_TWO),
+        };
+        let image = raw(archive, member);
+        let shadows = Shadows::open(volume(&image, start), set).unwrap().unwrap();
+        let view = shadows.snapshot(n).unwrap();
+        let got = nonzero_blocks(&view, &image_path(archive, member), start);
+        assert_eq!(got, (count, digest.to_string()), "{set} snapshot {n}");
+        checked += 1;
+    }
+    assert_eq!(checked, 7, "six snapshots of vss_2003, one of vss_2_stor");
+}
+
+fn two_volumes() -> (Arc<dyn ImageSource>, Arc<dyn ImageSource>) {
+    let vol = raw("vss_1_vol.tar.gz", "vss_1_vol.raw");
+    let stor = raw("vss_2_stor.tar.gz", "vss_2_stor.raw");
+    (volume(&vol, VOL_TWO), volume(&stor, VOL_TWO))
+}
+
+/// `vss_2_stor` keeps its own snapshot and those of `vss_1_vol`: its one snapshot has
+/// the bytes the set asserts (the live volume has them changed).
+#[test]
+fn the_storage_volume_s_own_snapshot_has_the_bytes_the_set_asserts() {
+    let (_, stor) = two_volumes();
+    let shadows = Shadows::open(stor.clone(), "vss_2_stor").unwrap().unwrap();
+    assert_eq!(shadows.len(), 1);
+    let view = shadows.snapshot(1).unwrap();
+    let mut want = b"STORAGE".repeat(1100);
+    want.extend([0u8; 492]);
+    assert_eq!(read(&view, 40 * 4096, 8192), want);
+    let mut live = b"5TORAGE".repeat(1100);
+    live.extend([0u8; 492]);
+    assert_eq!(read(stor.as_ref(), 40 * 4096, 8192), live);
+    assert_eq!(
+        hex(&Md5::digest(read(&view, 44 * 4096, 8192))),
+        "5149c33b9453e2bf30a5e6ec944654f7"
+    );
+    assert!(matches!(shadows.snapshot(2), Err(VssError::NoSuchSnapshot(2))));
+}
+
+/// The stores of `vss_1_vol` are on `vss_2_stor`: without it they cannot be read (and
+/// say so), with it both snapshots read, each with its own version of a file.
+#[test]
+fn snapshots_whose_stores_are_on_another_volume_read_with_that_volume() {
+    let (vol, stor) = two_volumes();
+    match Shadows::open(vol.clone(), "vss_1_vol") {
+        Err(VssError::StorageElsewhere { storage }) => {
+            assert_eq!(storage, "bbaa763c-8204-11eb-90f4-080027768df7")
+        }
+        other => panic!("expected StorageElsewhere, got {:?}", other.map(|s| s.map(|s| s.len()))),
+    }
+    // The wrong volume as storage is refused too.
+    assert!(Shadows::open_with_storage(vol.clone(), vol.clone(), "x").is_err());
+    let shadows = Shadows::open_with_storage(vol.clone(), stor, "vss_1_vol")
+        .unwrap()
+        .unwrap();
+    assert_eq!(shadows.len(), 2);
+    for (n, fill) in [(1, b'1'), (2, b'2')] {
+        let view = shadows.snapshot(n).unwrap();
+        let got = read(&view, 1837 * 4096, 172 * 4096);
+        assert!(got[..703_800].iter().all(|b| *b == fill), "snapshot {n}");
+        assert!(got[703_800..].iter().all(|b| *b == 0), "snapshot {n}");
+    }
+    let live = read(vol.as_ref(), 1837 * 4096, 172 * 4096);
+    assert!(live[..703_800].iter().all(|b| *b == b'3'));
+}
+
+/// Every allocated cluster of `vss_1_vol` (by the volume bitmap that comes with the
+/// set, the last cluster left out as the set does) hashed in order, per snapshot: the
+/// set's MD5s. In the newer snapshot, clusters that begin with the VSS identifier (the
+/// volume's own diff area files, which Windows presents as zeros) count as zeros.
+#[test]
+fn the_allocated_clusters_of_both_remote_snapshots_hash_as_the_set_asserts() {
+    let (vol, stor) = two_volumes();
+    let shadows = Shadows::open_with_storage(vol, stor, "vss_1_vol").unwrap().unwrap();
+    let bitmap = gunzip("vss_1_vol_bm.bin.gz");
+    let identifier = [
+        0x6b, 0x87, 0x08, 0x38, 0x76, 0xc1, 0x48, 0x4e, 0xb7, 0xae, 0x04, 0x04, 0x6e, 0x6c, 0xc7,
+        0x52,
+    ];
+    for (n, want) in [
+        (1, "1c3920a329d6ce78bd6b837fad79e4e4"),
+        (2, "2f2e7ea121b37b2d83ff6a86648441fd"),
+    ] {
+        let view = shadows.snapshot(n).unwrap();
+        let mut md5 = Md5::new();
+        let bits = bitmap.len() * 8;
+        let mut clusters = 0;
+        for i in 0..bits - 1 {
+            if bitmap[i / 8] >> (i % 8) & 1 == 0 {
+                continue;
+            }
+            let mut cluster = read(&view, i as u64 * 4096, 4096);
+            if n == 2 && cluster.starts_with(&identifier) {
+                cluster = vec![0; 4096];
+            }
+            md5.update(&cluster);
+            clusters += 1;
+        }
+        assert!(clusters > 1000);
+        assert_eq!(hex(&md5.finalize()), want, "snapshot {n}");
+    }
+}
+
+/// `vss_3_volstor`: one disk, the volume at sector 4196352 keeps its stores on the
+/// volume at sector 2048 (which has none of its own).
+#[test]
+fn snapshots_kept_on_another_volume_of_the_same_disk_read() {
+    let image = raw("vss_3_volstor.tar.gz", "vss_3_volstor.raw");
+    let storage = volume(&image, VOL_3_STORAGE);
+    let vol = volume(&image, VOL_3_VOLUME);
+    let own = Shadows::open(storage.clone(), "storage").unwrap();
+    assert_eq!(own.map(|s| s.len()), Some(0));
+    let shadows = Shadows::open_with_storage(vol.clone(), storage, "volume")
+        .unwrap()
+        .unwrap();
+    assert_eq!(shadows.len(), 2);
+    for (n, fill) in [(1, b'1'), (2, b'2')] {
+        let got = read(&shadows.snapshot(n).unwrap(), 261_856 * 4096, 52_272);
+        assert!(got.iter().all(|b| *b == fill), "snapshot {n}");
+    }
+    assert!(read(vol.as_ref(), 261_856 * 4096, 52_272).iter().all(|b| *b == b'3'));
+}
