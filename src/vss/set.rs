@@ -104,7 +104,7 @@ impl Store {
 
     /// Do the bitmap and the previous bitmap (where it holds the bit) mark the block at
     /// `offset` unused?
-    fn unused(&self, offset: u64) -> Result<bool, VssError> {
+    pub fn unused(&self, offset: u64) -> Result<bool, VssError> {
         let Some(bitmap) = &self.bitmap else {
             return Ok(false);
         };
@@ -152,6 +152,22 @@ impl ShadowSet {
             }),
             None => Err(VssError::NoSuchSnapshot(i + 1)),
         }
+    }
+
+    /// The volume offsets of the 16 KiB blocks that a store from snapshot `i`'s to the
+    /// newest copies or forwards, sorted: every other block of the snapshot reads from
+    /// the live volume at the same offset, or as zeros where the bitmaps mark it unused.
+    pub fn copied_blocks(&self, i: usize) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .stores
+            .iter()
+            .skip(i)
+            .flatten()
+            .flat_map(|s| s.descriptors.iter().map(|d| d.original))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Where the sectors of the 16 KiB block at `offset` of snapshot `i` (0: the oldest)
@@ -269,5 +285,190 @@ impl ShadowSet {
             return Ok([Source::Zero; SECTORS]);
         }
         Ok(run(offset, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::source::MemoryImage;
+    use crate::vss::catalog::{SnapshotEntry, StoreEntry};
+    use crate::vss::descriptors::{FLAG_FORWARDER, FLAG_OVERLAY, resolve_list};
+    use crate::vss::guid::{Guid, VSS_IDENTIFIER};
+
+    const B: u64 = BLOCK;
+
+    fn d(original: u64, relative: u64, data: u64, flags: u32, bitmap: u32) -> Descriptor {
+        Descriptor {
+            original: original * B,
+            relative: relative * B,
+            data: data * B,
+            flags,
+            bitmap,
+        }
+    }
+
+    fn store(flags: u64, descriptors: Vec<Descriptor>, bitmap: Option<Bitmap>) -> Store {
+        let mut store = Store {
+            snapshot: SnapshotEntry {
+                volume_size: 64 * B,
+                store_id: Guid::default(),
+                stack_position: 0,
+                flags,
+                creation_time: 0,
+                at: 0,
+            },
+            entry: StoreEntry {
+                block_list: 0,
+                store_id: Guid::default(),
+                store_header: 0,
+                range_list: 0,
+                bitmap: 0,
+                file_reference: 0,
+                allocated_size: 0,
+                previous_bitmap: 0,
+                at: 0,
+            },
+            information: None,
+            descriptors: resolve_list(descriptors),
+            bitmap,
+            previous: None,
+            null_targets: HashSet::new(),
+        };
+        let targets = store
+            .descriptors
+            .iter()
+            .filter(|d| d.is_forwarder() && store.unused(d.relative).unwrap())
+            .map(|d| d.relative)
+            .collect();
+        store.null_targets = targets;
+        store
+    }
+
+    fn set(stores: Vec<Store>) -> ShadowSet {
+        let volume: Arc<dyn ImageSource> = Arc::new(MemoryImage::new(vec![0; 64 * B as usize]));
+        ShadowSet {
+            volume: volume.clone(),
+            storage: volume,
+            stores: stores.into_iter().map(Ok).collect(),
+        }
+    }
+
+    /// A bitmap (in a volume of its own) with the bits of `unused` blocks set.
+    fn bitmap(unused: &[u64]) -> Bitmap {
+        let mut data = vec![0u8; 2 * B as usize];
+        let b = &mut data[B as usize..];
+        b[..16].copy_from_slice(&VSS_IDENTIFIER.0);
+        b[20..24].copy_from_slice(&crate::vss::block::TYPE_BITMAP.to_le_bytes());
+        b[32..40].copy_from_slice(&B.to_le_bytes());
+        for &u in unused {
+            b[crate::vss::block::HEADER_LEN + (u / 8) as usize] |= 1 << (u % 8);
+        }
+        let source: Arc<dyn ImageSource> = Arc::new(MemoryImage::new(data));
+        Bitmap::read(source, "volume", "t", B, 64 * B).unwrap().unwrap()
+    }
+
+    fn stored(block: u64) -> Sectors {
+        run(block * B, true)
+    }
+
+    fn live(block: u64) -> Sectors {
+        run(block * B, false)
+    }
+
+    #[test]
+    fn a_block_copied_only_by_a_later_store_is_read_from_that_store() {
+        // Snapshot 1 did not copy block 5 (it did not change before snapshot 2 was
+        // taken); snapshot 2's store holds the copy: both snapshots read it there.
+        let s = set(vec![
+            store(0, vec![d(7, 0, 40, 0, 0)], None),
+            store(0, vec![d(5, 0, 41, 0, 0)], None),
+        ]);
+        assert_eq!(s.sectors(0, 5 * B).unwrap(), stored(41));
+        assert_eq!(s.sectors(1, 5 * B + 100).unwrap(), stored(41));
+        assert_eq!(s.sectors(0, 7 * B).unwrap(), stored(40));
+        // Snapshot 2 never saw block 7 change: the live volume has it.
+        assert_eq!(s.sectors(1, 7 * B).unwrap(), live(7));
+        assert_eq!(s.copied_blocks(0), vec![5 * B, 7 * B]);
+        assert_eq!(s.copied_blocks(1), vec![5 * B]);
+    }
+
+    #[test]
+    fn a_forwarder_reads_its_target_as_the_next_snapshot_has_it() {
+        let s = set(vec![
+            store(0, vec![d(3, 9, 0, FLAG_FORWARDER, 0)], None),
+            store(0, vec![d(9, 0, 42, 0, 0)], None),
+        ]);
+        assert_eq!(s.sectors(0, 3 * B).unwrap(), stored(42));
+        // The newest store forwarding: the live volume at the target.
+        let newest = set(vec![store(0, vec![d(3, 9, 0, FLAG_FORWARDER, 0)], None)]);
+        assert_eq!(newest.sectors(0, 3 * B).unwrap(), live(9));
+    }
+
+    #[test]
+    fn an_overlay_lies_over_what_is_below_and_only_in_its_own_snapshot() {
+        let s = set(vec![
+            store(0, vec![d(4, 1, 50, FLAG_OVERLAY, 0b101)], None),
+            store(0, vec![d(4, 0, 51, 0, 0)], None),
+        ]);
+        let got = s.sectors(0, 4 * B).unwrap();
+        for (k, sector) in got.iter().enumerate() {
+            let want = if k == 0 || k == 2 {
+                Source::Stored(50 * B + k as u64 * SECTOR)
+            } else {
+                Source::Stored(51 * B + k as u64 * SECTOR)
+            };
+            assert_eq!(*sector, want, "sector {k}");
+        }
+        // Snapshot 2 ignores snapshot 1's overlay.
+        assert_eq!(s.sectors(1, 4 * B).unwrap(), stored(51));
+        // With nothing below it in later stores, the rest of the block is live.
+        let alone = set(vec![store(0, vec![d(4, 1, 50, FLAG_OVERLAY, 0b10)], None)]);
+        let got = alone.sectors(0, 4 * B).unwrap();
+        assert_eq!(got[1], Source::Stored(50 * B + SECTOR));
+        assert_eq!(got[0], Source::Live(4 * B));
+        assert_eq!(got[31], Source::Live(4 * B + 31 * SECTOR));
+        // A full copy in the same store after the overlay fills only what it left.
+        let both = set(vec![store(
+            0,
+            vec![d(4, 1, 50, FLAG_OVERLAY, 0b1), d(4, 0, 52, 0, 0)],
+            None,
+        )]);
+        let got = both.sectors(0, 4 * B).unwrap();
+        assert_eq!(got[0], Source::Stored(50 * B));
+        assert_eq!(got[1], Source::Stored(52 * B + SECTOR));
+    }
+
+    #[test]
+    fn unused_blocks_read_as_zeros_only_when_the_store_says_so() {
+        let zeroing = set(vec![store(FLAG_ZERO_UNUSED, vec![], Some(bitmap(&[6])))]);
+        assert_eq!(zeroing.sectors(0, 6 * B).unwrap(), [Source::Zero; SECTORS]);
+        assert_eq!(zeroing.sectors(0, 5 * B).unwrap(), live(5));
+        let plain = set(vec![store(0, vec![], Some(bitmap(&[6])))]);
+        assert_eq!(plain.sectors(0, 6 * B).unwrap(), live(6));
+        // An older snapshot's unused block that a later store copied is that copy.
+        let later = set(vec![
+            store(FLAG_ZERO_UNUSED, vec![], Some(bitmap(&[6]))),
+            store(0, vec![d(6, 0, 44, 0, 0)], None),
+        ]);
+        assert_eq!(later.sectors(0, 6 * B).unwrap(), stored(44));
+        // ... and one no later store copied reads as zeros.
+        let none_later = set(vec![
+            store(FLAG_ZERO_UNUSED, vec![], Some(bitmap(&[6]))),
+            store(0, vec![d(8, 0, 44, 0, 0)], None),
+        ]);
+        assert_eq!(none_later.sectors(0, 6 * B).unwrap(), [Source::Zero; SECTORS]);
+    }
+
+    #[test]
+    fn a_damaged_store_needed_by_a_snapshot_is_an_error_not_a_guess() {
+        let mut s = set(vec![store(0, vec![], None), store(0, vec![], None)]);
+        s.stores[1] = Err(VssError::Store {
+            store: "x".into(),
+            offset: 1234,
+            message: "damaged".into(),
+        });
+        let err = s.sectors(0, 0).unwrap_err().to_string();
+        assert!(err.contains("1234") && err.contains("damaged"), "{err}");
     }
 }

@@ -33,6 +33,12 @@ impl SnapshotView {
         self.index + 1
     }
 
+    /// The blocks where this snapshot may differ from the live volume other than by
+    /// unused blocks read as zeros (see [`ShadowSet::copied_blocks`]).
+    pub fn copied_blocks(&self) -> Vec<u64> {
+        self.set.copied_blocks(self.index)
+    }
+
     /// When the snapshot was taken.
     pub fn created(&self) -> Option<Timestamp> {
         match self.set.stores.get(self.index) {
