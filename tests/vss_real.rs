@@ -331,3 +331,160 @@ fn snapshots_kept_on_another_volume_of_the_same_disk_read() {
     }
     assert!(read(vol.as_ref(), 261_856 * 4096, 52_272).iter().all(|b| *b == b'3'));
 }
+
+/// Is the program there (it runs and prints its version)?
+fn tool(name: &str) -> bool {
+    Command::new(name).arg("-V").output().is_ok()
+}
+
+/// Our creation time as vshadowinfo writes it: `Jun 04, 2019 23:43:01.484375000 UTC`.
+fn as_vshadowinfo(view: &SnapshotView) -> String {
+    let t = view.created().expect("creation time");
+    chrono::DateTime::from_timestamp(t.unix_seconds(), t.subsec_nanos())
+        .expect("time")
+        .format("%b %d, %Y %H:%M:%S%.9f UTC")
+        .to_string()
+}
+
+/// `vshadowinfo`'s stores: per store its fields by name.
+fn vshadowinfo(path: &Path, offset: u64) -> Vec<HashMap<String, String>> {
+    let out = Command::new("vshadowinfo")
+        .arg("-o")
+        .arg(offset.to_string())
+        .arg(path)
+        .output()
+        .expect("vshadowinfo runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut stores: Vec<HashMap<String, String>> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("Store: ") {
+            stores.push(HashMap::new());
+        } else if let (Some(store), Some((key, value))) = (stores.last_mut(), line.split_once(':'))
+        {
+            store.insert(key.trim().to_string(), value.trim().to_string());
+        }
+    }
+    stores
+}
+
+/// Store count, identifiers, creation times and volume sizes as `vshadowinfo` reads
+/// them (and for `vss_2003` the shadow copy and set identifiers of the store
+/// information). For `vss_2_stor` vshadowinfo 20190323 shows the shadow copy identifiers
+/// of another volume's store (the last type 3 entry of the catalog, one of
+/// `vss_1_vol`'s), so they are not compared there; the set's own assertions above
+/// check that snapshot's bytes.
+#[test]
+fn the_stores_are_the_ones_vshadowinfo_lists() {
+    if !tool("vshadowinfo") {
+        println!("vshadowinfo not installed: comparison skipped");
+        return;
+    }
+    let sets: [(&str, &str, u64, Option<(&str, u64)>); 4] = [
+        ("vss_2003.tgz", "vss_2003.raw", VOL_2003, None),
+        ("vss_2_stor.tar.gz", "vss_2_stor.raw", VOL_TWO, None),
+        (
+            "vss_1_vol.tar.gz",
+            "vss_1_vol.raw",
+            VOL_TWO,
+            Some(("vss_2_stor.tar.gz", VOL_TWO)),
+        ),
+        (
+            "vss_3_volstor.tar.gz",
+            "vss_3_volstor.raw",
+            VOL_3_VOLUME,
+            Some(("vss_3_volstor.tar.gz", VOL_3_STORAGE)),
+        ),
+    ];
+    let mut compared = 0;
+    for (archive, member, start, storage) in sets {
+        let image = raw(archive, member);
+        let shadows = match storage {
+            None => Shadows::open(volume(&image, start), member),
+            Some((storage_archive, storage_start)) => {
+                let storage_member = storage_archive.split('.').next().unwrap().to_string() + ".raw";
+                let storage_image = raw(storage_archive, &storage_member);
+                Shadows::open_with_storage(
+                    volume(&image, start),
+                    volume(&storage_image, storage_start),
+                    member,
+                )
+            }
+        }
+        .unwrap()
+        .unwrap();
+        let theirs = vshadowinfo(&image_path(archive, member), start);
+        assert_eq!(theirs.len(), shadows.len(), "{member}: number of stores");
+        for (i, store) in theirs.iter().enumerate() {
+            let n = i + 1;
+            let ours = shadows.store(n).unwrap();
+            let view = shadows.snapshot(n).unwrap();
+            assert_eq!(store["Identifier"], ours.snapshot.store_id.to_string(), "{member} {n}");
+            assert_eq!(store["Creation time"], as_vshadowinfo(&view), "{member} {n}");
+            let size = format!("({} bytes)", ours.snapshot.volume_size);
+            assert!(store["Volume size"].ends_with(&size), "{member} {n}");
+            if member == "vss_2003.raw" {
+                let info = ours.information.as_ref().unwrap();
+                assert_eq!(store["Shadow copy ID"], info.shadow_copy_id.to_string());
+                assert_eq!(store["Shadow copy set ID"], info.shadow_copy_set_id.to_string());
+                assert_eq!(
+                    store["Attribute flags"],
+                    format!("0x{:08x}", info.attribute_flags)
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 6 + 1 + 2 + 2);
+}
+
+/// Where `vshadowmount` works (FUSE), every `vss_2003` snapshot compared with it block
+/// by block: the blocks that are not zeros in the image file and the copied blocks, and
+/// 2000 others spread over the volume.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_vss_2003_snapshots_equal_vshadowmount_where_it_runs() {
+    if !tool("vshadowmount") || !Path::new("/dev/fuse").exists() {
+        println!("vshadowmount or FUSE not available: comparison skipped");
+        return;
+    }
+    let path = image_path("vss_2003.tgz", "vss_2003.raw");
+    let mount = tempfile::tempdir().expect("mount point");
+    let status = Command::new("vshadowmount")
+        .arg("-o")
+        .arg(VOL_2003.to_string())
+        .arg(&path)
+        .arg(mount.path())
+        .output();
+    if !status.as_ref().is_ok_and(|o| o.status.success()) || !mount.path().join("vss1").exists()
+    {
+        println!("vshadowmount could not mount ({status:?}): comparison skipped");
+        return;
+    }
+    let result = std::panic::catch_unwind(|| {
+        let shadows = vss_2003();
+        let mut blocks = 0;
+        for n in 1..=shadows.len() {
+            let view = shadows.snapshot(n).unwrap();
+            let theirs = File::open(mount.path().join(format!("vss{n}"))).expect("vssN");
+            let size = view.size();
+            let mut offsets = data_blocks(&path, VOL_2003, size);
+            offsets.extend(view.copied_blocks());
+            offsets.extend((0..2000u64).map(|k| (k * 7_919 * 509 % (size / BLOCK)) * BLOCK));
+            offsets.sort_unstable();
+            offsets.dedup();
+            for offset in offsets.into_iter().filter(|o| *o < size) {
+                let len = BLOCK.min(size - offset) as usize;
+                let mut want = vec![0u8; len];
+                std::os::unix::fs::FileExt::read_exact_at(&theirs, &mut want, offset)
+                    .expect("vshadowmount read");
+                assert!(read(&view, offset, len) == want, "snapshot {n} block {offset}");
+                blocks += 1;
+            }
+        }
+        println!("{blocks} blocks of 6 snapshots equal to vshadowmount's");
+    });
+    let _ = Command::new("umount").arg(mount.path()).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
