@@ -21,7 +21,7 @@ use sha2::Sha256;
 
 use netsession_scan::internals::bytes::hex;
 use netsession_scan::internals::image::raw::RawImage;
-use netsession_scan::internals::image::source::{ImageError, ImageSource, Slice};
+use netsession_scan::internals::image::source::{ImageSource, Slice};
 use netsession_scan::internals::vss::{Shadows, SnapshotView, Store, VssError};
 
 const BLOCK: u64 = 0x4000;
@@ -160,7 +160,9 @@ fn data_blocks(path: &Path, start: u64, len: u64) -> Vec<u64> {
         if data >= end {
             break;
         }
-        let hole = seek(&file, SeekFrom::Hole(data)).expect("SEEK_HOLE").min(end);
+        let hole = seek(&file, SeekFrom::Hole(data))
+            .expect("SEEK_HOLE")
+            .min(end);
         let first = (data - start) / BLOCK;
         let last = (hole - start).div_ceil(BLOCK);
         out.extend((first..last).map(|b| b * BLOCK));
@@ -220,12 +222,42 @@ fn nonzero_blocks(
 /// libvshadow 20190323 reads its snapshot through another volume's store, the last type
 /// 3 entry of its catalog; the set's own assertions check it above.)
 const WHOLE_SNAPSHOTS: &[(&str, usize, usize, &str)] = &[
-    ("vss_2003", 1, 4691, "546a8832d20974b328f171276f8ec509891ccdbc5385f812faded03e51f860da"),
-    ("vss_2003", 2, 4692, "38e0ae827cc61aab87fe7d19b99265dee8f6883150882be5d67690bf36ceccb9"),
-    ("vss_2003", 3, 4693, "3308ba41d3f5016acb22dcd240d5cd78d67a6ec61c1e104e6a6084cb4d6369df"),
-    ("vss_2003", 4, 4693, "242e77f3b6f62649b9d649be469c12a64795247f787c644664f5337daf1252f3"),
-    ("vss_2003", 5, 4694, "c32e49320e58d7e7dba40a628d036f27344713111884a043d3ef917f407d8aca"),
-    ("vss_2003", 6, 4140, "547f24aaea3bb99ebe487906b59516d46d030c537e2d582163e44740c655028f"),
+    (
+        "vss_2003",
+        1,
+        4691,
+        "546a8832d20974b328f171276f8ec509891ccdbc5385f812faded03e51f860da",
+    ),
+    (
+        "vss_2003",
+        2,
+        4692,
+        "38e0ae827cc61aab87fe7d19b99265dee8f6883150882be5d67690bf36ceccb9",
+    ),
+    (
+        "vss_2003",
+        3,
+        4693,
+        "3308ba41d3f5016acb22dcd240d5cd78d67a6ec61c1e104e6a6084cb4d6369df",
+    ),
+    (
+        "vss_2003",
+        4,
+        4693,
+        "242e77f3b6f62649b9d649be469c12a64795247f787c644664f5337daf1252f3",
+    ),
+    (
+        "vss_2003",
+        5,
+        4694,
+        "c32e49320e58d7e7dba40a628d036f27344713111884a043d3ef917f407d8aca",
+    ),
+    (
+        "vss_2003",
+        6,
+        4140,
+        "547f24aaea3bb99ebe487906b59516d46d030c537e2d582163e44740c655028f",
+    ),
 ];
 
 /// Non-zero blocks of the newest `vss_2003` snapshot that we read live and libvshadow
@@ -247,7 +279,11 @@ fn every_block_of_every_local_snapshot_equals_what_vshadowmount_read() {
         let newest = (n == shadows.len()).then(|| shadows.store(n).unwrap());
         let (got, digest_got, zeroed) =
             nonzero_blocks(&view, &image_path(archive, member), start, newest);
-        assert_eq!((got, digest_got.as_str()), (count, digest), "{set} snapshot {n}");
+        assert_eq!(
+            (got, digest_got.as_str()),
+            (count, digest),
+            "{set} snapshot {n}"
+        );
         if newest.is_some() {
             // Blocks of the newest snapshot Windows shows live (its flag 0x400 is clear)
             // where libvshadow gives zeros.
@@ -282,7 +318,10 @@ fn the_storage_volume_s_own_snapshot_has_the_bytes_the_set_asserts() {
         hex(&Md5::digest(read(&view, 44 * 4096, 8192))),
         "5149c33b9453e2bf30a5e6ec944654f7"
     );
-    assert!(matches!(shadows.snapshot(2), Err(VssError::NoSuchSnapshot(2))));
+    assert!(matches!(
+        shadows.snapshot(2),
+        Err(VssError::NoSuchSnapshot(2))
+    ));
 }
 
 /// The stores of `vss_1_vol` are on `vss_2_stor`: without it they cannot be read (and
@@ -294,7 +333,10 @@ fn snapshots_whose_stores_are_on_another_volume_read_with_that_volume() {
         Err(VssError::StorageElsewhere { storage }) => {
             assert_eq!(storage, "bbaa763c-8204-11eb-90f4-080027768df7")
         }
-        other => panic!("expected StorageElsewhere, got {:?}", other.map(|s| s.map(|s| s.len()))),
+        other => panic!(
+            "expected StorageElsewhere, got {:?}",
+            other.map(|s| s.map(|s| s.len()))
+        ),
     }
     // The wrong volume as storage is refused too.
     assert!(Shadows::open_with_storage(vol.clone(), vol.clone(), "x").is_err());
@@ -319,7 +361,9 @@ fn snapshots_whose_stores_are_on_another_volume_read_with_that_volume() {
 #[test]
 fn the_allocated_clusters_of_both_remote_snapshots_hash_as_the_set_asserts() {
     let (vol, stor) = two_volumes();
-    let shadows = Shadows::open_with_storage(vol, stor, "vss_1_vol").unwrap().unwrap();
+    let shadows = Shadows::open_with_storage(vol, stor, "vss_1_vol")
+        .unwrap()
+        .unwrap();
     let bitmap = gunzip("vss_1_vol_bm.bin.gz");
     let identifier = [
         0x6b, 0x87, 0x08, 0x38, 0x76, 0xc1, 0x48, 0x4e, 0xb7, 0xae, 0x04, 0x04, 0x6e, 0x6c, 0xc7,
@@ -366,7 +410,11 @@ fn snapshots_kept_on_another_volume_of_the_same_disk_read() {
         let got = read(&shadows.snapshot(n).unwrap(), 261_856 * 4096, 52_272);
         assert!(got.iter().all(|b| *b == fill), "snapshot {n}");
     }
-    assert!(read(vol.as_ref(), 261_856 * 4096, 52_272).iter().all(|b| *b == b'3'));
+    assert!(
+        read(vol.as_ref(), 261_856 * 4096, 52_272)
+            .iter()
+            .all(|b| *b == b'3')
+    );
 }
 
 /// Is the program there (it runs and prints its version)?
@@ -416,7 +464,9 @@ fn the_stores_are_the_ones_vshadowinfo_lists() {
         println!("vshadowinfo not installed: comparison skipped");
         return;
     }
-    let sets: [(&str, &str, u64, Option<(&str, u64)>); 4] = [
+    /// (archive, image, volume offset, where the stores are when elsewhere)
+    type Set<'a> = (&'a str, &'a str, u64, Option<(&'a str, u64)>);
+    let sets: [Set; 4] = [
         ("vss_2003.tgz", "vss_2003.raw", VOL_2003, None),
         ("vss_2_stor.tar.gz", "vss_2_stor.raw", VOL_TWO, None),
         (
@@ -438,7 +488,8 @@ fn the_stores_are_the_ones_vshadowinfo_lists() {
         let shadows = match storage {
             None => Shadows::open(volume(&image, start), member),
             Some((storage_archive, storage_start)) => {
-                let storage_member = storage_archive.split('.').next().unwrap().to_string() + ".raw";
+                let storage_member =
+                    storage_archive.split('.').next().unwrap().to_string() + ".raw";
                 let storage_image = raw(storage_archive, &storage_member);
                 Shadows::open_with_storage(
                     volume(&image, start),
@@ -455,14 +506,25 @@ fn the_stores_are_the_ones_vshadowinfo_lists() {
             let n = i + 1;
             let ours = shadows.store(n).unwrap();
             let view = shadows.snapshot(n).unwrap();
-            assert_eq!(store["Identifier"], ours.snapshot.store_id.to_string(), "{member} {n}");
-            assert_eq!(store["Creation time"], as_vshadowinfo(&view), "{member} {n}");
+            assert_eq!(
+                store["Identifier"],
+                ours.snapshot.store_id.to_string(),
+                "{member} {n}"
+            );
+            assert_eq!(
+                store["Creation time"],
+                as_vshadowinfo(&view),
+                "{member} {n}"
+            );
             let size = format!("({} bytes)", ours.snapshot.volume_size);
             assert!(store["Volume size"].ends_with(&size), "{member} {n}");
             if member == "vss_2003.raw" {
                 let info = ours.information.as_ref().unwrap();
                 assert_eq!(store["Shadow copy ID"], info.shadow_copy_id.to_string());
-                assert_eq!(store["Shadow copy set ID"], info.shadow_copy_set_id.to_string());
+                assert_eq!(
+                    store["Shadow copy set ID"],
+                    info.shadow_copy_set_id.to_string()
+                );
                 assert_eq!(
                     store["Attribute flags"],
                     format!("0x{:08x}", info.attribute_flags)
@@ -492,8 +554,7 @@ fn the_vss_2003_snapshots_equal_vshadowmount_where_it_runs() {
         .arg(&path)
         .arg(mount.path())
         .output();
-    if !status.as_ref().is_ok_and(|o| o.status.success()) || !mount.path().join("vss1").exists()
-    {
+    if !status.as_ref().is_ok_and(|o| o.status.success()) || !mount.path().join("vss1").exists() {
         println!("vshadowmount could not mount ({status:?}): comparison skipped");
         return;
     }
@@ -521,7 +582,11 @@ fn the_vss_2003_snapshots_equal_vshadowmount_where_it_runs() {
                     // Only where the two are known to differ: the newest snapshot's
                     // uncopied blocks its bitmap marks unused (flag 0x400 clear), which
                     // libvshadow zero-fills and we read live, as Windows does.
-                    let live = read(volume(&raw("vss_2003.tgz", "vss_2003.raw"), VOL_2003).as_ref(), offset, len);
+                    let live = read(
+                        volume(&raw("vss_2003.tgz", "vss_2003.raw"), VOL_2003).as_ref(),
+                        offset,
+                        len,
+                    );
                     assert!(
                         n == shadows.len()
                             && copied.binary_search(&offset).is_err()

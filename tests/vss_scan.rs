@@ -32,30 +32,56 @@ fn the_snapshot_gives_the_install_the_live_volume_lost_and_shared_rows_once() {
         hex(&sha2::Sha256::digest(&exe))
     };
     // The client executable, allocated in the install folder, only in the snapshot.
-    let client: Vec<_> = rows.iter().filter(|r| r["artifact"] == "install.client").collect();
+    let client: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "install.client")
+        .collect();
     assert!(!client.is_empty());
     for row in &client {
-        assert!(row["source"].ends_with(&format!("/{SNAPSHOT}")), "{}", row["source"]);
+        assert!(
+            row["source"].ends_with(&format!("/{SNAPSHOT}")),
+            "{}",
+            row["source"]
+        );
         assert_eq!(row["state"], "allocated");
-        assert_eq!(row["path"], r"Users\Ana\AppData\Local\Akamai\netsession_win.exe");
+        assert_eq!(
+            row["path"],
+            r"Users\Ana\AppData\Local\Akamai\netsession_win.exe"
+        );
         assert_eq!(row["sha256"], exe_sha);
     }
-    let folder: Vec<_> = rows.iter().filter(|r| r["artifact"] == "install.folder").collect();
-    assert!(!folder.is_empty() && folder.iter().all(|r| r["source"].ends_with(&format!("/{SNAPSHOT}"))));
+    let folder: Vec<_> = rows
+        .iter()
+        .filter(|r| r["artifact"] == "install.folder")
+        .collect();
+    assert!(
+        !folder.is_empty()
+            && folder
+                .iter()
+                .all(|r| r["source"].ends_with(&format!("/{SNAPSHOT}")))
+    );
     // The live volume has only the deleted record, with no folder.
     let orphan: Vec<_> = rows
         .iter()
         .filter(|r| r["artifact"] == "remnant.orphaned_file")
         .collect();
     assert!(!orphan.is_empty());
-    assert!(orphan.iter().all(|r| r["source"].ends_with(&format!("/{LIVE}")) && r["state"] == "deleted"));
+    assert!(
+        orphan
+            .iter()
+            .all(|r| r["source"].ends_with(&format!("/{LIVE}")) && r["state"] == "deleted")
+    );
     // The installer is in both, unchanged: its rows once, from the live volume.
     let installer: Vec<_> = rows
         .iter()
         .filter(|r| r["artifact"] == "install.installer_download")
         .collect();
     assert_eq!(installer.len(), 3, "{installer:?}");
-    assert!(installer.iter().all(|r| r["source"].ends_with(&format!("/{LIVE}"))));
+    assert!(
+        installer
+            .iter()
+            .all(|r| r["source"].ends_with(&format!("/{LIVE}")))
+    );
 }
 
 #[test]
@@ -66,7 +92,10 @@ fn no_vss_leaves_the_snapshot_out() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = parse_csv(&out.stdout);
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r["source"].ends_with(&format!("/{LIVE}"))));
+    assert!(
+        rows.iter()
+            .all(|r| r["source"].ends_with(&format!("/{LIVE}")))
+    );
     assert!(!rows.iter().any(|r| r["artifact"] == "install.client"));
 }
 

@@ -57,10 +57,26 @@ pub fn volume() -> Vec<u8> {
     // Catalog.
     block_header(&mut v, 2, 2);
     let entries: [(u64, u8, [u64; 6]); 4] = [
-        (2, 0xa, [(BLOCKS * B) as u64, 0, 1, 0x440, 132_041_653_814_843_750, 0]),
-        (3, 0xa, [(4 * B) as u64, 0, (3 * B) as u64, 0, (5 * B) as u64, 0]),
-        (3, 0xb, [(7 * B) as u64, 0, (6 * B) as u64, 0, (8 * B) as u64, 0]),
-        (2, 0xb, [(BLOCKS * B) as u64, 0, 2, 0x40, 132_041_653_814_843_751, 0]),
+        (
+            2,
+            0xa,
+            [(BLOCKS * B) as u64, 0, 1, 0x440, 132_041_653_814_843_750, 0],
+        ),
+        (
+            3,
+            0xa,
+            [(4 * B) as u64, 0, (3 * B) as u64, 0, (5 * B) as u64, 0],
+        ),
+        (
+            3,
+            0xb,
+            [(7 * B) as u64, 0, (6 * B) as u64, 0, (8 * B) as u64, 0],
+        ),
+        (
+            2,
+            0xb,
+            [(BLOCKS * B) as u64, 0, 2, 0x40, 132_041_653_814_843_751, 0],
+        ),
     ];
     for (i, (kind, guid, f)) in entries.iter().enumerate() {
         let e = 2 * B + 0x80 + i * 0x80;
@@ -82,9 +98,13 @@ pub fn volume() -> Vec<u8> {
         block_header(&mut v, 4, at);
         put(&mut v, at * B + 0x80 + 16, &[at as u8; 16]);
     }
-    // Block lists: (original, relative, data, flags, bitmap).
-    let lists: [(usize, &[(usize, usize, usize, u32, u32)]); 2] = [
-        (4, &[(20, 0, 30, 0, 0), (21, 22, 0, 1, 0), (23, 1, 31, 2, 0b11)]),
+    // Block lists: (original, relative, data, flags, bitmap) in blocks.
+    type Descriptor = (usize, usize, usize, u32, u32);
+    let lists: [(usize, &[Descriptor]); 2] = [
+        (
+            4,
+            &[(20, 0, 30, 0, 0), (21, 22, 0, 1, 0), (23, 1, 31, 2, 0b11)],
+        ),
         (7, &[(22, 0, 32, 0, 0), (23, 0, 33, 0, 0)]),
     ];
     for (at, list) in lists {
@@ -160,7 +180,11 @@ fn every_block_of_both_snapshots_is_what_the_stores_say() {
     // Every other block of both is the live volume's.
     for n in (9..BLOCKS).filter(|n| !(20..=25).contains(n)) {
         for view in [&one, &two] {
-            assert_eq!(sectors(view, n), sectors(&MemoryImage::new(v.clone()), n), "{n}");
+            assert_eq!(
+                sectors(view, n),
+                sectors(&MemoryImage::new(v.clone()), n),
+                "{n}"
+            );
         }
     }
     // Reads across block boundaries and at the end.
@@ -214,7 +238,11 @@ fn damaged_structures_are_errors_never_panics() {
     damaged[7 * B + 32] ^= 0x01;
     let shadows = open(damaged).unwrap().unwrap();
     for n in [1, 2] {
-        let err = shadows.snapshot(n).err().expect("store B is damaged").to_string();
+        let err = shadows
+            .snapshot(n)
+            .err()
+            .expect("store B is damaged")
+            .to_string();
         assert!(err.contains(&format!("{}", 7 * B)), "{err}");
     }
 }

@@ -144,7 +144,11 @@ fn with_snapshots(
             Ok(Some(shadows)) => shadows,
             Ok(None) => continue,
             Err(e) => {
-                warnings.push(label, format!("{}: shadow copies", volume.location), e.to_string());
+                warnings.push(
+                    label,
+                    format!("{}: shadow copies", volume.location),
+                    e.to_string(),
+                );
                 continue;
             }
         };
@@ -162,7 +166,11 @@ fn with_snapshots(
                 Ok(ntfs) => out.push(Box::new(
                     NtfsFs::new(ntfs, source).with_snapshot_of(volume.label.clone()),
                 )),
-                Err(e) => warnings.push(label, where_, format!("NTFS in the snapshot unreadable: {e}")),
+                Err(e) => warnings.push(
+                    label,
+                    where_,
+                    format!("NTFS in the snapshot unreadable: {e}"),
+                ),
             }
         }
     }

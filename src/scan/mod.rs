@@ -333,7 +333,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_image(&mut self, image: fs::volumes::Shared, label: &str) {
-        for view in fs::volumes::ntfs_views(image, label, self.warnings, self.options.shadow_copies) {
+        for view in fs::volumes::ntfs_views(image, label, self.warnings, self.options.shadow_copies)
+        {
             self.scan_view(view.as_ref());
         }
     }

@@ -16,12 +16,16 @@ use crate::evidence::{EvidenceRow, RecordState};
 /// Snapshot source -> the live source it is a snapshot of.
 pub(super) type LiveOf = HashMap<String, String>;
 
+/// The columns whose equality makes a group: time, path, description, artifact,
+/// locator, value.
+type GroupKey = (Option<(i64, u32)>, [String; 5]);
+
 /// The columns a row is compared on after its source.
 type Rest = (String, String, String, Option<u64>, String, RecordState);
 
 pub(super) struct Dedupe<'a> {
     live_of: &'a LiveOf,
-    group: Option<(Option<(i64, u32)>, [String; 5])>,
+    group: Option<GroupKey>,
     seen: HashSet<Rest>,
 }
 
@@ -47,9 +51,10 @@ impl<'a> Dedupe<'a> {
             &row.locator,
             &row.value,
         ];
-        let same_group = self.group.as_ref().is_some_and(|(t, g)| {
-            *t == time && g.iter().zip(group).all(|(a, b)| a == b)
-        });
+        let same_group = self
+            .group
+            .as_ref()
+            .is_some_and(|(t, g)| *t == time && g.iter().zip(group).all(|(a, b)| a == b));
         if !same_group {
             self.seen.clear();
             self.group = Some((time, group.map(|t| t.clone())));
@@ -103,7 +108,7 @@ mod tests {
             ("v vss2@t".to_string(), "v".to_string()),
         ]
         .into();
-        let mut rows = vec![
+        let mut rows = [
             row("v", "mft=5 seq=1", 10, "aa"),
             row("v vss1@t", "mft=5 seq=1", 10, "aa"),
             row("v vss2@t", "mft=5 seq=1", 10, "aa"),
@@ -121,7 +126,9 @@ mod tests {
         assert!(!kept.iter().any(|r| r.source == "v vss2@t"));
         assert_eq!(
             kept.iter()
-                .filter(|r| r.source == "v vss1@t" && r.sha256 == "aa" && r.locator == "mft=5 seq=1")
+                .filter(|r| r.source == "v vss1@t"
+                    && r.sha256 == "aa"
+                    && r.locator == "mft=5 seq=1")
                 .count(),
             1,
             "only the row at another time"

@@ -85,7 +85,10 @@ impl Bitmap {
         let within = HEADER_LEN + (byte % PER_BLOCK) as usize;
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
         if cached.as_ref().is_none_or(|(i, _)| *i != index) {
-            *cached = Some((index, read_block(self.source.as_ref(), self.on, "bitmap", at)?));
+            *cached = Some((
+                index,
+                read_block(self.source.as_ref(), self.on, "bitmap", at)?,
+            ));
         }
         let value = cached
             .as_ref()

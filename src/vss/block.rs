@@ -97,6 +97,9 @@ pub fn read_block(
     Ok(buf)
 }
 
+/// What a list walk does with each block (its volume offset and bytes).
+pub type EachBlock<'a> = &'a mut dyn FnMut(u64, &[u8]) -> Result<(), VssError>;
+
 /// Walks a list of blocks of `record_type` from `first` (0: an empty list), giving each
 /// block's offset and bytes to `each`. Each block must say it is where it was read (its
 /// current offset) and of the right type; a list that comes back to a block it visited,
@@ -109,7 +112,7 @@ pub fn walk_list(
     first: u64,
     record_type: u32,
     damaged: &dyn Fn(u64, String) -> VssError,
-    each: &mut dyn FnMut(u64, &[u8]) -> Result<(), VssError>,
+    each: EachBlock<'_>,
 ) -> Result<(), VssError> {
     let limit = source.size() / BLOCK + 1;
     let mut seen = HashSet::new();
@@ -193,22 +196,40 @@ mod tests {
         assert_eq!(walk(&image, a).unwrap(), vec![a, b]);
         let looped = volume(&[(a, block(TYPE_BITMAP, a, b)), (b, block(TYPE_BITMAP, b, a))]);
         let err = walk(&looped, a).unwrap_err().to_string();
-        assert!(err.contains(&format!("offset {a}")) && err.contains("loops"), "{err}");
+        assert!(
+            err.contains(&format!("offset {a}")) && err.contains("loops"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_block_of_the_wrong_type_or_place_or_past_the_end_is_an_error() {
         let a = 2 * BLOCK;
         let wrong_type = volume(&[(a, block(TYPE_CATALOG, a, 0))]);
-        assert!(walk(&wrong_type, a).unwrap_err().to_string().contains("record type 2"));
+        assert!(
+            walk(&wrong_type, a)
+                .unwrap_err()
+                .to_string()
+                .contains("record type 2")
+        );
         let wrong_place = volume(&[(a, block(TYPE_BITMAP, 3 * BLOCK, 0))]);
-        assert!(walk(&wrong_place, a).unwrap_err().to_string().contains("says it is at"));
+        assert!(
+            walk(&wrong_place, a)
+                .unwrap_err()
+                .to_string()
+                .contains("says it is at")
+        );
         let past_end = volume(&[(a, block(TYPE_BITMAP, a, 100 * BLOCK))]);
         assert!(matches!(
             walk(&past_end, a),
             Err(VssError::Truncated { offset, .. }) if offset == 100 * BLOCK
         ));
         let not_vss = volume(&[]);
-        assert!(walk(&not_vss, a).unwrap_err().to_string().contains("no VSS identifier"));
+        assert!(
+            walk(&not_vss, a)
+                .unwrap_err()
+                .to_string()
+                .contains("no VSS identifier")
+        );
     }
 }

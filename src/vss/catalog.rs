@@ -109,7 +109,11 @@ pub fn parse_block(block: &[u8], at: u64, catalog: &mut Catalog) -> Result<(), S
 }
 
 /// The whole catalog from its first block at `first` (0: no catalog).
-pub fn read_catalog(source: &dyn ImageSource, on: &'static str, first: u64) -> Result<Catalog, VssError> {
+pub fn read_catalog(
+    source: &dyn ImageSource,
+    on: &'static str,
+    first: u64,
+) -> Result<Catalog, VssError> {
     let mut catalog = Catalog::default();
     walk_list(
         source,

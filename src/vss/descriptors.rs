@@ -73,7 +73,7 @@ pub fn parse_block(b: &[u8], at: u64) -> Result<(Vec<Descriptor>, bool), String>
             return Ok((out, true));
         }
         let here = at + pos as u64;
-        if d.original % BLOCK != 0 || d.data % BLOCK != 0 {
+        if !d.original.is_multiple_of(BLOCK) || !d.data.is_multiple_of(BLOCK) {
             return Err(format!(
                 "block descriptor at volume offset {here}: offsets {} and {} are not multiples of 16 KiB",
                 d.original, d.data
@@ -230,8 +230,16 @@ mod tests {
         assert_eq!(got, vec![d(0, 0, 4, 0)]);
         put(&mut b, 2, [BLOCK + 1, 0, 5 * BLOCK], 0);
         let err = parse_block(&b, 0x4000).unwrap_err();
-        assert!(err.contains(&format!("{}", 0x4000 + HEADER_LEN + 64)), "{err}");
-        put(&mut b, 2, [BLOCK, 0, 5 * BLOCK], FLAG_FORWARDER | FLAG_OVERLAY);
+        assert!(
+            err.contains(&format!("{}", 0x4000 + HEADER_LEN + 64)),
+            "{err}"
+        );
+        put(
+            &mut b,
+            2,
+            [BLOCK, 0, 5 * BLOCK],
+            FLAG_FORWARDER | FLAG_OVERLAY,
+        );
         assert!(parse_block(&b, 0).unwrap_err().contains("flags 0x3"));
     }
 }

@@ -47,7 +47,7 @@ impl VolumeHeader {
             ));
         }
         let catalog_offset = u64_le(b, 48).ok_or_else(short)?;
-        if catalog_offset % BLOCK != 0 {
+        if !catalog_offset.is_multiple_of(BLOCK) {
             return Err(format!(
                 "catalog offset {catalog_offset} is not a multiple of 16 KiB"
             ));
@@ -104,7 +104,11 @@ mod tests {
         assert_eq!(VolumeHeader::parse(&[0u8; HEADER_LEN]), Ok(None));
         let mut bad = header(0x4000, [1; 16], [1; 16]);
         bad[20] = 7;
-        assert!(VolumeHeader::parse(&bad).unwrap_err().contains("record type 7"));
+        assert!(
+            VolumeHeader::parse(&bad)
+                .unwrap_err()
+                .contains("record type 7")
+        );
         let unaligned = header(0x4001, [1; 16], [1; 16]);
         assert!(VolumeHeader::parse(&unaligned).is_err());
         assert!(VolumeHeader::parse(&header(0, [1; 16], [1; 16])[..40]).is_err());

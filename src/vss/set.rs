@@ -365,7 +365,9 @@ mod tests {
             b[crate::vss::block::HEADER_LEN + (u / 8) as usize] |= 1 << (u % 8);
         }
         let source: Arc<dyn ImageSource> = Arc::new(MemoryImage::new(data));
-        Bitmap::read(source, "volume", "t", B, 64 * B).unwrap().unwrap()
+        Bitmap::read(source, "volume", "t", B, 64 * B)
+            .unwrap()
+            .unwrap()
     }
 
     fn stored(block: u64) -> Sectors {
@@ -457,7 +459,10 @@ mod tests {
             store(FLAG_ZERO_UNUSED, vec![], Some(bitmap(&[6]))),
             store(0, vec![d(8, 0, 44, 0, 0)], None),
         ]);
-        assert_eq!(none_later.sectors(0, 6 * B).unwrap(), [Source::Zero; SECTORS]);
+        assert_eq!(
+            none_later.sectors(0, 6 * B).unwrap(),
+            [Source::Zero; SECTORS]
+        );
     }
 
     #[test]

@@ -100,8 +100,16 @@ mod tests {
         assert_eq!(parsed.attribute_flags, 0x0002_001d);
         assert_eq!(parsed.operating_machine, "PC");
         assert_eq!(parsed.service_machine, "");
-        assert!(parse_store_header(&b, 0xc000).unwrap_err().contains("says it is at"));
+        assert!(
+            parse_store_header(&b, 0xc000)
+                .unwrap_err()
+                .contains("says it is at")
+        );
         b[info + 64..info + 66].copy_from_slice(&0xfff0u16.to_le_bytes());
-        assert!(parse_store_header(&b, 0x8000).unwrap_err().contains("cut short"));
+        assert!(
+            parse_store_header(&b, 0x8000)
+                .unwrap_err()
+                .contains("cut short")
+        );
     }
 }
