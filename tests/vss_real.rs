@@ -611,3 +611,46 @@ fn the_vss_2003_snapshots_equal_vshadowmount_where_it_runs() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// An image's views: each NTFS volume followed by its snapshots, named by number and
+/// creation time; stores on another volume of the same image are found there; stores
+/// on a volume the image does not hold are a warning naming its identifier.
+#[test]
+fn an_image_gives_a_view_per_snapshot_after_its_volume() {
+    use netsession_scan::Warnings;
+    use netsession_scan::internals::fs::volumes::{ntfs_views, open};
+
+    let path = image_path("vss_3_volstor.tar.gz", "vss_3_volstor.raw");
+    let warnings = Warnings::new();
+    let views = ntfs_views(open(&path).unwrap(), "disk", &warnings, true);
+    let sources: Vec<&str> = views.iter().map(|v| v.source()).collect();
+    assert_eq!(
+        sources,
+        [
+            "disk p1@1048576",
+            "disk p2@2148532224",
+            "disk p2@2148532224 vss1@2021-03-13T22:13:17Z",
+            "disk p2@2148532224 vss2@2021-03-13T22:13:30Z",
+        ]
+    );
+    assert_eq!(views[2].snapshot_of(), Some("disk p2@2148532224"));
+    assert_eq!(views[1].snapshot_of(), None);
+    let without = ntfs_views(open(&path).unwrap(), "disk", &warnings, false);
+    assert_eq!(without.len(), 2);
+
+    let path = image_path("vss_1_vol.tar.gz", "vss_1_vol.raw");
+    let warnings = Warnings::new();
+    let views = ntfs_views(open(&path).unwrap(), "vol", &warnings, true);
+    assert_eq!(views.len(), 1);
+    let said: Vec<String> = warnings
+        .snapshot()
+        .iter()
+        .map(|w| w.message.clone())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|m| m.contains("bbaa763c-8204-11eb-90f4-080027768df7")
+                && m.contains("not in this image")),
+        "{said:?}"
+    );
+}

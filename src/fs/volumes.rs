@@ -144,11 +144,7 @@ fn with_snapshots(
             Ok(Some(shadows)) => shadows,
             Ok(None) => continue,
             Err(e) => {
-                warnings.push(
-                    label,
-                    format!("{}: shadow copies", volume.location),
-                    e.to_string(),
-                );
+                warnings.push(label, &volume.location, e.to_string());
                 continue;
             }
         };
