@@ -127,3 +127,21 @@ fn the_snapshot_alone_has_the_installer_rows_the_scan_does_not_repeat() {
         .count();
     assert_eq!(installer, 3);
 }
+
+/// The verdict says what the snapshot adds: the install there, gone from the live
+/// volume now.
+#[test]
+fn the_verdict_says_the_install_is_in_the_snapshot_and_gone_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = planted(dir.path());
+    let csv = dir.path().join("rows.csv");
+    let out = run_on(&image, &["-o", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            r"shadow copy: install present in the snapshot of 2014-01-10T12:00:00Z (Users\Ana\AppData\Local\Akamai), gone from the live volume"
+        ) && said.contains("now (was installed (only remnants found))"),
+        "{said}"
+    );
+}

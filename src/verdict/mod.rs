@@ -35,6 +35,7 @@ mod render;
 pub mod report;
 mod rows;
 mod seen;
+mod snapshots;
 mod statement;
 #[cfg(test)]
 mod test_support;
