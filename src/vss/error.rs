@@ -38,6 +38,14 @@ pub enum VssError {
          image: the snapshots cannot be read without it"
     )]
     StorageElsewhere { storage: String },
+    /// A snapshot needs a store (its own or a newer one) that did not read: `message`
+    /// is that store's error, with its offset.
+    #[error("shadow copies: snapshot {number} needs store {store}, which does not read: {message}")]
+    StoreUnreadable {
+        number: usize,
+        store: usize,
+        message: String,
+    },
     /// No snapshot with this number.
     #[error("shadow copies: there is no snapshot {0}")]
     NoSuchSnapshot(usize),

@@ -174,11 +174,15 @@ impl Shadows {
     }
 
     /// Snapshot `number` (1: the oldest) as its store reads, or why it does not.
-    pub fn store(&self, number: usize) -> Result<&Store, &VssError> {
+    pub fn store(&self, number: usize) -> Result<&Store, VssError> {
         match number.checked_sub(1).and_then(|i| self.set.stores.get(i)) {
             Some(Ok(store)) => Ok(store),
-            Some(Err(e)) => Err(e),
-            None => Err(&VssError::NoSuchSnapshot(0)),
+            Some(Err(e)) => Err(VssError::StoreUnreadable {
+                number,
+                store: number,
+                message: e.to_string(),
+            }),
+            None => Err(VssError::NoSuchSnapshot(number)),
         }
     }
 
@@ -191,10 +195,10 @@ impl Shadows {
             .ok_or(VssError::NoSuchSnapshot(number))?;
         for (i, store) in self.set.stores.iter().enumerate().skip(index) {
             if let Err(e) = store {
-                return Err(VssError::Store {
-                    store: format!("{}", i + 1),
-                    offset: 0,
-                    message: format!("needed by snapshot {number} and unreadable: {e}"),
+                return Err(VssError::StoreUnreadable {
+                    number,
+                    store: i + 1,
+                    message: e.to_string(),
                 });
             }
         }

@@ -145,10 +145,10 @@ impl ShadowSet {
     fn store(&self, i: usize) -> Result<&Store, VssError> {
         match self.stores.get(i) {
             Some(Ok(store)) => Ok(store),
-            Some(Err(e)) => Err(VssError::Store {
-                store: format!("{}", i + 1),
-                offset: 0,
-                message: format!("needed for this snapshot and unreadable: {e}"),
+            Some(Err(e)) => Err(VssError::StoreUnreadable {
+                number: i + 1,
+                store: i + 1,
+                message: e.to_string(),
             }),
             None => Err(VssError::NoSuchSnapshot(i + 1)),
         }
