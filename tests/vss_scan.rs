@@ -145,3 +145,27 @@ fn the_verdict_says_the_install_is_in_the_snapshot_and_gone_now() {
         "{said}"
     );
 }
+
+/// The live file system damaged (its boot sector's bytes per sector zeroed) while the
+/// snapshot keeps its own copy of that block: the live volume is a warning, the
+/// snapshot is still scanned.
+#[test]
+fn a_snapshot_is_read_when_the_live_file_system_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = planted(dir.path());
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[11] = 0;
+    bytes[12] = 0;
+    std::fs::write(&image, &bytes).unwrap();
+    let csv = dir.path().join("rows.csv");
+    let out = run_on(&image, &["-q", "-o", csv.to_str().unwrap()]);
+    let said = stderr(&out);
+    assert!(said.contains("NTFS volume unreadable"), "{said}");
+    let rows = parse_csv(&std::fs::read(&csv).unwrap());
+    assert!(
+        rows.iter()
+            .any(|r| r["artifact"] == "install.client"
+                && r["source"].ends_with(&format!("/{SNAPSHOT}"))),
+        "{said}"
+    );
+}

@@ -119,10 +119,9 @@ fn with_snapshots(
     let mut out = Vec::new();
     let mut views = views.into_iter().peekable();
     for (volume, header) in volumes.iter().zip(&headers) {
+        // A volume whose live file system does not open still has its snapshots read.
         if views.peek().is_some_and(|v| v.source() == volume.label) {
             out.extend(views.next());
-        } else {
-            continue;
         }
         let Some(header) = header else { continue };
         let opened = if header.storage_is_local() {

@@ -104,13 +104,17 @@ pub fn detect_inputs_with_password(
                 | InputKind::EseDatabase
                 | InputKind::Prefetch
         ) {
-            // An image counts as opened when at least one volume in it can be read.
+            // An image counts as opened when at least one volume in it can be read (a
+            // shadow copy counts: a live file system may be damaged where a snapshot's
+            // copy of the same blocks is not).
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
                 reason: e.to_string(),
             })?;
             let probe = Warnings::new();
-            if fs::volumes::ntfs_views(image, &input.label, &probe, false).is_empty() {
+            if fs::volumes::ntfs_views(image.clone(), &input.label, &probe, false).is_empty()
+                && fs::volumes::ntfs_views(image, &input.label, &Warnings::new(), true).is_empty()
+            {
                 let why: Vec<String> = probe
                     .snapshot()
                     .into_iter()
