@@ -48,9 +48,9 @@ pairs=$((runs * 5))
 t_csv_ns= t_all_ns=
 for _ in $(seq "$pairs"); do
   t0=$(date +%s%N)
-  "$bin" -q "$img" -o "$out/evidence.csv" >/dev/null 2>&1 || true
+  "$bin" -q --force "$img" -o "$out/evidence.csv" >/dev/null 2>&1 || true
   t1=$(date +%s%N)
-  "$bin" -q "$img" -o "$out/evidence.csv" --jsonl "$out/evidence.jsonl" \
+  "$bin" -q --force "$img" -o "$out/evidence.csv" --jsonl "$out/evidence.jsonl" \
     --bodyfile "$out/body.txt" --report "$out/report.md" --manifest "$out/manifest.json" \
     >/dev/null 2>&1 || true
   t2=$(date +%s%N)

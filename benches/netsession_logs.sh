@@ -48,7 +48,7 @@ done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sort_logs() { cat "$@" | LC_ALL=C sort > /dev/null; }
-scan() { "$bin" -q "$dir" --format csv -o "$out/e.csv"; }
+scan() { "$bin" -q --force "$dir" --format csv -o "$out/e.csv"; }
 
 # Warm the cache.
 sort_logs "${logs[@]}"
@@ -60,7 +60,7 @@ ratio=$(awk -v a="$t_scan" -v b="$t_sort" 'BEGIN { printf "%.2f", a / b }')
 
 peak_mb=
 if [ -x /usr/bin/time ]; then
-  /usr/bin/time -v "$bin" -q "$dir" --format csv -o "$out/e.csv" 2> "$out/time" > /dev/null
+  /usr/bin/time -v "$bin" -q --force "$dir" --format csv -o "$out/e.csv" 2> "$out/time" > /dev/null
   kb=$(awk -F: '/Maximum resident/ { gsub(/ /, "", $2); print $2 }' "$out/time")
   peak_mb=$((kb / 1024))
 fi

@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,vss}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,deleted_cells,vss}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -40,6 +40,17 @@ if [ -d "$SHARED/hives" ]; then
         with_len "$f" >"$C/hive/corpus-$(basename "$f")-$(echo "$f" | md5sum | cut -c1-6)"
     done
 fi
+
+# deleted_cells: 4-byte little-endian root cell offset, then a hive's bins (no base
+# block): the hives with deleted keys and values.
+for f in "$ROOT"/fixtures/registry/deleted/*; do
+    case "$f" in *.md) continue ;; esac
+    python3 - "$f" >"$C/deleted_cells/$(basename "$f")" <<'PY'
+import sys
+hive = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(hive[0x24:0x28] + hive[4096:])
+PY
+done
 
 # mft_record: records and the boot sector of the case image's volume; journal bytes.
 gzip -dc "$ROOT/fixtures/images/case/case.raw.gz" >"$WORK/case.raw"

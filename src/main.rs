@@ -125,13 +125,20 @@ struct Cli {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
+    /// Write the verdict as JSON to FILE (per volume and user: install state, versions,
+    /// install and removal times, firewall per profile, upload figures, with row counts;
+    /// schema in README)
+    #[arg(long, value_name = "FILE")]
+    verdict_json: Option<PathBuf>,
+
     /// Write a JSON manifest (tool, command line, times, inputs, catalog, outputs with
     /// hashes, counts, warnings) to FILE
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
 
     /// In the manifest, give the SHA-256 of every input file (E01 segments, hives and
-    /// their logs...): reads them all once more
+    /// their logs...), of each file of a directory input that produced a row, and an E01's
+    /// stored MD5/SHA-1 against its media data: reads them all once more
     #[arg(long, requires = "manifest")]
     hash_inputs: bool,
 
@@ -271,6 +278,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(Some((path.clone(), file)))
     };
     let report_file = create(&cli.report)?;
+    let verdict_json_file = create(&cli.verdict_json)?;
     let manifest_file = create(&cli.manifest)?;
     // The default temporary folder too: scanning `/` or `/tmp` must not put runs inside
     // the evidence.
@@ -304,8 +312,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .into_iter()
         .map(|(path, format, sink)| (path, format, output::writer_for(format, sink, ahead)))
         .collect();
-    let mut verdict =
-        (!cli.quiet || report_file.is_some()).then(netsession_scan::verdict::VerdictBuilder::new);
+    let mut verdict = (!cli.quiet || report_file.is_some() || verdict_json_file.is_some())
+        .then(netsession_scan::verdict::VerdictBuilder::new);
     progress.stage("writing the evidence", Some(report.rows.len()));
     let mut since_tick = 0u64;
     report
@@ -345,19 +353,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     let verdict = verdict.map(|v| v.finish());
+    let command_line: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let finished = now_utc();
+    let run = netsession_scan::verdict::report::ReportRun {
+        command_line: &command_line,
+        started: &started,
+        finished: &finished,
+        inputs: &inputs,
+        counts: report.rows.counts(),
+        warnings: &report.warnings,
+    };
     if let Some((path, mut file)) = report_file {
-        let command_line: Vec<String> = std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let finished = now_utc();
-        let run = netsession_scan::verdict::report::ReportRun {
-            command_line: &command_line,
-            started: &started,
-            finished: &finished,
-            inputs: &inputs,
-            counts: report.rows.counts(),
-            warnings: &report.warnings,
-        };
         let markdown = verdict
             .as_ref()
             .map(|v| netsession_scan::verdict::report::markdown_report(&run, v))
@@ -366,6 +374,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .and_then(|()| file.flush())
             .with_context(|| format!("cannot write the report {}", path.display()))?;
         written.push((path, "report (Markdown)"));
+    }
+    if let Some((path, mut file)) = verdict_json_file
+        && let Some(verdict) = &verdict
+    {
+        let json = netsession_scan::verdict::json::verdict_json(&run, verdict);
+        serde_json::to_writer_pretty(&mut file, &json)
+            .map_err(io::Error::other)
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.flush())
+            .with_context(|| format!("cannot write the verdict {}", path.display()))?;
+        written.push((path, "verdict (JSON)"));
     }
     for p in pending {
         if cli.manifest.as_deref() == Some(p.target()) {
@@ -402,6 +421,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             progress: &*progress,
         });
         progress.done();
+        // Said even with --quiet: the image is not what its acquisition recorded.
+        for input in &manifest.inputs {
+            if let Some(media) = input.media_hashes.as_ref().filter(|m| m.is_a_problem()) {
+                eprintln!(
+                    "netsession-scan: warning: {}: {}",
+                    input.path,
+                    media.summary()
+                );
+            }
+        }
         serde_json::to_writer_pretty(&mut file, &manifest)
             .map_err(io::Error::other)
             .and_then(|()| file.write_all(b"\n"))

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::hive_writer::{Key, system_hive, systemtime, w_europe};
+use common::hive_writer::{Key, hive, system_hive, systemtime, w_europe};
 use common::mounted_tree::VISTA_USER;
 use common::{Row, build_fixture, parse_csv, run, stderr};
 use std::path::{Path, PathBuf};
@@ -194,4 +194,134 @@ fn an_unknown_source_tz_is_refused() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(stderr(&out).contains(bad), "{}", stderr(&out));
     }
+}
+
+/// A `REG_TZI_FORMAT`: Bias, StandardBias, DaylightBias, StandardDate, DaylightDate.
+fn tzi(bias: i32, standard: [u8; 16], daylight: [u8; 16]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in [bias, 0, -60] {
+        out.extend(v.to_le_bytes());
+    }
+    out.extend(standard);
+    out.extend(daylight);
+    out
+}
+
+fn pacific() -> Key {
+    pacific_with(0)
+}
+
+fn pacific_with(dynamic_daylight_time_disabled: u32) -> Key {
+    // The recurring rules since 2007: second Sunday of March to first Sunday of November.
+    Key::new("TimeZoneInformation")
+        .dword("Bias", 480)
+        .dword("DaylightBias", (-60i32) as u32)
+        .binary("DaylightStart", &systemtime(3, 0, 2, 2))
+        .binary("StandardStart", &systemtime(11, 0, 1, 2))
+        .dword(
+            "DynamicDaylightTimeDisabled",
+            dynamic_daylight_time_disabled,
+        )
+        .sz("TimeZoneKeyName", "Pacific Standard Time")
+}
+
+/// A SOFTWARE hive whose `Time Zones\Pacific Standard Time\Dynamic DST` holds `years`.
+fn software_with_dynamic_dst(years: Key) -> Vec<u8> {
+    let root = Key::new("CMI-CreateHive{199DAFC2-6F16-4946-BF90-5A3FC3A60902}").sub(
+        Key::new("Microsoft").sub(
+            Key::new("Windows NT").sub(
+                Key::new("CurrentVersion")
+                    .sub(Key::new("Time Zones").sub(Key::new("Pacific Standard Time").sub(years))),
+            ),
+        ),
+    );
+    hive(&root, "\\SystemRoot\\System32\\Config\\SOFTWARE")
+}
+
+/// Lines of 2006, when US daylight time still began on the first Sunday of April: by the
+/// zone's recurring (2007) rules 2006-03-20 would be on daylight time, by its 2006 rules
+/// (Dynamic DST in SOFTWARE) it is not.
+#[test]
+fn the_years_own_rules_from_dynamic_dst_place_old_times() {
+    let (_tmp, root) = tree(Some(pacific()));
+    let log = root.join("C").join(log_path().replace('\\', "/"));
+    std::fs::write(
+        &log,
+        "2006-03-20 12:00:00.000 [INFO] NetSession Interface starting\n\
+         2006-04-10 12:00:00.000 [INFO] NetSession Interface starting\n",
+    )
+    .unwrap();
+    // Without per-year rules: 2006-03-20 placed on daylight time (UTC-07:00).
+    let (rows, _) = scan(&root, &[]);
+    let times: Vec<String> = log_entries(&rows).into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        times,
+        ["2006-03-20T19:00:00.000Z", "2006-04-10T19:00:00.000Z"]
+    );
+
+    let years = Key::new("Dynamic DST")
+        .dword("FirstEntry", 2006)
+        .dword("LastEntry", 2007)
+        .binary(
+            "2006",
+            &tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)),
+        )
+        .binary(
+            "2007",
+            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
+        );
+    let software = root.join("C/Windows/System32/config/SOFTWARE");
+    std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
+    let (rows, _) = scan(&root, &[]);
+    let entries = log_entries(&rows);
+    let times: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        times,
+        ["2006-03-20T20:00:00.000Z", "2006-04-10T19:00:00.000Z"]
+    );
+    assert!(
+        entries[0].1.contains(
+            "per-year rules from SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Time Zones\\Pacific Standard Time\\Dynamic DST in Windows\\System32\\config\\SOFTWARE"
+        ) && entries[0].1.contains("Dynamic DST) for 2006-2007"),
+        "{}",
+        entries[0].1
+    );
+
+    // A damaged year: a warning naming it, and the recurring rules for every year.
+    let years = Key::new("Dynamic DST")
+        .dword("FirstEntry", 2006)
+        .dword("LastEntry", 2007)
+        .binary("2006", &[0u8; 40])
+        .binary(
+            "2007",
+            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
+        );
+    std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
+    let (rows, err) = scan(&root, &[]);
+    assert!(
+        err.contains("Dynamic DST\\2006") && err.contains("not a 44-byte REG_TZI_FORMAT"),
+        "{err}"
+    );
+    assert_eq!(log_entries(&rows)[0].0, "2006-03-20T19:00:00.000Z");
+
+    // DynamicDaylightTimeDisabled = 1: the per-year rules are not used.
+    let years = Key::new("Dynamic DST")
+        .dword("FirstEntry", 2006)
+        .dword("LastEntry", 2007)
+        .binary(
+            "2006",
+            &tzi(480, systemtime(10, 0, 5, 2), systemtime(4, 0, 1, 2)),
+        )
+        .binary(
+            "2007",
+            &tzi(480, systemtime(11, 0, 1, 2), systemtime(3, 0, 2, 2)),
+        );
+    std::fs::write(&software, software_with_dynamic_dst(years)).unwrap();
+    std::fs::write(
+        root.join("C/Windows/System32/config/SYSTEM"),
+        system_hive(pacific_with(1)),
+    )
+    .unwrap();
+    let (rows, _) = scan(&root, &[]);
+    assert_eq!(log_entries(&rows)[0].0, "2006-03-20T19:00:00.000Z");
 }

@@ -299,11 +299,15 @@ pub enum RegistryFamily {
     Cpl,
     /// A key that is NetSession's by its path (the 1.9.x Control Panel item).
     RegisteredKey,
+    /// A deleted key or value recovered from a hive's free cells that names NetSession
+    /// but no other rule places (its key unknown, its path partial, or no rule's key).
+    /// Its rule names no keys.
+    DeletedEntry,
 }
 
 impl RegistryFamily {
     /// Every family, in the order the embedded catalog lists them.
-    pub const ALL: [RegistryFamily; 13] = [
+    pub const ALL: [RegistryFamily; 14] = [
         RegistryFamily::Run,
         RegistryFamily::Uninstall,
         RegistryFamily::Service,
@@ -317,6 +321,7 @@ impl RegistryFamily {
         RegistryFamily::MuiCache,
         RegistryFamily::Cpl,
         RegistryFamily::RegisteredKey,
+        RegistryFamily::DeletedEntry,
     ];
 
     /// The name a catalog gives the family (what serde reads).
@@ -335,6 +340,7 @@ impl RegistryFamily {
             RegistryFamily::MuiCache => "muicache",
             RegistryFamily::Cpl => "cpl",
             RegistryFamily::RegisteredKey => "registered_key",
+            RegistryFamily::DeletedEntry => "deleted_entry",
         }
     }
 
@@ -566,15 +572,17 @@ impl Catalog {
             }
             for rule in &def.registry {
                 validate_info(origin, &rule.info)?;
-                if rule.hives.is_empty() || rule.keys.is_empty() {
+                let family = RegistryFamily::from_name(&rule.family)
+                    .map_err(|reason| bad_rule(origin, &rule.info, &reason))?;
+                // A deleted entry's rule places what no key pattern could: it has none.
+                let keys_needed = family != RegistryFamily::DeletedEntry;
+                if rule.hives.is_empty() || (keys_needed && rule.keys.is_empty()) {
                     return Err(bad_rule(
                         origin,
                         &rule.info,
                         "fields `hives` and `keys`: needs both",
                     ));
                 }
-                let family = RegistryFamily::from_name(&rule.family)
-                    .map_err(|reason| bad_rule(origin, &rule.info, &reason))?;
                 catalog.registry.push(RegistryRule {
                     info: rule.info.clone(),
                     hives: rule.hives.clone(),
@@ -765,7 +773,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl, registered_key)"
+            "catalog mine.toml: rule \"case.firewall_rules\": field `family`: unknown registry family \"firewal\" (known families: run, uninstall, service, svchost, firewall, firewall_xp, bam, userassist, amcache, appcompatcache, muicache, cpl, registered_key, deleted_entry)"
         );
     }
 

@@ -66,7 +66,9 @@ impl<R: Read> FileStream<R> {
     }
 
     /// Read to the end, hashing everything and handing the first `content_limit` bytes
-    /// (head included) to `content` as they are read.
+    /// (head included) to `content` as they are read. Without hashing (`--no-hash`) the
+    /// read stops once the content is handed on: one byte more is read to tell whether
+    /// the content was cut (`bytes_read` > `content_limit`), nothing else.
     pub fn finish(
         mut self,
         content_limit: usize,
@@ -80,7 +82,17 @@ impl<R: Read> FileStream<R> {
         if !self.at_end {
             let mut buf = vec![0u8; CHUNK];
             loop {
-                let n = read_retrying(&mut self.reader, &mut buf)?;
+                if self.hasher.is_none() && given >= content_limit {
+                    let n = read_retrying(&mut self.reader, &mut buf[..1])?;
+                    self.bytes_read += n as u64;
+                    break;
+                }
+                // No more than the content needs when nothing is hashed.
+                let want = match self.hasher {
+                    Some(_) => CHUNK,
+                    None => (content_limit - given).min(CHUNK),
+                };
+                let n = read_retrying(&mut self.reader, &mut buf[..want])?;
                 if n == 0 {
                     break;
                 }
@@ -130,6 +142,59 @@ mod tests {
         assert_eq!(kept, &data[..20_000]);
         assert!(r.bytes_read > 20_000, "cut");
         assert_eq!(r.sha256.unwrap(), crate::bytes::hex(&Sha256::digest(&data)));
+    }
+
+    /// A reader that counts the bytes taken from it.
+    struct Counting<'a> {
+        data: &'a [u8],
+        taken: &'a std::cell::Cell<usize>,
+    }
+
+    impl Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.read(buf)?;
+            self.taken.set(self.taken.get() + n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn without_hashing_only_what_the_content_needs_is_read() {
+        let data = vec![7u8; 3 * CHUNK];
+        let taken = std::cell::Cell::new(0);
+        let counting = || Counting {
+            data: &data,
+            taken: &taken,
+        };
+        // Not text: the head only, and one byte to know there is more.
+        let s = FileStream::start(counting(), false).unwrap();
+        let r = s.finish(0, &mut |_| {}).unwrap();
+        assert_eq!(taken.get(), HEAD_LEN + 1);
+        assert_eq!(r.bytes_read, (HEAD_LEN + 1) as u64);
+        // Text capped at 20,000 bytes: those, and one more.
+        taken.set(0);
+        let (r, kept) = {
+            let s = FileStream::start(counting(), false).unwrap();
+            let mut kept = Vec::new();
+            let r = s
+                .finish(20_000, &mut |b| kept.extend_from_slice(b))
+                .unwrap();
+            (r, kept)
+        };
+        assert_eq!(kept.len(), 20_000);
+        assert_eq!(taken.get(), 20_001);
+        assert!(r.bytes_read > 20_000, "cut");
+        // A file shorter than the cap: read to its end, not cut.
+        taken.set(0);
+        let s = FileStream::start(counting(), false).unwrap();
+        let r = s.finish(10 * CHUNK, &mut |_| {}).unwrap();
+        assert_eq!((taken.get(), r.bytes_read), (3 * CHUNK, 3 * CHUNK as u64));
+        // With hashing: every byte.
+        taken.set(0);
+        let s = FileStream::start(counting(), true).unwrap();
+        let r = s.finish(0, &mut |_| {}).unwrap();
+        assert_eq!(taken.get(), 3 * CHUNK);
+        assert!(r.sha256.is_some());
     }
 
     #[test]

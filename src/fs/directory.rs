@@ -69,13 +69,21 @@ pub struct DirectoryFs {
     /// Matched entries whose access time was left out: the scan could not read them
     /// without changing it (see [`keeps_atime`]).
     atimes_left_out: AtomicUsize,
+    /// The drive or share of the input's real path (`C:`; empty on Unix), written before
+    /// `root=/...` when the volume root lies above the input.
+    prefix: String,
 }
 
 impl DirectoryFs {
     /// `label` is the input as the examiner gave it.
     pub fn new(root: impl Into<PathBuf>, label: impl Into<String>) -> DirectoryFs {
+        let root = root.into();
+        let prefix = std::fs::canonicalize(&root)
+            .map(|real| crate::host::path_prefix(&real))
+            .unwrap_or_default();
         DirectoryFs {
-            root: root.into(),
+            prefix,
+            root,
             label: label.into(),
             volume_roots: Mutex::new(HashMap::new()),
             mfts: Mutex::new(Vec::new()),
@@ -375,15 +383,28 @@ impl FileSystem for DirectoryFs {
         if left_out > 0 {
             warnings.push(
                 &self.label,
-                display_name(root.as_os_str()),
+                crate::host::display_path(&root),
                 format!(
-                    "access times of {left_out} matched entries left out: this user cannot \
-                     read them without changing them (O_NOATIME needs the owner or root; a \
-                     read-only or noatime mount keeps them)"
+                    "access times of {left_out} matched entries left out: {}",
+                    crate::host::walk::ATIME_REASON
                 ),
             );
         }
         walk
+    }
+
+    /// As the trait says, with the drive of a Windows path kept: `root=C:/cases/x/C`.
+    fn candidate_source(&self, candidate: &Candidate) -> String {
+        let (input, volume) = (candidate.input_depth, candidate.volume_depth);
+        if volume < input && !self.prefix.is_empty() {
+            return format!(
+                "{} root={}/{}",
+                self.label,
+                self.prefix,
+                candidate.components[..volume].join("/")
+            );
+        }
+        super::default_candidate_source(&self.label, candidate)
     }
 
     fn siblings(&self, candidate: &Candidate) -> Vec<(String, EntryHandle)> {

@@ -198,19 +198,25 @@ pub trait FileSystem: Sync {
     /// when it is not the input's own folder: `root=C` below the input, or the absolute
     /// host path of the volume root when the examiner named a folder inside the volume.
     fn candidate_source(&self, candidate: &Candidate) -> String {
-        let (input, volume) = (candidate.input_depth, candidate.volume_depth);
-        match volume.cmp(&input) {
-            std::cmp::Ordering::Equal => self.source().to_string(),
-            std::cmp::Ordering::Greater => format!(
-                "{} root={}",
-                self.source(),
-                candidate.components[input..volume.min(candidate.components.len())].join("/")
-            ),
-            std::cmp::Ordering::Less => format!(
-                "{} root=/{}",
-                self.source(),
-                candidate.components[..volume].join("/")
-            ),
-        }
+        default_candidate_source(self.source(), candidate)
+    }
+}
+
+/// [`FileSystem::candidate_source`] as most views make it, for a view whose own source
+/// is `source`.
+pub fn default_candidate_source(source: &str, candidate: &Candidate) -> String {
+    let (input, volume) = (candidate.input_depth, candidate.volume_depth);
+    match volume.cmp(&input) {
+        std::cmp::Ordering::Equal => source.to_string(),
+        std::cmp::Ordering::Greater => format!(
+            "{} root={}",
+            source,
+            candidate.components[input..volume.min(candidate.components.len())].join("/")
+        ),
+        std::cmp::Ordering::Less => format!(
+            "{} root=/{}",
+            source,
+            candidate.components[..volume].join("/")
+        ),
     }
 }

@@ -7,7 +7,7 @@ pub mod collected;
 mod names;
 pub mod walk;
 
-pub use names::display_name;
+pub use names::{display_name, display_path, path_prefix};
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -15,7 +15,26 @@ use std::path::{Path, PathBuf};
 
 /// Open read-only, and on Linux without updating the access time when the kernel lets
 /// us (O_NOATIME needs ownership or CAP_FOWNER): reading evidence should not change it.
+/// On Windows the file is shared for reading, writing and deletion, so that a system
+/// still running (a live triage) keeps its own handles working and the scan is not
+/// refused a file another program holds open.
 pub fn open_evidence_file(path: &Path) -> io::Result<File> {
+    open_read_only(path)
+}
+
+#[cfg(windows)]
+fn open_read_only(path: &Path) -> io::Result<File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    // FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+    const SHARE_ALL: u32 = 0x1 | 0x2 | 0x4;
+    OpenOptions::new()
+        .read(true)
+        .share_mode(SHARE_ALL)
+        .open(path)
+}
+
+#[cfg(not(windows))]
+fn open_read_only(path: &Path) -> io::Result<File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -229,6 +229,15 @@ pub fn checksum(block: &[u8]) -> u32 {
 /// Make the in-memory copy's base block clean: secondary sequence number = primary
 /// sequence number, checksum rewritten, so that `nt_hive::Hive::new` accepts it.
 /// Does nothing on a slice shorter than 512 bytes.
+/// Would [`mark_clean`] leave `hive` as it is (equal sequence numbers, checksum right)?
+pub fn is_marked_clean(hive: &[u8]) -> bool {
+    if hive.len() < LOG_BASE_BLOCK_LEN {
+        return true;
+    }
+    u32_le(hive, OFF_PRIMARY_SEQ) == u32_le(hive, OFF_SECONDARY_SEQ)
+        && u32_le(hive, OFF_CHECKSUM) == Some(checksum(hive))
+}
+
 pub fn mark_clean(hive: &mut [u8]) {
     if hive.len() < LOG_BASE_BLOCK_LEN {
         return;

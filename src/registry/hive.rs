@@ -2,11 +2,14 @@
 //! plus our own code where nt-hive falls short (key times and offsets, values in one
 //! cell over 16,344 bytes, damaged lists).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use nt_hive::{Hive, KeyNode, KeyValue, NtHiveNameString};
 
 use super::base_block::{self, BaseBlock, HBIN_START};
+use super::deleted::Recovered;
+use super::deleted::value::{Data, DeletedValue};
 use super::replay::{self, LogFile};
 use crate::bytes::{array, bytes_eq, u16_le, u32_le, u64_le, utf16_units, utf16_until_nul};
 use crate::evidence::RecordState;
@@ -42,9 +45,11 @@ pub struct HiveInput {
 }
 
 /// A hive ready to read.
-pub struct OpenedHive {
-    /// Base block + hive bins, after replay; clean, so nt-hive accepts it.
-    pub bytes: Vec<u8>,
+pub struct OpenedHive<'a> {
+    /// Base block + hive bins, after replay; clean, so nt-hive accepts it. A clean hive's
+    /// own bytes (borrowed from its [`HiveInput`]), a copy only when replay or marking
+    /// it clean changed something.
+    pub bytes: Cow<'a, [u8]>,
     /// File offsets written from transaction logs.
     pub recovered: Vec<Range<usize>>,
     pub base: BaseBlock,
@@ -54,9 +59,9 @@ pub struct OpenedHive {
     pub replay_notes: Vec<String>,
 }
 
-impl OpenedHive {
+impl<'a> OpenedHive<'a> {
     /// Validate, replay logs when the hive is dirty, and prepare the bytes for nt-hive.
-    pub fn open(input: &HiveInput) -> Result<OpenedHive, base_block::HiveError> {
+    pub fn open(input: &'a HiveInput) -> Result<OpenedHive<'a>, base_block::HiveError> {
         let logs: Vec<LogFile<'_>> = input
             .logs
             .iter()
@@ -69,7 +74,9 @@ impl OpenedHive {
         let mut bytes = outcome.hive;
         // A dirty hive without usable logs is read as it is (the replay said so in a
         // warning); nt-hive refuses unequal sequence numbers, so our copy is marked clean.
-        base_block::mark_clean(&mut bytes);
+        if !base_block::is_marked_clean(&bytes) {
+            base_block::mark_clean(bytes.to_mut());
+        }
         // A truncated hive is still read as far as it goes (replay warned about it); only
         // the header must hold.
         let base = BaseBlock::parse_header(&bytes)?;
@@ -112,10 +119,25 @@ pub type Problem = (String, String);
 /// A key, with its path from the root (the root's own name left out).
 #[derive(Clone)]
 pub struct RegKey<'h> {
-    node: KeyNode<'h, &'h [u8]>,
+    node: Node<'h>,
     bytes: &'h [u8],
     pub path: String,
     pub name: String,
+}
+
+/// Where a key's record is: live, read through nt-hive, or recovered from free cells.
+#[derive(Clone)]
+enum Node<'h> {
+    Live(KeyNode<'h, &'h [u8]>),
+    Deleted {
+        found: &'h Recovered,
+        index: usize,
+    },
+    /// A live key seen through the values recovered from its value-list slack only.
+    DeletedValuesOf {
+        found: &'h Recovered,
+        owner: usize,
+    },
 }
 
 fn name_string(name: &NtHiveNameString<'_>) -> String {
@@ -143,11 +165,68 @@ impl<'h> RegKey<'h> {
     pub fn root(hive: &'h Hive<&'h [u8]>, bytes: &'h [u8]) -> Result<RegKey<'h>, String> {
         let node = guard::call(|| hive.root_key_node())?.map_err(|e| e.to_string())?;
         Ok(RegKey {
-            node,
+            node: Node::Live(node),
             bytes,
             path: String::new(),
             name: String::new(),
         })
+    }
+
+    /// The key recovered from free cells as `found.keys[index]`, with the path its
+    /// parents allow ([`RegKey::is_partial`] says when that path does not reach the root).
+    pub fn deleted(found: &'h Recovered, index: usize, bytes: &'h [u8]) -> Option<RegKey<'h>> {
+        let key = found.keys.get(index)?;
+        Some(RegKey {
+            node: Node::Deleted { found, index },
+            bytes,
+            path: key.path.clone(),
+            name: key.name.clone(),
+        })
+    }
+
+    /// The live key `found.owners[owner]`, holding only its deleted values (those its
+    /// value-list slack still names).
+    pub fn with_deleted_values(
+        found: &'h Recovered,
+        owner: usize,
+        bytes: &'h [u8],
+    ) -> Option<RegKey<'h>> {
+        let o = found.owners.get(owner)?;
+        Some(RegKey {
+            node: Node::DeletedValuesOf { found, owner },
+            bytes,
+            path: o.path.clone(),
+            name: o.path.rsplit('\\').next().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Was this key recovered from a free cell (deleted)?
+    pub fn is_deleted(&self) -> bool {
+        matches!(self.node, Node::Deleted { .. })
+    }
+
+    /// Does the path stop short of the root (a recovered key whose parent was lost)?
+    pub fn is_partial(&self) -> bool {
+        match self.node {
+            Node::Live(_) | Node::DeletedValuesOf { .. } => false,
+            Node::Deleted { found, index } => found.keys.get(index).is_some_and(|k| !k.complete),
+        }
+    }
+
+    /// Hive-bins offset of a recovered key's cell.
+    pub fn deleted_cell(&self) -> Option<u32> {
+        match self.node {
+            Node::Live(_) | Node::DeletedValuesOf { .. } => None,
+            Node::Deleted { found, index } => found.keys.get(index).map(|k| k.cell),
+        }
+    }
+
+    /// What could not be read of a recovered key's values, one sentence each.
+    pub fn lost_values(&self) -> &[String] {
+        match self.node {
+            Node::Live(_) | Node::DeletedValuesOf { .. } => &[],
+            Node::Deleted { found, index } => found.keys.get(index).map_or(&[], |k| &k.lost),
+        }
     }
 
     fn child(&self, node: KeyNode<'h, &'h [u8]>) -> RegKey<'h> {
@@ -158,7 +237,7 @@ impl<'h> RegKey<'h> {
             format!("{}\\{}", self.path, name)
         };
         RegKey {
-            node,
+            node: Node::Live(node),
             bytes: self.bytes,
             path,
             name,
@@ -167,23 +246,54 @@ impl<'h> RegKey<'h> {
 
     /// File offset of the key's `nk` record.
     pub fn offset(&self) -> Option<usize> {
-        let name = self.node.name().ok()?;
-        record_offset(self.bytes, name_slice(&name), NK_NAME, b"nk")
+        match &self.node {
+            Node::Live(node) => {
+                let name = node.name().ok()?;
+                record_offset(self.bytes, name_slice(&name), NK_NAME, b"nk")
+            }
+            Node::Deleted { found, index } => found
+                .keys
+                .get(*index)
+                .map(|k| HBIN_START + k.cell as usize + 4),
+            Node::DeletedValuesOf { found, owner } => found
+                .owners
+                .get(*owner)
+                .map(|o| HBIN_START + o.cell as usize + 4),
+        }
     }
 
     /// The key's last-write time (100-ns precision).
     pub fn last_written(&self) -> Option<Timestamp> {
+        match self.node {
+            Node::Deleted { found, index } => {
+                return found.keys.get(index).and_then(|k| k.last_written);
+            }
+            Node::DeletedValuesOf { found, owner } => {
+                return found.owners.get(owner).and_then(|o| o.last_written);
+            }
+            Node::Live(_) => {}
+        }
         let at = self.offset()?;
         Timestamp::from_filetime(u64_le(self.bytes, at + NK_LAST_WRITTEN)?)
     }
 
     /// Every subkey. Damage stops the listing with a problem; what was read is kept.
     pub fn subkeys(&self, problems: &mut Vec<Problem>) -> Vec<RegKey<'h>> {
+        let node = match &self.node {
+            Node::Live(node) => node,
+            Node::Deleted { found, index } => {
+                return found
+                    .children(*index)
+                    .filter_map(|i| RegKey::deleted(found, i, self.bytes))
+                    .collect();
+            }
+            Node::DeletedValuesOf { .. } => return Vec::new(),
+        };
         let mut out = Vec::new();
         let listed = guard::call(|| {
             let mut keys = Vec::new();
             let mut error = None;
-            if let Some(list) = self.node.subkeys() {
+            if let Some(list) = node.subkeys() {
                 match list {
                     Ok(iter) => {
                         for item in iter {
@@ -220,7 +330,9 @@ impl<'h> RegKey<'h> {
     pub fn subkey(&self, name: &str, problems: &mut Vec<Problem>) -> Option<RegKey<'h>> {
         // nt-hive's binary search needs a sorted list; a damaged hive may not have one,
         // so fall back to a linear look when the search finds nothing.
-        if let Ok(Some(Ok(node))) = guard::call(|| self.node.subkey(name)) {
+        if let Node::Live(live) = &self.node
+            && let Ok(Some(Ok(node))) = guard::call(|| live.subkey(name))
+        {
             return Some(self.child(node));
         }
         let wanted = name.to_lowercase();
@@ -240,10 +352,35 @@ impl<'h> RegKey<'h> {
 
     /// Every value. Damage to one value is a problem; the others are still read.
     pub fn values(&self, problems: &mut Vec<Problem>) -> Vec<RegValue> {
+        let node = match &self.node {
+            Node::Live(node) => node,
+            Node::Deleted { found, index } => {
+                let Some(key) = found.keys.get(*index) else {
+                    return Vec::new();
+                };
+                return key
+                    .values
+                    .iter()
+                    .filter_map(|&v| found.values.get(v))
+                    .map(RegValue::recovered)
+                    .collect();
+            }
+            Node::DeletedValuesOf { found, owner } => {
+                let Some(o) = found.owners.get(*owner) else {
+                    return Vec::new();
+                };
+                return o
+                    .values
+                    .iter()
+                    .filter_map(|&v| found.values.get(v))
+                    .map(RegValue::recovered)
+                    .collect();
+            }
+        };
         let listed = guard::call(|| {
             let mut values = Vec::new();
             let mut errors = Vec::new();
-            if let Some(list) = self.node.values() {
+            if let Some(list) = node.values() {
                 match list {
                     Ok(iter) => {
                         for item in iter {
@@ -317,6 +454,19 @@ pub struct RegValue {
     pub data: Vec<u8>,
     /// File offset of the `vk` record.
     pub offset: Option<usize>,
+    /// For a value recovered from a free cell: what is known of it.
+    pub deleted: Option<DeletedNote>,
+}
+
+/// What a value recovered from a free cell keeps besides its name and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedNote {
+    /// Hive-bins offset of its cell.
+    pub cell: u32,
+    /// The data size its record declares.
+    pub size: u32,
+    /// Why its data could not be read (overwritten), when it could not.
+    pub lost: Option<String>,
 }
 
 /// The value named `name` among values already read (ASCII case-insensitive).
@@ -356,6 +506,7 @@ fn read_value(bytes: &[u8], value: &KeyValue<'_, &[u8]>, errors: &mut Vec<String
         data_type,
         data,
         offset,
+        deleted: None,
     }
 }
 
@@ -409,6 +560,25 @@ fn cell_data(bytes: &[u8], offset: u32) -> Option<&[u8]> {
 }
 
 impl RegValue {
+    /// A value recovered from a free cell; lost data is empty, and said to be lost.
+    pub fn recovered(v: &DeletedValue) -> RegValue {
+        let (data, lost) = match &v.data {
+            Data::Read(bytes) => (bytes.clone(), None),
+            Data::Lost(why) => (Vec::new(), Some(why.clone())),
+        };
+        RegValue {
+            name: v.name.clone(),
+            data_type: v.data_type,
+            data,
+            offset: Some(HBIN_START + v.cell as usize + 4),
+            deleted: Some(DeletedNote {
+                cell: v.cell,
+                size: v.size,
+                lost,
+            }),
+        }
+    }
+
     /// Text of a REG_SZ / REG_EXPAND_SZ (UTF-16LE up to the first NUL). Other types that
     /// hold UTF-16 text in practice are decoded too when asked.
     pub fn text(&self) -> Option<String> {
@@ -445,6 +615,14 @@ impl RegValue {
 
     /// The data as one line of text for the `value` column, whatever the type.
     pub fn display(&self) -> String {
+        if let Some(DeletedNote {
+            size,
+            lost: Some(_),
+            ..
+        }) = &self.deleted
+        {
+            return format!("(data overwritten; type {}, {size} bytes)", self.data_type);
+        }
         match self.data_type {
             REG_SZ | REG_EXPAND_SZ => utf16_until_nul(&self.data),
             REG_MULTI_SZ => self.multi_text().unwrap_or_default().join("; "),

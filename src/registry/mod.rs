@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod base_block;
+pub mod deleted;
 pub mod hive;
 pub mod kind;
 pub mod replay;
@@ -16,6 +17,7 @@ use crate::catalog::{Catalog, RegistryRule, RuleInfo, wildcard_match};
 use crate::evidence::{EvidenceRow, RecordState};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
+use base_block::BaseBlock;
 use hive::{HiveInput, OpenedHive, Problem, RegKey, RegValue};
 use kind::HiveKind;
 
@@ -63,6 +65,10 @@ impl SystemContext {
 /// keep.
 pub const KEY_LAST_WRITTEN: &str = "Key Last Written";
 
+/// `timestamp_desc` of a row about a deleted value recovered from the value-list slack of
+/// a live key, dated by that key's last-write time: the value was gone by then.
+pub const KEY_WRITTEN_AFTER_DELETION: &str = "Key Last Written (value deleted by then)";
+
 /// `(time, desc)` of a row: the entry's own time where it has one, else its key's
 /// last-write time.
 pub fn own_time_or_key_written(
@@ -92,7 +98,7 @@ pub struct Fact<'v> {
 /// One hive under analysis: everything a family parser needs to make rows.
 pub struct HiveScan<'a, 'h> {
     pub input: &'a HiveInput,
-    pub opened: &'a OpenedHive,
+    pub opened: &'a OpenedHive<'a>,
     pub kind: HiveKind,
     pub root: RegKey<'h>,
     pub context: &'a mut SystemContext,
@@ -113,7 +119,10 @@ impl HiveScan<'_, '_> {
 
     /// Registry path for rows: `SYSTEM\ControlSet001\Services\Akamai`.
     pub fn reg_path(&self, key: &RegKey<'_>) -> String {
-        if key.path.is_empty() {
+        if key.is_partial() {
+            // A recovered key whose parent was lost: the path from the first known key.
+            format!("{}\\(parent lost)\\{}", self.kind.name(), key.path)
+        } else if key.path.is_empty() {
             self.kind.name().to_string()
         } else {
             format!("{}\\{}", self.kind.name(), key.path)
@@ -136,9 +145,39 @@ impl HiveScan<'_, '_> {
             locator.push_str(&format!(" offset={o:#x}"));
         }
         let mut message = message;
+        let mut shown = shown;
+        let deleted_value = value.and_then(|v| v.deleted.as_ref());
+        if let Some(cell) = deleted_value.map(|d| d.cell).or_else(|| key.deleted_cell()) {
+            locator.push_str(&format!(" cell={cell:#x} recovered-from-free-cell"));
+            message.push_str(if key.is_deleted() {
+                " [deleted key, recovered from a free cell of the hive]"
+            } else {
+                " [deleted value, recovered from a free cell of the hive]"
+            });
+            if !shown.is_empty() {
+                shown.push_str("; ");
+            }
+            shown.push_str("recovered-from-free-cell");
+        }
+        if let Some(why) = deleted_value.and_then(|d| d.lost.as_ref()) {
+            message.push_str(&format!(" [its data was overwritten: {why}]"));
+        }
+        if let Some(first) = key.lost_values().first() {
+            let n = key.lost_values().len();
+            message.push_str(&format!(
+                " [{n} of its values could not be recovered: {first}{}]",
+                if n > 1 { "; ..." } else { "" }
+            ));
+        }
         if rule.confidence == crate::catalog::Confidence::G {
             message.push_str(" [reasoned guess, not documented]");
         }
+        // A live key's last write dates the deletion of a value it held, not the value.
+        let desc = if !key.is_deleted() && deleted_value.is_some() && desc == KEY_LAST_WRITTEN {
+            KEY_WRITTEN_AFTER_DELETION
+        } else {
+            desc
+        };
         EvidenceRow {
             datetime: time,
             timestamp_desc: desc.to_string(),
@@ -205,6 +244,9 @@ impl HiveScan<'_, '_> {
     }
 
     fn state_of(&self, key: &RegKey<'_>, value: Option<&RegValue>) -> RecordState {
+        if key.is_deleted() || value.is_some_and(|v| v.deleted.is_some()) {
+            return RecordState::Deleted;
+        }
         let key_state = self.opened.state_at(key.offset());
         let value_state = self.opened.state_at(value.and_then(|v| v.offset));
         if key_state == RecordState::FromLog || value_state == RecordState::FromLog {
@@ -332,6 +374,7 @@ pub fn analyze_hives(
         if kind == HiveKind::Other {
             continue;
         }
+        let recovered = recover_deleted(input, hive, warnings);
         let found = with_root(input, hive, warnings, |root, problems| {
             let mut scan = HiveScan {
                 input,
@@ -380,12 +423,111 @@ pub fn analyze_hives(
                     }
                 }
             }
+            if let Some(found) = &recovered.replayed {
+                deleted::matching::analyze(&mut scan, catalog, found, &hive.bytes, &control_set);
+            }
+            if let Some(found) = &recovered.primary {
+                let before = scan.rows.len();
+                deleted::matching::analyze(&mut scan, catalog, found, &input.bytes, &control_set);
+                for row in &mut scan.rows[before..] {
+                    row.locator.push_str(" before-log-replay");
+                    row.message.push_str(
+                        " [in the primary file as it was before log replay: the logs rewrote this place]",
+                    );
+                }
+            }
             *problems = std::mem::take(&mut scan.problems);
             scan.rows
         });
         rows.extend(found.unwrap_or_default());
     }
     rows
+}
+
+/// What the free cells of one hive gave back.
+struct DeletedFound {
+    /// From the hive after log replay (the bytes the live keys are read from).
+    replayed: Option<deleted::Recovered>,
+    /// From a dirty hive's primary file, only what lies where replay wrote other bytes.
+    primary: Option<deleted::Recovered>,
+}
+
+/// Deleted keys and values from the free cells of the hive after log replay and, when
+/// replay rewrote some of it, of the primary file as it was. Damage to the free space
+/// becomes warnings naming the hive and the offset (the primary's only where the
+/// replayed hive does not have the same).
+fn recover_deleted(input: &HiveInput, hive: &OpenedHive, warnings: &Warnings) -> DeletedFound {
+    let search = |bytes: &[u8], base: &BaseBlock, what: &str| {
+        let found = crate::guard::call(|| {
+            deleted::recover(bytes, base.root_cell_offset, base.hive_bins_data_size)
+        });
+        match found {
+            Ok(found) => Some(found),
+            Err(panic) => {
+                warnings.push(
+                    &input.source,
+                    where_in(input, &format!("free cells{what}")),
+                    format!("deleted-entry search stopped on damaged data: {panic}"),
+                );
+                None
+            }
+        }
+    };
+    let replayed = search(&hive.bytes, &hive.base, "");
+    let reported: Vec<deleted::cells::CellError> =
+        replayed.iter().flat_map(|f| f.errors.clone()).collect();
+    warn_damage(input, warnings, "", &reported);
+    let primary = if hive.recovered.is_empty() {
+        None
+    } else {
+        let before = " of the primary file before log replay";
+        BaseBlock::parse_header(&input.bytes)
+            .ok()
+            .and_then(|base| search(&input.bytes, &base, before))
+            .map(|found| {
+                let own: Vec<_> = found
+                    .errors
+                    .iter()
+                    .filter(|e| !reported.contains(e))
+                    .cloned()
+                    .collect();
+                warn_damage(input, warnings, before, &own);
+                found.rewritten_by_replay(&input.bytes, &hive.bytes)
+            })
+    };
+    DeletedFound { replayed, primary }
+}
+
+/// Most damage warnings of one free-cell search; the rest are summed up in one more.
+const DAMAGE_WARNINGS: usize = 10;
+
+/// Warnings for the damage a free-cell search met, each naming its offset; past
+/// [`DAMAGE_WARNINGS`] one warning names how many more and where the first of them is.
+fn warn_damage(
+    input: &HiveInput,
+    warnings: &Warnings,
+    what: &str,
+    errors: &[deleted::cells::CellError],
+) {
+    for err in errors.iter().take(DAMAGE_WARNINGS) {
+        let at = format!("free cells{what}, hive-bins offset {:#x}", err.offset());
+        warnings.push(
+            &input.source,
+            where_in(input, &at),
+            format!("deleted-entry search: {err}"),
+        );
+    }
+    if let Some(next) = errors.get(DAMAGE_WARNINGS) {
+        let at = format!("free cells{what}, hive-bins offset {:#x}", next.offset());
+        warnings.push(
+            &input.source,
+            where_in(input, &at),
+            format!(
+                "deleted-entry search: {} more damaged places from here on, not listed one by one",
+                errors.len() - DAMAGE_WARNINGS
+            ),
+        );
+    }
 }
 
 /// Run `f` on the hive's root key; problems it reports become warnings.

@@ -85,7 +85,10 @@ fn hive_of(
         let bytes = archive
             .open_entry(entry)
             .map_err(|e| e.to_string())
-            .and_then(|r| read_capped(r).map_err(|e| e.to_string()));
+            .and_then(|r| {
+                read_capped(r, archive.entries().get(entry).map(|e| e.size))
+                    .map_err(|e| e.to_string())
+            });
         match bytes {
             Ok(Some(bytes)) => Some(bytes),
             Ok(None) => {

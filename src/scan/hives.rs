@@ -23,8 +23,15 @@ pub fn is_log_of(hive_name: &str, candidate_name: &str) -> bool {
         .any(|ext| other == format!("{hive}{ext}"))
 }
 
-pub(super) fn read_capped(mut reader: impl Read) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
+/// The whole of a hive or log, unless it is larger than [`MAX_HIVE_BYTES`]. `size`, when
+/// the file system states it, sizes the buffer at once (a hive read by doubling a buffer
+/// costs a copy and fresh pages at each step).
+pub(super) fn read_capped(
+    mut reader: impl Read,
+    size: Option<u64>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let capacity = size.map_or(0, |s| s.min(MAX_HIVE_BYTES) as usize + 1);
+    let mut bytes = Vec::with_capacity(capacity);
     (&mut reader)
         .take(MAX_HIVE_BYTES + 1)
         .read_to_end(&mut bytes)?;
@@ -45,7 +52,9 @@ pub fn from_view(
 ) -> Option<HiveInput> {
     let source = fs.candidate_source(candidate);
     let evidence_path = candidate.evidence_path();
-    let read = |reader: Result<Box<dyn Read + Send + '_>, crate::fs::FsError>, what: &str| {
+    let read = |reader: Result<Box<dyn Read + Send + '_>, crate::fs::FsError>,
+                size: Option<u64>,
+                what: &str| {
         // A collected $MFT names the hive, its content is elsewhere (read there, if the
         // collection holds it): nothing to warn about.
         if let Err(crate::fs::FsError::NotCollected { .. }) = reader {
@@ -53,7 +62,7 @@ pub fn from_view(
         }
         match reader
             .map_err(|e| e.to_string())
-            .and_then(|r| read_capped(r).map_err(|e| e.to_string()))
+            .and_then(|r| read_capped(r, size).map_err(|e| e.to_string()))
         {
             Ok(Some(bytes)) => Some(bytes),
             Ok(None) => {
@@ -74,13 +83,13 @@ pub fn from_view(
             }
         }
     };
-    let bytes = read(fs.open(candidate), "")?;
+    let bytes = read(fs.open(candidate), candidate.size, "")?;
     let mut logs = Vec::new();
     let mut siblings = fs.siblings(candidate);
     siblings.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, handle) in siblings {
         if is_log_of(candidate.name(), &name)
-            && let Some(log) = read(fs.open_handle(&handle), &format!(" (log {name})"))
+            && let Some(log) = read(fs.open_handle(&handle), None, &format!(" (log {name})"))
         {
             logs.push((name, log));
         }
@@ -155,7 +164,8 @@ pub fn from_host_file_in(
 ) -> Option<HiveInput> {
     let (label, at) = (source, evidence_path);
     let open = |p: &std::path::Path| crate::host::open_evidence_file(p);
-    let bytes = match open(path).and_then(read_capped) {
+    let size = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
+    let bytes = match open(path).and_then(|f| read_capped(f, size(path))) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
             warnings.push(
@@ -187,7 +197,7 @@ pub fn from_host_file_in(
     }
     let mut logs = Vec::new();
     for (log_name, log_path) in logs_beside(path) {
-        match open(&log_path).and_then(read_capped) {
+        match open(&log_path).and_then(|f| read_capped(f, size(&log_path))) {
             Ok(Some(log)) => logs.push((log_name, log)),
             Ok(None) => warnings.push(label, &log_name, "log larger than the cap; not read"),
             Err(e) => warnings.push(label, &log_name, format!("cannot read log: {e}")),

@@ -135,12 +135,20 @@ pub(super) fn read_file(
         return read;
     }
     if result.bytes_read > options.text_cap as u64 {
+        // Without hashing the file is not read past the text (`--no-hash`).
+        let (size, hash) = match options.hash {
+            true => (result.bytes_read, "the hash covers the whole file"),
+            false => (
+                candidate.size.unwrap_or(result.bytes_read),
+                "not hashed (--no-hash)",
+            ),
+        };
         warnings.push(
             &source,
             &location,
             format!(
-                "text read only up to {} bytes of {}; the hash covers the whole file",
-                options.text_cap, result.bytes_read
+                "text read only up to {} bytes of {size}; {hash}",
+                options.text_cap
             ),
         );
     }

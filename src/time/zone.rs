@@ -149,6 +149,33 @@ pub struct WindowsZone {
     pub daylight_bias: i32,
     pub standard_start: TransitionRule,
     pub daylight_start: TransitionRule,
+    /// The zone's per-year rules (`Time Zones\<key>\Dynamic DST` in SOFTWARE), when
+    /// read: they replace the recurring rules above for the years they cover.
+    pub dynamic: Option<DynamicDst>,
+}
+
+/// Windows' per-year rules of a zone: one `REG_TZI_FORMAT` per year from `first` to
+/// `last`. Years before `first` take `first`'s rules, years after `last` take `last`'s,
+/// as Windows applies them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicDst {
+    pub first: i32,
+    pub last: i32,
+    /// Year -> that year's rules (`dynamic` of each is `None`).
+    pub years: std::collections::BTreeMap<i32, WindowsZone>,
+}
+
+impl DynamicDst {
+    /// The rules of `year`: its own, else those of the nearest year before it that has
+    /// some (a year missing inside the range), else the first.
+    fn rules_for(&self, year: i32) -> Option<&WindowsZone> {
+        let year = year.clamp(self.first, self.last);
+        self.years
+            .range(..=year)
+            .next_back()
+            .or_else(|| self.years.iter().next())
+            .map(|(_, zone)| zone)
+    }
 }
 
 /// Biases beyond this many minutes are not a zone's.
@@ -182,8 +209,41 @@ impl WindowsZone {
         self.standard_start.is_set() && self.daylight_start.is_set()
     }
 
-    /// Minutes west of UTC in force at the wall-clock time `local`.
+    /// A zone from a `REG_TZI_FORMAT` (44 bytes: Bias, StandardBias, DaylightBias,
+    /// StandardDate, DaylightDate), the form of each year under `Dynamic DST`. `None`
+    /// when not 44 bytes.
+    pub fn from_tzi(key_name: &str, bytes: &[u8]) -> Option<WindowsZone> {
+        if bytes.len() != 44 {
+            return None;
+        }
+        let i = |at: usize| {
+            i32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        Some(WindowsZone {
+            key_name: key_name.to_string(),
+            bias: i(0),
+            standard_bias: i(4),
+            daylight_bias: i(8),
+            standard_start: TransitionRule::from_systemtime(&bytes[12..28])?,
+            daylight_start: TransitionRule::from_systemtime(&bytes[28..44])?,
+            dynamic: None,
+        })
+    }
+
+    /// Minutes west of UTC in force at the wall-clock time `local`: by the year's own
+    /// rules where the zone has per-year rules, else by the recurring ones.
     pub fn bias_at(&self, local: NaiveDateTime) -> i32 {
+        if let Some(rules) = self
+            .dynamic
+            .as_ref()
+            .and_then(|d| d.rules_for(local.year()))
+        {
+            return rules.recurring_bias_at(local);
+        }
+        self.recurring_bias_at(local)
+    }
+
+    fn recurring_bias_at(&self, local: NaiveDateTime) -> i32 {
         let standard = self.bias + self.standard_bias;
         let daylight = self.bias + self.daylight_bias;
         if !self.has_daylight() {
@@ -227,6 +287,12 @@ impl WindowsZone {
             ));
         } else {
             out.push_str(", no daylight time");
+        }
+        if let Some(d) = &self.dynamic {
+            out.push_str(&format!(
+                "; per-year rules (Dynamic DST) for {}-{}, the first before and the last after",
+                d.first, d.last
+            ));
         }
         out
     }

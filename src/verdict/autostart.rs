@@ -30,6 +30,11 @@ pub(super) struct AutostartAcc(BTreeMap<(String, String, String), (usize, Option
 
 impl AutostartAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
+        // A Run value or service recovered from a free cell was deleted: it is removal
+        // evidence (the removal statement), not an autostart in place.
+        if super::removal::is_deleted_registry(row) {
+            return;
+        }
         let Some(key) = autostart_key(row) else {
             return;
         };

@@ -30,6 +30,7 @@ mod events;
 mod execution;
 mod firewall;
 mod install;
+pub mod json;
 mod removal;
 mod render;
 pub mod report;
@@ -113,7 +114,7 @@ pub struct ScopeVerdict {
 }
 
 /// A value and how many rows support it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Counted {
     pub value: String,
     pub rows: usize,

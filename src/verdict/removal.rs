@@ -1,5 +1,7 @@
-//! Statement 8: removal — deleted files, the change journal's deletions, and registry
-//! traces with no install file present. What those traces show depends on whether the
+//! Statement 8: removal — deleted files, the change journal's deletions, registry keys
+//! and values recovered from hives' free cells (deleted: the last time a recovered key
+//! was written is the last time it is known present), and registry traces with no
+//! install file present. What those traces show depends on whether the
 //! volume's files were scanned at all: registry rows of hives given alone say nothing
 //! about the program's files being gone.
 
@@ -20,6 +22,15 @@ pub struct Removal {
     pub usn_deletes: usize,
     pub first_usn_delete: Option<Moment>,
     pub last_usn_delete: Option<Moment>,
+    /// Distinct paths of registry rows recovered from free cells (state `deleted`).
+    pub deleted_registry: Vec<String>,
+    pub deleted_registry_rows: usize,
+    /// The latest last-write time of a deleted key: the last time it is known present
+    /// (values recovered without their key have no time).
+    pub registry_last_present: Option<Moment>,
+    /// The earliest last-write time of a live key whose deleted value was recovered
+    /// from its value-list slack: the value was gone by then.
+    pub registry_gone_by: Option<Moment>,
     /// Registry rows by artifact, when no install file is present in the scope. They are
     /// traces a removal left behind only where the volume's files were scanned: see
     /// `files`.
@@ -76,11 +87,33 @@ pub(super) struct RemovalAcc {
     usn_deletes: usize,
     first_usn_delete: Earliest,
     last_usn_delete: Latest,
+    deleted_registry: BTreeSet<String>,
+    deleted_registry_rows: usize,
+    registry_last_present: Latest,
+    registry_gone_by: Earliest,
     registry: Tally,
+}
+
+/// A registry row recovered from a hive's free cells (a deleted key or value).
+pub(super) fn is_deleted_registry(row: &EvidenceRow) -> bool {
+    row.state == RecordState::Deleted && row.locator.contains(" recovered-from-free-cell")
 }
 
 impl RemovalAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
+        if is_deleted_registry(row) {
+            // Removal evidence of its own: not a deleted file, not a trace left behind.
+            self.deleted_registry_rows += 1;
+            if !self.deleted_registry.contains(&row.path) {
+                self.deleted_registry.insert(row.path.clone());
+            }
+            if row.timestamp_desc == crate::registry::KEY_WRITTEN_AFTER_DELETION {
+                self.registry_gone_by.add(row);
+            } else {
+                self.registry_last_present.add(row);
+            }
+            return;
+        }
         // Journal deletions are counted on their own (below), not as deleted files.
         if row.state == RecordState::Deleted && row.artifact != "ntfs.usn_journal" {
             self.deleted_rows += 1;
@@ -107,6 +140,10 @@ impl RemovalAcc {
             usn_deletes: self.usn_deletes,
             first_usn_delete: self.first_usn_delete.moment(),
             last_usn_delete: self.last_usn_delete.moment(),
+            deleted_registry: self.deleted_registry.into_iter().collect(),
+            deleted_registry_rows: self.deleted_registry_rows,
+            registry_last_present: self.registry_last_present.moment(),
+            registry_gone_by: self.registry_gone_by.moment(),
             left_behind: if present_rows == 0 {
                 self.registry.into_counted()
             } else {
@@ -165,6 +202,50 @@ pub(super) fn removal_statement(removal: &Removal) -> Statement {
             c(&last.path),
             t(format!(" ({})", n_rows(removal.usn_deletes))),
         ]);
+        items.push(parts);
+    }
+    if !removal.deleted_registry.is_empty() {
+        let mut parts = vec![t(format!(
+            "deleted registry entries recovered from hive free cells: {} distinct: ",
+            removal.deleted_registry.len()
+        ))];
+        for (i, path) in removal
+            .deleted_registry
+            .iter()
+            .take(DELETED_SHOWN)
+            .enumerate()
+        {
+            if i > 0 {
+                parts.push(t(", "));
+            }
+            parts.push(c(path));
+        }
+        if removal.deleted_registry.len() > DELETED_SHOWN {
+            parts.push(t(format!(
+                " and {} more",
+                removal.deleted_registry.len() - DELETED_SHOWN
+            )));
+        }
+        if let Some(last) = &removal.registry_last_present {
+            parts.extend([
+                t("; last known present "),
+                time_part(last.time),
+                t(" (a deleted key's last write) "),
+                c(&last.path),
+            ]);
+        }
+        if let Some(gone) = &removal.registry_gone_by {
+            parts.extend([
+                t("; a deleted value gone by "),
+                time_part(gone.time),
+                t(" (last write of its live key) "),
+                c(&gone.path),
+            ]);
+        }
+        if removal.registry_last_present.is_none() && removal.registry_gone_by.is_none() {
+            parts.push(t("; no time recovered (a value keeps none)"));
+        }
+        parts.push(t(format!(" ({})", n_rows(removal.deleted_registry_rows))));
         items.push(parts);
     }
     if !removal.left_behind.is_empty() {
@@ -276,6 +357,77 @@ mod tests {
         assert!(
             none.to_text()
                 .contains("removal: no removal trace found in what was scanned (0 rows)")
+        );
+    }
+
+    #[test]
+    fn registry_entries_recovered_from_free_cells_are_removal_evidence() {
+        let recovered = |r: EvidenceRow, cell: u32| {
+            let mut r = state(r, RecordState::Deleted);
+            r.locator =
+                format!("hive=NTUSER.DAT offset=0x2000 cell={cell:#x} recovered-from-free-cell");
+            r
+        };
+        let uninstall = r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Uninstall\Akamai";
+        let run = r"NTUSER\Software\Microsoft\Windows\CurrentVersion\Run";
+        let rows = [
+            recovered(
+                timed(
+                    row(
+                        "registry.uninstall",
+                        "u",
+                        uninstall,
+                        "DisplayVersion=1.9.2.3",
+                    ),
+                    100,
+                    "Key Last Written",
+                ),
+                0x1248,
+            ),
+            recovered(
+                timed(
+                    row("registry.run", "u", run, "Akamai = x"),
+                    900,
+                    crate::registry::KEY_WRITTEN_AFTER_DELETION,
+                ),
+                0x16c8,
+            ),
+            recovered(
+                row(
+                    "registry.deleted_entry",
+                    "u",
+                    r"NTUSER\(key unknown)",
+                    "a = b",
+                ),
+                0x1838,
+            ),
+            // A deleted file row stays a deleted file.
+            state(
+                row("install.client", "u", &jose_file("netsession_win.exe"), ""),
+                RecordState::Deleted,
+            ),
+        ];
+        let v = verdict(&rows);
+        let r = &only_scope(&v).removal;
+        assert_eq!(r.deleted_registry.len(), 3);
+        assert_eq!(r.deleted_registry_rows, 3);
+        assert_eq!(r.deleted_files, [jose_file("netsession_win.exe")]);
+        assert_eq!(
+            r.registry_last_present.as_ref().map(|m| m.time),
+            Some(at(100))
+        );
+        assert_eq!(r.registry_gone_by.as_ref().map(|m| m.time), Some(at(900)));
+        assert!(r.left_behind.is_empty(), "{:?}", r.left_behind);
+        let text = v.to_text();
+        assert!(text.contains(&format!(
+            "deleted registry entries recovered from hive free cells: 3 distinct: {}, {run}, {uninstall}; last known present 2012-02-14T09:31:40Z (a deleted key's last write) {uninstall}; a deleted value gone by 2012-02-14T09:45:00Z (last write of its live key) {run} (3 rows)",
+            r"NTUSER\(key unknown)"
+        )), "{text}");
+        // The deleted Run value is not an autostart in place, nor a sighting.
+        assert!(only_scope(&v).autostart.is_empty());
+        assert_eq!(
+            only_scope(&v).seen.last.as_ref().map(|m| m.time),
+            Some(at(100))
         );
     }
 

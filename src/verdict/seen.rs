@@ -32,7 +32,11 @@ pub(super) struct SeenAcc {
 
 impl SeenAcc {
     pub fn add(&mut self, row: &EvidenceRow) {
-        if row.datetime.is_none() {
+        // The time a live key was written after one of its NetSession values had been
+        // deleted is no sighting of NetSession (the removal statement dates it).
+        if row.datetime.is_none()
+            || row.timestamp_desc == crate::registry::KEY_WRITTEN_AFTER_DELETION
+        {
             return;
         }
         self.timed_rows += 1;

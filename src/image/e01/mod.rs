@@ -2,6 +2,7 @@
 //! EWF v1 checksums the crate skips checked here and one run of missing segments read
 //! around.
 
+mod media_hash;
 mod missing;
 mod naming;
 pub(super) mod sections;
@@ -11,6 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
+pub use media_hash::{Agreement, MediaHashes};
 use missing::{SegmentGap, SegmentSlot, missing_runs, placeholder_segment};
 use sections::{
     EVF_SIGNATURE, EVF2_SIGNATURE, LEF2_SIGNATURE, LVF_SIGNATURE, SegmentWalk, TableSection,

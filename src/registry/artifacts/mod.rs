@@ -41,5 +41,7 @@ pub fn dispatch(scan: &mut HiveScan<'_, '_>, rule: &Rule, key: &RegKey<'_>) {
         RegistryFamily::Amcache => inventory::analyze(scan, rule, key),
         RegistryFamily::AppCompatCache => shimcache::analyze(scan, rule, key),
         RegistryFamily::RegisteredKey => registered_key::analyze(scan, rule, key),
+        // Its rule names no keys: recovered entries reach it in `deleted::matching`.
+        RegistryFamily::DeletedEntry => {}
     }
 }

@@ -28,6 +28,7 @@ mod old_format;
 #[cfg(test)]
 mod test_support;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::base_block::{
@@ -44,11 +45,12 @@ pub use new_format::{LOG_ENTRY_SEED, marvin32};
 const SECTOR: usize = 512;
 
 #[derive(Debug)]
-pub struct ReplayOutcome {
+pub struct ReplayOutcome<'a> {
     /// The whole hive image after replay: base block (marked clean via
     /// [`base_block::mark_clean`], with the hive bins data size taken from the last applied
-    /// log entry / log base block) + hive bins. Grown if the logs extend the hive.
-    pub hive: Vec<u8>,
+    /// log entry / log base block) + hive bins. Grown if the logs extend the hive. A
+    /// clean hive is the primary's own bytes, not a copy.
+    pub hive: Cow<'a, [u8]>,
     /// One line per log: which, format (new/old), how many entries or pages were applied,
     /// sequence range; or why it was not needed.
     pub applied: Vec<String>,
@@ -74,26 +76,32 @@ pub struct ReplayOutcome {
 /// Errors only when the primary's own base block is unusable (see
 /// [`BaseBlock::parse_header`]; a bad checksum alone is not unusable) and no log's base
 /// block can stand in for it; the error is the primary's own problem.
-pub fn replay(primary: &[u8], logs: &[LogFile<'_>]) -> Result<ReplayOutcome, HiveError> {
+pub fn replay<'a>(primary: &'a [u8], logs: &[LogFile<'_>]) -> Result<ReplayOutcome<'a>, HiveError> {
     let own = if primary.len() < BASE_BLOCK_LEN {
         BaseBlock::parse(primary) // TooShort, or BadSignature for data that is no hive at all
     } else {
         BaseBlock::parse_header(primary)
     };
 
-    let mut work = Work::new(primary, logs);
-
     if let Ok(bb) = &own
         && !bb.is_dirty()
         && bb.checksum_ok()
     {
-        work.applied.push(format!(
-            "hive is clean (sequence numbers {0}/{0}, checksum ok): no log replay needed",
-            bb.primary_seq
-        ));
-        work.check_truncation(bb.hive_bins_data_size);
-        return Ok(work.into_outcome_unchanged());
+        // Nothing to replay: the primary's bytes as they are, not copied.
+        return Ok(ReplayOutcome {
+            hive: Cow::Borrowed(primary),
+            applied: vec![format!(
+                "hive is clean (sequence numbers {0}/{0}, checksum ok): no log replay needed",
+                bb.primary_seq
+            )],
+            warnings: truncation(primary.len(), bb.hive_bins_data_size)
+                .into_iter()
+                .collect(),
+            recovered: Vec::new(),
+        });
     }
+
+    let mut work = Work::new(primary, logs);
 
     // Why recovery is needed.
     match &own {
@@ -262,6 +270,20 @@ struct Work<'a> {
     final_flags: Option<u32>,
 }
 
+/// The warning for a hive whose base block promises more hive bins than its `len` bytes
+/// hold.
+fn truncation(len: usize, hbs: u32) -> Option<(String, String)> {
+    let present = len.saturating_sub(HBIN_START);
+    (hbs as usize > present).then(|| {
+        (
+            format!("primary hive offset {OFF_DATA_SIZE:#x}"),
+            format!(
+                "hive bins data size {hbs:#x} runs past the end of the {len}-byte image: truncated hive, the missing part cannot be read"
+            ),
+        )
+    })
+}
+
 impl<'a> Work<'a> {
     fn new(primary: &'a [u8], logs: &[LogFile<'_>]) -> Self {
         let log_bytes: u64 = logs.iter().map(|l| l.bytes.len() as u64).sum();
@@ -289,15 +311,8 @@ impl<'a> Work<'a> {
     }
 
     fn check_truncation(&mut self, hbs: u32) {
-        let present = self.image.len().saturating_sub(HBIN_START);
-        if hbs as usize > present {
-            self.warn_primary(
-                OFF_DATA_SIZE,
-                format!(
-                    "hive bins data size {hbs:#x} runs past the end of the {}-byte image: truncated hive, the missing part cannot be read",
-                    self.image.len()
-                ),
-            );
+        if let Some(warning) = truncation(self.image.len(), hbs) {
+            self.warnings.push(warning);
         }
     }
 
@@ -336,16 +351,7 @@ impl<'a> Work<'a> {
         ));
     }
 
-    fn into_outcome_unchanged(self) -> ReplayOutcome {
-        ReplayOutcome {
-            hive: self.image,
-            applied: self.applied,
-            warnings: self.warnings,
-            recovered: Vec::new(),
-        }
-    }
-
-    fn finish(mut self) -> ReplayOutcome {
+    fn finish(mut self) -> ReplayOutcome<'a> {
         if let Some(seq) = self.final_seq {
             write_u32(&mut self.image, OFF_PRIMARY_SEQ, seq);
             write_u32(&mut self.image, OFF_SECONDARY_SEQ, seq);
@@ -365,7 +371,7 @@ impl<'a> Work<'a> {
         }
         let recovered = changed_ranges(self.original, &self.image, &mut self.written);
         ReplayOutcome {
-            hive: self.image,
+            hive: Cow::Owned(self.image),
             applied: self.applied,
             warnings: self.warnings,
             recovered,

@@ -211,6 +211,7 @@ fn windows_of(iana: &str) -> Option<WindowsZone> {
         daylight_bias,
         standard_start,
         daylight_start,
+        dynamic: None,
     })
 }
 
@@ -313,4 +314,76 @@ fn systemtime_rules() {
     let (name, why) = bad.problem().unwrap();
     assert_eq!(name, "Bias");
     assert!(why.contains("100000"), "{why}");
+}
+
+/// US Pacific as Windows keeps it: the 2007 rules (second Sunday of March to the first
+/// Sunday of November) as the recurring ones, 2006 (first Sunday of April to the last
+/// Sunday of October) as Dynamic DST.
+#[test]
+fn per_year_rules_replace_the_recurring_ones_for_their_years() {
+    let tzi = |ds: TransitionRule, dd: TransitionRule| {
+        let mut b = Vec::new();
+        for v in [480i32, 0, -60] {
+            b.extend(v.to_le_bytes());
+        }
+        for r in [ds, dd] {
+            for w in [
+                r.year,
+                r.month,
+                r.day_of_week,
+                r.day,
+                r.hour,
+                r.minute,
+                r.second,
+                r.millis,
+            ] {
+                b.extend(w.to_le_bytes());
+            }
+        }
+        b
+    };
+    let y2006 = WindowsZone::from_tzi(
+        "Pacific Standard Time",
+        &tzi(rule(10, 0, 5, 2), rule(4, 0, 1, 2)),
+    )
+    .unwrap();
+    let y2007 = WindowsZone::from_tzi(
+        "Pacific Standard Time",
+        &tzi(rule(11, 0, 1, 2), rule(3, 0, 2, 2)),
+    )
+    .unwrap();
+    assert!(WindowsZone::from_tzi("x", &[0; 43]).is_none());
+    let mut zone = y2007.clone();
+    let local = |y, m, d| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    };
+    // 2006-03-20: daylight time by the 2007 rules, standard time by 2006's own.
+    assert_eq!(zone.bias_at(local(2006, 3, 20)), 420);
+    zone.dynamic = Some(DynamicDst {
+        first: 2006,
+        last: 2007,
+        years: [(2006, y2006), (2007, y2007)].into_iter().collect(),
+    });
+    assert_eq!(zone.bias_at(local(2006, 3, 20)), 480);
+    // Before the first year: the first year's rules (2005-03-20 standard, 2005-04-10 daylight).
+    assert_eq!(zone.bias_at(local(2005, 3, 20)), 480);
+    assert_eq!(zone.bias_at(local(2005, 4, 10)), 420);
+    // After the last: the last year's.
+    assert_eq!(zone.bias_at(local(2012, 3, 20)), 420);
+    assert_eq!(zone.bias_at(local(2012, 11, 20)), 480);
+    assert!(zone.describe_rules().contains("Dynamic DST) for 2006-2007"));
+    // Against the tz database (jiff's America/Los_Angeles), every day at noon 2000-2020.
+    let tz = jiff::tz::TimeZone::get("America/Los_Angeles").unwrap();
+    let mut day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    while day.year() <= 2020 {
+        let noon = day.and_hms_opt(12, 0, 0).unwrap();
+        let civil = jiff::civil::date(day.year() as i16, day.month() as i8, day.day() as i8)
+            .at(12, 0, 0, 0);
+        let offset = tz.to_ambiguous_zoned(civil).compatible().unwrap().offset();
+        assert_eq!(-zone.bias_at(noon) * 60, offset.seconds(), "{noon}");
+        day = day.succ_opt().unwrap();
+    }
 }

@@ -2,7 +2,14 @@
 //! command line), when (UTC), on what (each input and the files it consists of: E01 and
 //! split-raw segments, a hive's transaction logs, with sizes and, when asked, SHA-256),
 //! with which rules (the catalog's hash), what came out (each output file with its
-//! hash, row counts per artifact) and every warning.
+//! hash, row counts per artifact) and every warning. With `--hash-inputs`, a directory
+//! input lists each file that produced a row, hashed ([`row_files`]), and an E01's
+//! stored media hashes are compared with the data read ([`media`]).
+
+mod media;
+mod row_files;
+
+pub use media::MediaHashRecord;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -41,6 +48,20 @@ pub struct InputRecord {
     pub kind: String,
     /// The files read for it (a directory lists itself, with no size).
     pub files: Vec<FileRecord>,
+    /// A directory with `--hash-inputs`: every file that produced a row, with the rows it
+    /// produced, its size and SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_files: Option<Vec<FileRecord>>,
+    /// A directory with `--hash-inputs`: rows about a folder (nothing to hash), and rows
+    /// naming nothing on the host (an entry of a deleted record in a collected `$MFT`, a
+    /// file gone since it was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_of_folders: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_without_a_host_file: Option<u64>,
+    /// An E01 with `--hash-inputs`: the stored MD5/SHA-1 against the media data read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_hashes: Option<MediaHashRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +73,11 @@ pub struct FileRecord {
     pub size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// Why size or hash is missing (unreadable, a directory).
+    /// Rows this file produced (`row_files` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// Why size or hash is missing (unreadable, a directory), or that the file's hash
+    /// now differs from the one its rows state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -126,6 +151,7 @@ pub fn stdout_record(format: &str) -> FileRecord {
         format: Some(format.into()),
         size: None,
         sha256: None,
+        rows: None,
         note: Some(
             "written to standard output: not hashed here; give -o FILE for a hashed output".into(),
         ),
@@ -148,6 +174,7 @@ pub fn describe_file_with(
         format: None,
         size: None,
         sha256: None,
+        rows: None,
         note: None,
     };
     match std::fs::metadata(path) {
@@ -191,6 +218,33 @@ fn sha256_file_with(path: &Path, progress: &dyn crate::progress::Progress) -> io
     Ok(crate::bytes::hex(&hasher.finalize()))
 }
 
+/// Each file behind a directory's rows, sized and hashed, with its row count; a hash
+/// that differs from the one its rows state is said (the file changed after it was read).
+fn describe_row_files(
+    found: &row_files::RowFiles,
+    progress: &dyn crate::progress::Progress,
+) -> Vec<FileRecord> {
+    found
+        .files
+        .iter()
+        .map(|(path, (rows, stated))| {
+            let mut record = describe_file_with(path, true, progress);
+            record.path = std::path::absolute(path)
+                .map(|p| crate::host::display_name(p.as_os_str()))
+                .unwrap_or(record.path);
+            record.rows = Some(*rows);
+            if let (Some(now), Some(stated)) = (&record.sha256, stated)
+                && now != stated
+            {
+                record.note = Some(format!(
+                    "SHA-256 differs from the {stated} its rows state: the file changed after it was read"
+                ));
+            }
+            record
+        })
+        .collect()
+}
+
 pub fn sha256_text(text: &str) -> String {
     crate::bytes::hex(&Sha256::digest(text.as_bytes()))
 }
@@ -213,32 +267,83 @@ pub struct ManifestParts<'a> {
 pub fn build(parts: ManifestParts<'_>) -> Manifest {
     let report = parts.report;
     let files: Vec<Vec<PathBuf>> = parts.inputs.iter().map(input_files).collect();
+    // A directory's files behind its rows: found before hashing, to size the progress.
+    let row_files: Vec<Option<io::Result<row_files::RowFiles>>> = parts
+        .inputs
+        .iter()
+        .map(|input| {
+            (parts.hash_inputs && input.kind == InputKind::Directory)
+                .then(|| row_files::of_directory(input, &report.rows))
+        })
+        .collect();
     if parts.hash_inputs {
-        let bytes = files
+        let size = |f: &Path| {
+            std::fs::metadata(f)
+                .ok()
+                .filter(|m| m.is_file())
+                .map_or(0, |m| m.len())
+        };
+        let segments: u64 = files.iter().flatten().map(|f| size(f)).sum();
+        let behind_rows: u64 = row_files
             .iter()
             .flatten()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
+            .flatten()
+            .flat_map(|r| r.files.keys())
+            .map(|f| size(f))
+            .sum();
+        let media: u64 = parts
+            .inputs
+            .iter()
+            .filter(|i| i.kind == InputKind::Ewf)
+            .filter_map(|i| crate::image::e01::EwfImage::open(&i.path).ok())
+            .map(|e| crate::image::source::ImageSource::size(&e))
             .sum();
         parts
             .progress
-            .stage_bytes("hashing the inputs", Some(bytes));
+            .stage_bytes("hashing the inputs", Some(segments + behind_rows + media));
     }
     let inputs = parts
         .inputs
         .iter()
         .zip(&files)
-        .map(|(input, files)| InputRecord {
-            path: input.label.clone(),
-            absolute_path: std::path::absolute(&input.path)
-                .map(|p| crate::host::display_name(p.as_os_str()))
-                .unwrap_or_else(|_| input.label.clone()),
-            kind: input.kind.describe().to_string(),
-            files: files
-                .iter()
-                .map(|f| describe_file_with(f, parts.hash_inputs, parts.progress))
-                .collect(),
+        .zip(row_files)
+        .map(|((input, files), behind)| {
+            let (row_files, rows_of_folders, rows_without_a_host_file) = match behind {
+                Some(Ok(found)) => (
+                    Some(describe_row_files(&found, parts.progress)),
+                    Some(found.rows_of_folders),
+                    Some(found.rows_without_a_host_file),
+                ),
+                Some(Err(e)) => (
+                    Some(vec![FileRecord {
+                        path: input.label.clone(),
+                        format: None,
+                        size: None,
+                        sha256: None,
+                        rows: None,
+                        note: Some(format!("cannot read the rows back: {e}")),
+                    }]),
+                    None,
+                    None,
+                ),
+                None => (None, None, None),
+            };
+            InputRecord {
+                path: input.label.clone(),
+                absolute_path: std::path::absolute(&input.path)
+                    .map(|p| crate::host::display_name(p.as_os_str()))
+                    .unwrap_or_else(|_| input.label.clone()),
+                kind: input.kind.describe().to_string(),
+                files: files
+                    .iter()
+                    .map(|f| describe_file_with(f, parts.hash_inputs, parts.progress))
+                    .collect(),
+                row_files,
+                rows_of_folders,
+                rows_without_a_host_file,
+                media_hashes: (parts.hash_inputs && input.kind == InputKind::Ewf)
+                    .then(|| media::verify_e01(&input.path, &|n| parts.progress.advance(n))),
+            }
         })
         .collect();
     Manifest {
@@ -304,5 +409,27 @@ mod tests {
         assert_eq!(folder.note.as_deref(), Some("directory"));
         let missing = describe_file(&dir.path().join("nope"), true);
         assert!(missing.note.unwrap().starts_with("cannot stat"));
+    }
+
+    #[test]
+    fn a_file_changed_since_its_rows_were_made_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let (same, changed) = (dir.path().join("same"), dir.path().join("changed"));
+        std::fs::write(&same, b"abc").unwrap();
+        std::fs::write(&changed, b"abd").unwrap();
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let mut found = row_files::RowFiles::default();
+        found.files.insert(same, (2, Some(abc.into())));
+        found.files.insert(changed, (1, Some(abc.into())));
+        let records = describe_row_files(&found, &crate::progress::Silent);
+        assert_eq!(records.len(), 2);
+        let changed = records
+            .iter()
+            .find(|r| r.path.ends_with("changed"))
+            .unwrap();
+        assert!(changed.note.as_ref().unwrap().contains("changed after"));
+        assert_eq!(changed.rows, Some(1));
+        let same = records.iter().find(|r| r.path.ends_with("same")).unwrap();
+        assert_eq!((same.note.as_ref(), same.rows), (None, Some(2)));
     }
 }
