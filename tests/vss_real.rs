@@ -7,14 +7,15 @@
 //! `vshadowmount` themselves.
 //!
 //! The images are sparse tar members (5 GiB and 128 GiB volumes, a few MiB of data):
-//! they are unpacked into a temporary folder as sparse files.
+//! they are unpacked as sparse files into cargo's temporary folder for integration tests
+//! (`target/tmp`), once.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
@@ -37,31 +38,32 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The raw image `member` of the tar.gz `archive`, unpacked once per test run (sparse).
+/// The raw image `member` of the tar.gz `archive`, unpacked (sparse) into cargo's
+/// temporary folder for integration tests the first time it is asked for, and kept
+/// there for later runs (a marker file says the unpacking finished).
 fn image_path(archive: &str, member: &str) -> PathBuf {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    static DONE: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("temporary folder"));
-    let mut done = DONE
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = done.get(archive) {
-        return path.clone();
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vss-fixtures");
+    let target = dir.join(member);
+    let done = dir.join(format!("{member}.complete"));
+    if done.exists() && target.exists() {
+        return target;
     }
+    std::fs::create_dir_all(&dir).expect("fixture folder");
     let file = File::open(fixture(archive)).expect("fixture");
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let target = dir.path().join(member);
     let mut found = false;
     for entry in tar.entries().expect("tar") {
         let mut entry = entry.expect("tar entry");
         if entry.path().expect("name").as_os_str() == member {
+            let _ = std::fs::remove_file(&target);
             entry.unpack(&target).expect("unpack");
             found = true;
         }
     }
     assert!(found, "{member} not in {archive}");
-    done.insert(archive.to_string(), target.clone());
+    File::create(&done).expect("marker");
     target
 }
 
