@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,deleted_cells}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,deleted_cells,vss}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -118,5 +118,9 @@ PY
 for f in "$ROOT"/fixtures/evtx/real/*.evtx.gz; do
     gzip -dc "$f" | head -c $((4096 + 2 * 65536)) >"$C/event_log/$(basename "$f" .gz)"
 done
+# vss: the two-snapshot volume of tests/vss_synthetic.rs (full copy, forwarder,
+# overlay, bitmaps), written by that test.
+(cd "$ROOT" && VSS_SEED_OUT="$C/vss/synthetic-two-snapshots" \
+    cargo test -q --test vss_synthetic every_block_of_both_snapshots >/dev/null)
 ls "$C"/* | head -100 >/dev/null
 for t in "$C"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seed(s)"; done

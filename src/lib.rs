@@ -26,6 +26,7 @@ mod scan;
 mod signature;
 mod store;
 mod time;
+mod vss;
 mod warning;
 
 // What a program using the library writes with: the output formats, the verdict, the
@@ -95,6 +96,9 @@ pub mod internals {
     }
     pub mod registry {
         pub use crate::registry::*;
+    }
+    pub mod vss {
+        pub use crate::vss::*;
     }
     pub mod scan {
         pub use crate::scan::*;

@@ -106,6 +106,12 @@ struct Cli {
     #[arg(long)]
     no_hash: bool,
 
+    /// Do not read the Volume Shadow Copies of NTFS volumes in images (read by default:
+    /// each snapshot is scanned as a volume of its own, rows it shares with the live
+    /// volume are not repeated)
+    #[arg(long)]
+    no_vss: bool,
+
     /// Most bytes of one text file read for log lines and indicators (the hash always
     /// covers the whole file)
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
@@ -292,6 +298,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         hash: !cli.no_hash,
         text_cap: cli.max_text_bytes,
         source_tz: cli.source_tz.clone(),
+        shadow_copies: !cli.no_vss,
     };
     let report = netsession_scan::scan_with_progress(
         &inputs, &catalog, &options, &store, &warnings, &*progress,

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["warning"],
     &["catalog"],
     &["image"],
-    &["partitions"],
+    &["partitions", "vss"],
     &["ntfs", "ese"],
     &["fs"],
     &["input"],

@@ -184,6 +184,8 @@ pub struct MftFs<R: MftRecords> {
     label: String,
     /// How journal rows name where `$J` was read, when not as `label`.
     journal_label: Option<String>,
+    /// The live volume's label when this is one of its shadow copies.
+    snapshot_of: Option<String>,
     tree: Mutex<Tree>,
 }
 
@@ -193,8 +195,15 @@ impl<R: MftRecords> MftFs<R> {
             records,
             label: label.into(),
             journal_label: None,
+            snapshot_of: None,
             tree: Mutex::new(Tree::default()),
         }
+    }
+
+    /// This view is a shadow copy of the volume whose view is named `live`.
+    pub fn with_snapshot_of(mut self, live: impl Into<String>) -> Self {
+        self.snapshot_of = Some(live.into());
+        self
     }
 
     /// Journal rows name `label` as their source (a `$J` file beside a collected `$MFT`).
@@ -591,6 +600,10 @@ impl<R: MftRecords> FileSystem for MftFs<R> {
         self.journal_label
             .clone()
             .unwrap_or_else(|| self.label.clone())
+    }
+
+    fn snapshot_of(&self) -> Option<&str> {
+        self.snapshot_of.as_deref()
     }
 
     fn walk(&self, matcher: &Matcher, warnings: &Warnings, journal: JournalSink<'_>) -> Walk {

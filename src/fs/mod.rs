@@ -165,6 +165,12 @@ pub trait FileSystem: Sync {
         self.source().to_string()
     }
 
+    /// For a shadow copy of a volume, the `source` of the live volume's view: rows of
+    /// this view equal to the live volume's are not reported twice.
+    fn snapshot_of(&self) -> Option<&str> {
+        None
+    }
+
     /// Walk every entry, match names against the catalog, and collect candidates.
     /// Damage met on the way is a warning; the walk goes on. Change-journal records the
     /// catalog matches go to `journal` a chunk of the journal at a time (a journal may

@@ -1,6 +1,9 @@
 //! From an image file to the file system views inside it: open the image (raw, split,
-//! E01) under a block cache, read its partition table, and open every NTFS volume.
-//! Other file systems are named in a warning and skipped.
+//! E01) under a block cache, read its partition table, and open every NTFS volume, and
+//! (unless told not to) every Volume Shadow Copy of each as a view of its own, after the
+//! live volume: `source` names it `<volume> vss<N>@<creation time, UTC>`, N counting from
+//! the oldest. Stores kept on another volume are looked for among the image's NTFS
+//! volumes. Other file systems are named in a warning and skipped.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use crate::image::cache::BlockCache;
 use crate::image::source::{ImageError, ImageSource, Slice, open_image};
 use crate::ntfs::volume::NtfsVolume;
 use crate::partitions::{Scheme, read_partitions};
+use crate::vss::{Shadows, VolumeHeader, volume_header};
 use crate::warning::Warnings;
 
 pub type Shared = Arc<BlockCache<Box<dyn ImageSource>>>;
@@ -20,9 +24,22 @@ pub fn open(path: &Path) -> Result<Shared, ImageError> {
     Ok(Arc::new(BlockCache::new(open_image(path)?)))
 }
 
+/// A volume of the image: its bytes, its view label, where it is (for warnings).
+struct Volume {
+    bytes: Arc<dyn ImageSource>,
+    label: String,
+    location: String,
+}
+
 /// Every NTFS volume of the image as a view; `source` labels are `<input> p<N>@<offset>`
-/// (or the input alone for a bare volume).
-pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dyn FileSystem>> {
+/// (or the input alone for a bare volume). With `shadow_copies`, each volume's
+/// snapshots follow it, oldest first.
+pub fn ntfs_views(
+    image: Shared,
+    label: &str,
+    warnings: &Warnings,
+    shadow_copies: bool,
+) -> Vec<Box<dyn FileSystem>> {
     for (location, what) in image.known_gaps() {
         warnings.push(label, location, what);
     }
@@ -36,6 +53,7 @@ pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dy
         warnings.push(label, "partition table", problem.clone());
     }
     let mut views: Vec<Box<dyn FileSystem>> = Vec::new();
+    let mut volumes: Vec<Volume> = Vec::new();
     for partition in &table.partitions {
         if partition.is_extended() {
             continue;
@@ -54,15 +72,21 @@ pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dy
             );
             continue;
         }
-        let slice = Slice::new(image.clone(), partition.start, partition.length);
-        match NtfsVolume::open(slice) {
-            Ok(volume) => views.push(Box::new(NtfsFs::new(volume, view_label))),
-            Err(e) => warnings.push(
-                label,
-                format!("partition {} at byte {}", partition.number, partition.start),
-                format!("NTFS volume unreadable: {e}"),
-            ),
+        let location = format!("partition {} at byte {}", partition.number, partition.start);
+        let bytes: Arc<dyn ImageSource> =
+            Arc::new(Slice::new(image.clone(), partition.start, partition.length));
+        match NtfsVolume::open(bytes.clone()) {
+            Ok(volume) => views.push(Box::new(NtfsFs::new(volume, view_label.clone()))),
+            Err(e) => warnings.push(label, &location, format!("NTFS volume unreadable: {e}")),
         }
+        volumes.push(Volume {
+            bytes,
+            label: view_label,
+            location,
+        });
+    }
+    if shadow_copies {
+        views = with_snapshots(views, &volumes, label, warnings);
     }
     if views.is_empty() && table.partitions.is_empty() {
         warnings.push(
@@ -72,6 +96,91 @@ pub fn ntfs_views(image: Shared, label: &str, warnings: &Warnings) -> Vec<Box<dy
         );
     }
     views
+}
+
+/// The views with each volume's snapshots after it (views and volumes are in the same
+/// order, a volume whose NTFS did not open has no view but may keep others' stores).
+fn with_snapshots(
+    views: Vec<Box<dyn FileSystem>>,
+    volumes: &[Volume],
+    label: &str,
+    warnings: &Warnings,
+) -> Vec<Box<dyn FileSystem>> {
+    let headers: Vec<Option<VolumeHeader>> = volumes
+        .iter()
+        .map(|v| match volume_header(v.bytes.as_ref()) {
+            Ok(header) => header,
+            Err(e) => {
+                warnings.push(label, &v.location, e.to_string());
+                None
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut views = views.into_iter().peekable();
+    for (volume, header) in volumes.iter().zip(&headers) {
+        // A volume whose live file system does not open still has its snapshots read.
+        if views.peek().is_some_and(|v| v.source() == volume.label) {
+            out.extend(views.next());
+        }
+        let Some(header) = header else { continue };
+        let opened = if header.storage_is_local() {
+            Shadows::open(volume.bytes.clone(), &volume.label)
+        } else {
+            match headers
+                .iter()
+                .position(|h| h.as_ref().is_some_and(|h| h.volume_id == header.storage_id))
+            {
+                Some(at) => Shadows::open_with_storage(
+                    volume.bytes.clone(),
+                    volumes[at].bytes.clone(),
+                    &volume.label,
+                ),
+                None => Shadows::open(volume.bytes.clone(), &volume.label),
+            }
+        };
+        let shadows = match opened {
+            Ok(Some(shadows)) => shadows,
+            Ok(None) => continue,
+            Err(e) => {
+                warnings.push(label, &volume.location, e.to_string());
+                continue;
+            }
+        };
+        for n in 1..=shadows.len() {
+            let where_ = format!("{}: shadow copy {n}", volume.location);
+            let snapshot = match shadows.snapshot(n) {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    warnings.push(label, where_, e.to_string());
+                    continue;
+                }
+            };
+            let source = snapshot_source(&volume.label, n, &snapshot);
+            match NtfsVolume::open(snapshot) {
+                Ok(ntfs) => out.push(Box::new(
+                    NtfsFs::new(ntfs, source).with_snapshot_of(volume.label.clone()),
+                )),
+                Err(e) => warnings.push(
+                    label,
+                    where_,
+                    format!("NTFS in the snapshot unreadable: {e}"),
+                ),
+            }
+        }
+    }
+    out.extend(views);
+    out
+}
+
+/// `<volume> vss<N>@<creation time to the second, UTC>`.
+fn snapshot_source(volume: &str, n: usize, snapshot: &crate::vss::SnapshotView) -> String {
+    let created = snapshot
+        .created()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.unix_seconds(), 0))
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "unknown-time".into());
+    format!("{volume} vss{n}@{created}")
 }
 
 /// Why a partition is not read: its file system, and for an encrypted one what to do.

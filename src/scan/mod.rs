@@ -104,13 +104,17 @@ pub fn detect_inputs_with_password(
                 | InputKind::EseDatabase
                 | InputKind::Prefetch
         ) {
-            // An image counts as opened when at least one volume in it can be read.
+            // An image counts as opened when at least one volume in it can be read (a
+            // shadow copy counts: a live file system may be damaged where a snapshot's
+            // copy of the same blocks is not).
             let image = fs::volumes::open(&input.path).map_err(|e| InputError::Image {
                 input: input.label.clone(),
                 reason: e.to_string(),
             })?;
             let probe = Warnings::new();
-            if fs::volumes::ntfs_views(image, &input.label, &probe).is_empty() {
+            if fs::volumes::ntfs_views(image.clone(), &input.label, &probe, false).is_empty()
+                && fs::volumes::ntfs_views(image, &input.label, &Warnings::new(), true).is_empty()
+            {
                 let why: Vec<String> = probe
                     .snapshot()
                     .into_iter()
@@ -333,7 +337,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_image(&mut self, image: fs::volumes::Shared, label: &str) {
-        for view in fs::volumes::ntfs_views(image, label, self.warnings) {
+        for view in fs::volumes::ntfs_views(image, label, self.warnings, self.options.shadow_copies)
+        {
             self.scan_view(view.as_ref());
         }
     }
@@ -343,6 +348,9 @@ impl<'a> Scanner<'a> {
         let (catalog, options, warnings, progress) =
             (self.catalog, self.options, self.warnings, self.progress);
         progress.stage(&format!("walking {}", view.source()), None);
+        if let Some(live) = view.snapshot_of() {
+            self.rows.register_snapshot(view.source(), live);
+        }
         let store = &self.rows;
         let mut walk = view.walk(&self.matcher, warnings, &mut |hits| {
             store.push_all(journal::journal_rows(view, &hits, catalog));
@@ -525,6 +533,8 @@ pub struct AnalysisOptions {
     /// The zone of local times (texts without a zone, DOS times in archives, local
     /// report headers) in sources whose own SYSTEM hive states none (`--source-tz`).
     pub source_tz: Option<SourceZone>,
+    /// Scan the Volume Shadow Copies of NTFS volumes too (`--no-vss` turns it off).
+    pub shadow_copies: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -533,6 +543,7 @@ impl Default for AnalysisOptions {
             hash: true,
             text_cap: 64 * 1024 * 1024,
             source_tz: None,
+            shadow_copies: true,
         }
     }
 }

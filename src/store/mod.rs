@@ -14,6 +14,7 @@
 
 mod codec;
 mod runs;
+mod snapshots;
 
 use std::io;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use rayon::slice::ParallelSliceMut;
 use crate::evidence::{EvidenceRow, RowCounts, RowSink};
 use crate::warning::Warnings;
 use runs::{Entry, Memory, Run};
+use snapshots::{Dedupe, LiveOf};
 
 /// Above this many runs, the runs are merged into one: a merge keeps one open file and
 /// one read buffer per run.
@@ -76,6 +78,9 @@ struct State {
     next_run: u64,
     /// A run could not be written: rows stay in memory from then on.
     spilling_failed: bool,
+    /// Sources that are snapshots of a live source: their rows equal to the live
+    /// source's are not reported ([`snapshots`]).
+    live_of: LiveOf,
 }
 
 impl State {
@@ -227,17 +232,40 @@ impl RowStore {
         Ok(())
     }
 
+    /// Rows with source `snapshot` (a shadow copy of the volume named `live`) that
+    /// equal a row of `live` in every other column are not reported.
+    pub fn register_snapshot(&self, snapshot: &str, live: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.live_of.insert(snapshot.to_string(), live.to_string());
+    }
+
     /// Every row, ready to be read in timeline order.
     pub fn finish(self) -> SortedRows {
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         state.sort();
-        SortedRows {
+        let mut rows = SortedRows {
             arena: state.arena,
             entries: state.entries,
             runs: state.runs,
             counts: state.counts,
+            live_of: state.live_of,
             _dir: state.dir,
+        };
+        if !rows.live_of.is_empty() {
+            // The counts are of the rows reported: one pass to count them again (a
+            // damaged run fails here and again, with its error, when read).
+            let mut counts = RowCounts::default();
+            if rows
+                .visit(|row| {
+                    counts.add(row);
+                    Ok(())
+                })
+                .is_ok()
+            {
+                rows.counts = counts;
+            }
         }
+        rows
     }
 }
 
@@ -285,6 +313,7 @@ pub struct SortedRows {
     entries: Vec<Entry>,
     runs: Vec<Run>,
     counts: RowCounts,
+    live_of: LiveOf,
     /// Removes the runs when the rows are dropped.
     _dir: Option<tempfile::TempDir>,
 }
@@ -309,15 +338,21 @@ impl SortedRows {
 
     /// Hands every row to `visit` in timeline order; stops at the first error (of
     /// `visit`, or reading a run back). The row handed over is reused for the next.
+    /// Rows of a snapshot that repeat its live volume's are left out.
     pub fn visit(&self, mut visit: impl FnMut(&EvidenceRow) -> io::Result<()>) -> io::Result<()> {
         let mut row = codec::empty_row();
         let memory = Memory {
             arena: &self.arena,
             entries: &self.entries,
         };
+        let mut dedupe = Dedupe::new(&self.live_of);
         runs::merge(memory, &self.runs, &mut |body| {
             codec::decode_into(body, &mut row)?;
-            visit(&row)
+            if dedupe.keep(&row) {
+                visit(&row)
+            } else {
+                Ok(())
+            }
         })
     }
 

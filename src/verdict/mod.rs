@@ -36,6 +36,7 @@ mod render;
 pub mod report;
 mod rows;
 mod seen;
+mod snapshots;
 mod statement;
 #[cfg(test)]
 mod test_support;

@@ -13,6 +13,7 @@ use super::firewall::firewall_statement;
 use super::install::{installed_statement, where_statement};
 use super::removal::removal_statement;
 use super::seen::{first_seen_statement, last_seen_statement};
+use super::snapshots::snapshot_statement;
 use super::statement::{Part, Statement, c, clean, n_rows, t};
 use super::upload::upload_statement;
 use super::{InstallState, ScopeVerdict, Verdict, VolumeVerdict};
@@ -69,6 +70,9 @@ impl Verdict {
         let _ = writeln!(out, "{}", self.headline());
         for volume in &self.volumes {
             let _ = writeln!(out, "volume {}", plain(&volume_title(volume)));
+            if let Some(s) = snapshot_statement(volume, self) {
+                write_text_statement(&mut out, &s);
+            }
             if volume.events.rows > 0 {
                 write_text_statement(&mut out, &events_statement(&volume.events));
             }
@@ -108,6 +112,10 @@ impl Verdict {
         let _ = writeln!(out, "{}\n", md_text(HONESTY_NOTE));
         for volume in &self.volumes {
             let _ = writeln!(out, "## Volume {}\n", markdown(&volume_title(volume)));
+            if let Some(s) = snapshot_statement(volume, self) {
+                write_markdown_statement(&mut out, &s);
+                out.push('\n');
+            }
             if volume.events.rows > 0 {
                 write_markdown_statement(&mut out, &events_statement(&volume.events));
                 out.push('\n');

@@ -1,0 +1,119 @@
+//! What a volume's shadow copies add. A snapshot is a volume of its own in the verdict
+//! (source `<volume> vss<N>@<creation time>`; its rows equal to the live volume's are
+//! not repeated), and this statement, under the snapshot's title, sets its install state
+//! beside the live volume's now: "install present in the snapshot of 2014-01-10..., gone
+//! from the live volume".
+
+use super::statement::{Part, Statement, c, statement, t};
+use super::{InstallState, Verdict, VolumeVerdict};
+
+/// For a snapshot's source, the live volume's source and the snapshot's own part
+/// (`vss1@2014-01-10T12:00:00Z`).
+pub(super) fn snapshot_of(source: &str) -> Option<(&str, &str)> {
+    let at = source.rfind(" vss")?;
+    let tag = &source[at + 1..];
+    let number = tag.strip_prefix("vss")?.split_once('@')?.0;
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+        .then_some((&source[..at], tag))
+}
+
+/// The statement for `volume` when it is a snapshot.
+pub(super) fn snapshot_statement(volume: &VolumeVerdict, verdict: &Verdict) -> Option<Statement> {
+    let (live, tag) = snapshot_of(&volume.source)?;
+    let when = tag.split_once('@').map_or(tag, |(_, when)| when);
+    let live_state = verdict
+        .volumes
+        .iter()
+        .find(|v| v.source == live)
+        .map_or(InstallState::NoTrace, |v| v.state);
+    let mut parts: Vec<Part> = Vec::new();
+    if volume.state == InstallState::Installed && live_state != InstallState::Installed {
+        parts.push(t("install present in the snapshot of "));
+        parts.push(c(when));
+        let folders: Vec<&str> = volume
+            .scopes
+            .iter()
+            .flat_map(|s| s.install.folders.iter())
+            .filter(|f| f.present)
+            .map(|f| f.path.as_str())
+            .collect();
+        for (i, folder) in folders.iter().enumerate() {
+            parts.push(t(if i == 0 { " (" } else { ", " }));
+            parts.push(c(folder));
+        }
+        if !folders.is_empty() {
+            parts.push(t(")"));
+        }
+        parts.push(t(", gone from the live volume "));
+        parts.push(c(live));
+        parts.push(t(format!(" now ({})", live_state.describe())));
+    } else {
+        parts.push(t(format!(
+            "{} in the snapshot of ",
+            volume.state.describe()
+        )));
+        parts.push(c(when));
+        parts.push(t("; the live volume "));
+        parts.push(c(live));
+        parts.push(t(format!(
+            " now: {} (rows equal to the live volume's are not repeated here)",
+            live_state.describe()
+        )));
+    }
+    Some(statement("shadow copy", parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::test_support::row;
+    use crate::verdict::verdict;
+
+    #[test]
+    fn snapshot_sources_are_recognised_and_others_not() {
+        assert_eq!(
+            snapshot_of("disk.raw p2@1048576 vss3@2014-01-10T12:00:00Z"),
+            Some(("disk.raw p2@1048576", "vss3@2014-01-10T12:00:00Z"))
+        );
+        assert_eq!(snapshot_of("disk.raw p2@1048576"), None);
+        assert_eq!(snapshot_of("my vssx@file"), None);
+        assert_eq!(snapshot_of("my vss@file"), None);
+    }
+
+    #[test]
+    fn an_install_only_in_a_snapshot_is_said_to_be_gone_now() {
+        let snapshot = "v vss1@2014-01-10T12:00:00Z";
+        let mut client = row(
+            "install.client",
+            "Ana",
+            r"Users\Ana\AppData\Local\Akamai\netsession_win.exe",
+            "",
+        );
+        client.source = snapshot.into();
+        let mut live = row(
+            "install.installer_download",
+            "Ana",
+            r"Users\Ana\Downloads\netsession_installer.exe",
+            "",
+        );
+        live.source = "v".into();
+        let v = verdict(&[client, live]);
+        let volume = v.volumes.iter().find(|x| x.source == snapshot).unwrap();
+        let s = snapshot_statement(volume, &v).unwrap();
+        let text: String = s
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(s) | Part::Code(s) => s.as_str(),
+            })
+            .collect();
+        assert!(
+            text.starts_with("install present in the snapshot of 2014-01-10T12:00:00Z")
+                && text.contains(r"Users\Ana\AppData\Local\Akamai")
+                && text.contains("gone from the live volume v now"),
+            "{text}"
+        );
+        let live_volume = v.volumes.iter().find(|x| x.source == "v").unwrap();
+        assert!(snapshot_statement(live_volume, &v).is_none());
+    }
+}
