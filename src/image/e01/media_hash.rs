@@ -106,14 +106,17 @@ impl EwfImage {
     }
 }
 
-/// Fill `buf` from `at` (short only at the end of the media).
+/// Fill `buf` from `at` (short only at the end of the media), chunk by chunk without the
+/// read-ahead window: the pieces are already read on every core.
 fn read_full(image: &EwfImage, at: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+    let want = crate::image::source::clamp_len(buf.len(), image.size().saturating_sub(at));
     let mut done = 0;
-    while done < buf.len() {
-        let n = image.read_at(at + done as u64, &mut buf[done..])?;
-        if n == 0 {
-            break;
-        }
+    while done < want {
+        let pos = at + done as u64;
+        let chunk = pos / image.chunk_size;
+        let n =
+            crate::image::source::clamp_len(want - done, image.chunk_size - pos % image.chunk_size);
+        image.read_in_chunk(chunk, pos, &mut buf[done..done + n])?;
         done += n;
     }
     Ok(done)

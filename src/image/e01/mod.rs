@@ -5,6 +5,7 @@
 mod media_hash;
 mod missing;
 mod naming;
+mod read_ahead;
 pub(super) mod sections;
 mod verify;
 
@@ -84,6 +85,8 @@ pub struct EwfImage {
     /// The chunk tables in chunk order, and whether each one's entries were checked.
     tables: Vec<TableSection>,
     tables_verified: Vec<AtomicBool>,
+    /// Chunks inflated ahead of a sequential reader.
+    ahead: read_ahead::Window,
 }
 
 impl EwfImage {
@@ -339,6 +342,7 @@ impl EwfImage {
             verify: !v2,
             verified: (0..words).map(|_| AtomicU64::new(0)).collect(),
             tables_verified: tables.iter().map(|_| AtomicBool::new(false)).collect(),
+            ahead: read_ahead::Window::default(),
             tables,
         })
     }
@@ -366,6 +370,35 @@ impl EwfImage {
     pub fn reader(&self) -> &ewf::EwfReader {
         &self.reader
     }
+
+    /// Read `dest.len()` bytes at `pos`, all inside `chunk`: its checksums checked
+    /// first, a chunk of a missing segment an error naming the segment.
+    fn read_in_chunk(&self, chunk: u64, pos: u64, dest: &mut [u8]) -> Result<(), ImageError> {
+        if let Some(gap) = self.gap_of(chunk) {
+            return Err(ImageError::InMissingSegment {
+                segment: gap.segments.first().cloned().unwrap_or_default(),
+                offset: pos,
+            });
+        }
+        if self.verify && !self.is_verified(chunk) {
+            self.verify_chunk(chunk)?;
+        }
+        let n = dest.len();
+        let got =
+            guarded(|| self.reader.read_at(dest, pos)).map_err(|message| ImageError::EwfRead {
+                path: self.path.clone(),
+                offset: pos,
+                message,
+            })?;
+        if got < n {
+            return Err(ImageError::EwfRead {
+                path: self.path.clone(),
+                offset: pos.saturating_add(got as u64),
+                message: format!("short read: {got} of {n} bytes"),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl ImageSource for EwfImage {
@@ -376,37 +409,18 @@ impl ImageSource for EwfImage {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
         let want = clamp_len(buf.len(), self.size.saturating_sub(offset));
         let mut done = 0usize;
-        // Chunk by chunk, so an error names the chunk that failed.
+        // Chunk by chunk, so an error names the chunk that failed; a sequential reader's
+        // chunks come from the read-ahead window, inflated on every core.
         while done < want {
             let pos = offset.saturating_add(done as u64);
             let in_chunk = self.chunk_size - pos % self.chunk_size;
             let n = clamp_len(want - done, in_chunk);
             let chunk = pos / self.chunk_size;
-            if let Some(gap) = self.gap_of(chunk) {
-                return Err(ImageError::InMissingSegment {
-                    segment: gap.segments.first().cloned().unwrap_or_default(),
-                    offset: pos,
-                });
-            }
-            if self.verify && !self.is_verified(chunk) {
-                self.verify_chunk(chunk)?;
-            }
             let Some(dest) = buf.get_mut(done..done + n) else {
                 break;
             };
-            let got = guarded(|| self.reader.read_at(dest, pos)).map_err(|message| {
-                ImageError::EwfRead {
-                    path: self.path.clone(),
-                    offset: pos,
-                    message,
-                }
-            })?;
-            if got < n {
-                return Err(ImageError::EwfRead {
-                    path: self.path.clone(),
-                    offset: pos.saturating_add(got as u64),
-                    message: format!("short read: {got} of {n} bytes"),
-                });
+            if !self.read_ahead(chunk, pos % self.chunk_size, dest)? {
+                self.read_in_chunk(chunk, pos, dest)?;
             }
             done += n;
         }
