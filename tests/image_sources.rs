@@ -467,6 +467,51 @@ fn e01_damaged_chunks_are_errors_not_wrong_bytes() {
     assert_eq!(buf[5000], good(i)[5000] ^ 0x10);
 }
 
+/// A sequential reader (the read-ahead window fills the chunks ahead on both cores)
+/// meets a damaged chunk: every byte before it is right, and the error names its start.
+#[test]
+fn e01_sequential_reads_stop_at_a_damaged_chunk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(raw_path) = unpack(tmp.path(), "gpt.raw.gz") else {
+        return;
+    };
+    let raw = std::fs::read(&raw_path).unwrap();
+    let e01 = std::fs::read(fixtures().join("gpt.E01")).unwrap();
+    let (chunk_size, chunks) = e01_chunks(&e01);
+    // A compressed chunk well inside the segment, holding data (not zeros).
+    let i = (40..chunks.len() - 1)
+        .find(|&i| {
+            let (start, compressed) = chunks[i];
+            compressed && chunks[i + 1].0 - start > 200
+        })
+        .expect("a compressed chunk with data");
+    let (start, end) = (chunks[i].0, chunks[i + 1].0);
+    let damaged = e01_subset(&["gpt.E01", "gpt.E02", "gpt.E03"]);
+    let path = damaged.path().join("gpt.E01");
+    let mut bytes = e01.clone();
+    bytes[((start + end) / 2) as usize] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+    let img = EwfImage::open(&path).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut pos = 0u64;
+    let err = loop {
+        match img.read_at(pos, &mut buf) {
+            Ok(0) => panic!("read to the end past a damaged chunk"),
+            Ok(n) => {
+                assert_eq!(&buf[..n], &raw[pos as usize..pos as usize + n], "at {pos}");
+                pos += n as u64;
+            }
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(pos, i as u64 * chunk_size, "{err}");
+    assert_eq!(err.offset(), Some(pos), "{err}");
+    // Past it, reading goes on with the right bytes.
+    let after = (i as u64 + 1) * chunk_size;
+    let n = img.read_at(after, &mut buf).unwrap();
+    assert_eq!(&buf[..n], &raw[after as usize..after as usize + n]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Split raw
 // ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ use super::EwfImage;
 use crate::image::source::{ImageError, ImageSource};
 
 /// Most bytes of inflated chunks held ahead.
-const WINDOW_BYTES: u64 = 4 << 20;
+const WINDOW_BYTES: u64 = 2 << 20;
 /// Chunks of a first window; each window read to its end doubles the next, so a small
 /// file read whole costs little more than its own chunks.
 const FIRST_WINDOW: u64 = 4;
@@ -113,6 +113,10 @@ impl EwfImage {
 
     /// One whole chunk (the last one as long as the media goes), checked and inflated.
     fn load_chunk(&self, chunk: u64) -> Result<Vec<u8>, ImageError> {
+        if self.verify && !self.is_verified(chunk) && self.gap_of(chunk).is_none() {
+            // Checking it reads it whole.
+            return self.verify_chunk(chunk);
+        }
         let start = chunk.saturating_mul(self.chunk_size);
         let len = self.chunk_size.min(self.size().saturating_sub(start));
         let mut page = vec![0u8; usize::try_from(len).unwrap_or(0)];

@@ -69,8 +69,10 @@ impl EwfImage {
         }
     }
 
-    /// Read chunk `chunk` whole and compare its Adler-32 with the one stored for it.
-    pub(super) fn verify_chunk(&self, chunk: u64) -> Result<(), ImageError> {
+    /// Read chunk `chunk` whole and compare its Adler-32 with the one stored for it. The
+    /// chunk's bytes (as long as the media goes) come back: the caller needs them read
+    /// no second time.
+    pub(super) fn verify_chunk(&self, chunk: u64) -> Result<Vec<u8>, ImageError> {
         let start = chunk.saturating_mul(self.chunk_size);
         let damaged = |message: String| ImageError::EwfRead {
             path: self.path.clone(),
@@ -88,7 +90,7 @@ impl EwfImage {
         let (offset, stored_len, compressed, segment) =
             guarded(|| self.reader.debug_chunk(index)).map_err(damaged)?;
         let Some(Some(file)) = self.segment_files.get(segment) else {
-            return Ok(());
+            return Ok(page);
         };
         let segment_path = self.segments.get(segment).unwrap_or(&self.path);
         let read_tail = |at: u64, buf: &mut [u8]| -> Result<bool, ImageError> {
@@ -142,6 +144,6 @@ impl EwfImage {
             )));
         }
         self.mark_verified(chunk);
-        Ok(())
+        Ok(page)
     }
 }
