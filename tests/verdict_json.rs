@@ -68,7 +68,10 @@ fn agrees_with_markdown(v: &Value, md: &str) {
                 .split("\n#### ")
                 .find(|s| format!("#### {s}").starts_with(&title))
                 .unwrap_or_else(|| panic!("no {title} under {source}: {section}"));
-            let line = if u["installed_in"].as_array().unwrap().is_empty() {
+            let line = if u["state"] == "no_trace" {
+                // Worded with what the rows do show.
+                "**Install state:** no trace".to_string()
+            } else if u["installed_in"].as_array().unwrap().is_empty() {
                 format!("**Install state:** {}", u["state_text"].as_str().unwrap())
             } else {
                 assert_eq!(u["state"], "remnants");
@@ -210,4 +213,31 @@ fn deleted_registry_entries_give_the_last_time_known_present_and_gone_by() {
         user["registry_gone_by"]["time"],
         "2014-03-02T10:15:00.0000000Z"
     );
+}
+
+#[test]
+fn a_shadow_copy_that_still_holds_the_install_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let volume = tmp.path().join("planted.ntfs");
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(root("fixtures/vss/planted/planted.ntfs.gz"))
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: no gzip");
+        return;
+    };
+    std::fs::write(&volume, out.stdout).unwrap();
+    let (v, md) = verdicts(&volume);
+    let volumes = v["volumes"].as_array().unwrap();
+    assert_eq!(volumes.len(), 2, "{volumes:#?}");
+    assert!(volumes[0]["snapshot"].is_null());
+    let snap = &volumes[1]["snapshot"];
+    assert_eq!(snap["of"], volumes[0]["source"]);
+    assert_eq!(snap["store"], "vss1");
+    assert_eq!(snap["created"], "2014-01-10T12:00:00Z");
+    assert_eq!(snap["installed_only_here"], true);
+    assert_eq!(snap["live_state"], volumes[0]["state"]);
+    assert_eq!(volumes[1]["state"], "installed");
+    agrees_with_markdown(&v, &md);
 }

@@ -42,6 +42,24 @@ pub struct VolumeJson {
     /// Machine-wide first (`user` empty), then each user.
     pub users: Vec<UserJson>,
     pub events: EventsJson,
+    /// A Volume Shadow Copy: which live volume it is a snapshot of, when it was taken,
+    /// and that volume's state now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SnapshotJson {
+    /// The live volume's `source`.
+    pub of: String,
+    /// `vss<N>`, the store number as in `source`.
+    pub store: String,
+    /// The snapshot's creation time (UTC).
+    pub created: String,
+    /// The live volume's state now (`no_trace` when it has no rows).
+    pub live_state: &'static str,
+    /// NetSession's files are present in the snapshot and not on the live volume.
+    pub installed_only_here: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -244,11 +262,29 @@ pub fn verdict_json(run: &ReportRun<'_>, verdict: &Verdict) -> VerdictJson {
         rows: verdict.rows,
         warnings: run.warnings.len(),
         state: state_name(state),
-        volumes: verdict.volumes.iter().map(volume).collect(),
+        volumes: verdict.volumes.iter().map(|v| volume(v, verdict)).collect(),
     }
 }
 
-fn volume(v: &VolumeVerdict) -> VolumeJson {
+fn snapshot(v: &VolumeVerdict, verdict: &Verdict) -> Option<SnapshotJson> {
+    let (live, tag) = super::snapshots::snapshot_of(&v.source)?;
+    let (store, created) = tag.split_once('@').unwrap_or((tag, ""));
+    let live_state = verdict
+        .volumes
+        .iter()
+        .find(|x| x.source == live)
+        .map_or(InstallState::NoTrace, |x| x.state);
+    Some(SnapshotJson {
+        of: live.to_string(),
+        store: store.to_string(),
+        created: created.to_string(),
+        live_state: state_name(live_state),
+        installed_only_here: v.state == InstallState::Installed
+            && live_state != InstallState::Installed,
+    })
+}
+
+fn volume(v: &VolumeVerdict, verdict: &Verdict) -> VolumeJson {
     let e = &v.events;
     let change = |c: &super::Change| ChangeJson {
         time: iso(c.time),
@@ -279,6 +315,7 @@ fn volume(v: &VolumeVerdict) -> VolumeJson {
             services_installed: e.services_installed.len(),
             processes: e.processes.rows,
         },
+        snapshot: snapshot(v, verdict),
     }
 }
 
