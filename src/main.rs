@@ -300,7 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         source_tz: cli.source_tz.clone(),
         shadow_copies: !cli.no_vss,
     };
-    let report = netsession_scan::scan_with_progress(
+    let mut report = netsession_scan::scan_with_progress(
         &inputs, &catalog, &options, &store, &warnings, &*progress,
     );
     progress.done();
@@ -316,25 +316,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .then(netsession_scan::verdict::VerdictBuilder::new);
     progress.stage("writing the evidence", Some(report.rows.len()));
     let mut since_tick = 0u64;
-    report
-        .rows
-        .visit(|row| {
-            since_tick += 1;
-            if since_tick == 4096 {
-                progress.advance(since_tick);
-                since_tick = 0;
-            }
-            for (_, format, writer) in writers.iter_mut() {
-                writer
-                    .write_row(row)
-                    .map_err(|e| output_error(*format, e))?;
-            }
-            if let Some(verdict) = verdict.as_mut() {
-                verdict.add(row);
-            }
-            Ok(())
-        })
-        .context("writing the outputs")?;
+    let mut each_row = |row: &netsession_scan::EvidenceRow| -> io::Result<()> {
+        since_tick += 1;
+        if since_tick == 4096 {
+            progress.advance(since_tick);
+            since_tick = 0;
+        }
+        for (_, format, writer) in writers.iter_mut() {
+            writer
+                .write_row(row)
+                .map_err(|e| output_error(*format, e))?;
+        }
+        if let Some(verdict) = verdict.as_mut() {
+            verdict.add(row);
+        }
+        Ok(())
+    };
+    // The manifest reads the rows again to hash the files behind them; otherwise this
+    // is the last reading, and the temporary runs give their space back as it goes.
+    if cli.hash_inputs {
+        report.rows.visit(&mut each_row)
+    } else {
+        report.rows.visit_last(&mut each_row)
+    }
+    .context("writing the outputs")?;
     progress.done();
     let mut written = Vec::new();
     let mut to_stdout = Vec::new();

@@ -67,14 +67,29 @@ pub(super) fn compare(first: (TimeKey, &[u8]), second: (TimeKey, &[u8])) -> std:
 /// Reads the next record (its body, after the length) into `buf`; `Ok(false)` at a
 /// clean end of the stream. The body's structure is checked ([`key`] succeeds on it
 /// afterwards). Returns the body's [`TimeKey`].
+#[cfg(test)]
 pub(super) fn read_record(
     reader: &mut impl Read,
     buf: &mut Vec<u8>,
 ) -> io::Result<Option<TimeKey>> {
+    if !read_frame(reader, buf)? {
+        return Ok(None);
+    }
+    Ok(Some(body_time(buf)?))
+}
+
+/// The [`TimeKey`] of a record body, checking the body's structure ([`key`]).
+pub(super) fn body_time(body: &[u8]) -> io::Result<TimeKey> {
+    Ok(time_key(key(body)?.datetime))
+}
+
+/// Reads the next length-prefixed record into `buf` as it is; `Ok(false)` at a clean
+/// end of the stream.
+pub(super) fn read_frame(reader: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<bool> {
     let mut length = [0u8; 4];
     match reader.read_exact(&mut length) {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
         Err(e) => return Err(e),
     }
     let length = u32::from_le_bytes(length) as usize;
@@ -87,7 +102,7 @@ pub(super) fn read_record(
     buf.resize(length, 0);
     reader.read_exact(buf)?;
     // Text is checked as UTF-8 where it is decoded ([`decode_into`]).
-    Ok(Some(time_key(key(buf)?.datetime)))
+    Ok(true)
 }
 
 /// The columns of a record body, borrowed.

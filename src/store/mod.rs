@@ -13,6 +13,7 @@
 //! memory.
 
 mod codec;
+mod interned;
 mod runs;
 mod snapshots;
 
@@ -24,7 +25,7 @@ use rayon::slice::ParallelSliceMut;
 
 use crate::evidence::{EvidenceRow, RowCounts, RowSink};
 use crate::warning::Warnings;
-use runs::{Entry, Memory, Run};
+use runs::{Entry, Memory, Release, Run};
 use snapshots::{Dedupe, LiveOf};
 
 /// Above this many runs, the runs are merged into one: a merge keeps one open file and
@@ -223,7 +224,9 @@ impl RowStore {
             arena: &[],
             entries: &[],
         };
-        runs::merge(none, &state.runs, &mut |body| writer.push(body))?;
+        runs::merge(none, &state.runs, Release::AsRead, &mut |body| {
+            writer.push(body)
+        })?;
         let merged = writer.finish()?;
         for old in std::mem::replace(&mut state.runs, vec![merged]) {
             // A leftover file goes with the temporary folder at the end anyway.
@@ -247,6 +250,7 @@ impl RowStore {
             arena: state.arena,
             entries: state.entries,
             runs: state.runs,
+            released: false,
             counts: state.counts,
             live_of: state.live_of,
             _dir: state.dir,
@@ -306,12 +310,14 @@ impl Drop for Batch<'_> {
 }
 
 /// The rows of a scan in timeline order: in memory, or merged from runs on disk as they
-/// are read. May be read any number of times.
+/// are read. May be read any number of times, until [`SortedRows::visit_last`].
 #[derive(Debug)]
 pub struct SortedRows {
     arena: Vec<u8>,
     entries: Vec<Entry>,
     runs: Vec<Run>,
+    /// `visit_last` gave the runs' space back: they cannot be read again.
+    released: bool,
     counts: RowCounts,
     live_of: LiveOf,
     /// Removes the runs when the rows are dropped.
@@ -339,14 +345,39 @@ impl SortedRows {
     /// Hands every row to `visit` in timeline order; stops at the first error (of
     /// `visit`, or reading a run back). The row handed over is reused for the next.
     /// Rows of a snapshot that repeat its live volume's are left out.
-    pub fn visit(&self, mut visit: impl FnMut(&EvidenceRow) -> io::Result<()>) -> io::Result<()> {
+    pub fn visit(&self, visit: impl FnMut(&EvidenceRow) -> io::Result<()>) -> io::Result<()> {
+        self.merge(Release::Keep, visit)
+    }
+
+    /// As [`SortedRows::visit`], for the last reading: the temporary runs give their
+    /// space back as they are read (the page cache that held them serves the outputs
+    /// being written), so any later `visit` fails, saying so.
+    pub fn visit_last(
+        &mut self,
+        visit: impl FnMut(&EvidenceRow) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let merged = self.merge(Release::AsRead, visit);
+        self.released = !self.runs.is_empty();
+        merged
+    }
+
+    fn merge(
+        &self,
+        release: Release,
+        mut visit: impl FnMut(&EvidenceRow) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.released {
+            return Err(io::Error::other(
+                "the sorted rows were read for the last time already (their temporary runs are gone)",
+            ));
+        }
         let mut row = codec::empty_row();
         let memory = Memory {
             arena: &self.arena,
             entries: &self.entries,
         };
         let mut dedupe = Dedupe::new(&self.live_of);
-        runs::merge(memory, &self.runs, &mut |body| {
+        runs::merge(memory, &self.runs, release, &mut |body| {
             codec::decode_into(body, &mut row)?;
             if dedupe.keep(&row) {
                 visit(&row)
@@ -508,6 +539,37 @@ mod tests {
             0,
             "the temporary folder goes with the rows"
         );
+    }
+
+    #[test]
+    fn the_last_reading_gives_the_runs_space_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // Runs of several megabytes each (a budget of about 30,000 rows).
+        let (mut rows, _) = store_with(120_000, 30_000 * 60, dir.path());
+        assert!(rows.runs_on_disk() >= 2, "spilled");
+        let blocks = |rows: &SortedRows| -> u64 {
+            use std::os::unix::fs::MetadataExt;
+            rows.runs
+                .iter()
+                .map(|r| std::fs::metadata(&r.path).unwrap().blocks() * 512)
+                .sum()
+        };
+        let before = blocks(&rows);
+        let mut seen = Vec::new();
+        rows.visit_last(|row| {
+            seen.push(row.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, sorted(120_000));
+        let after = blocks(&rows);
+        // ext4, xfs, btrfs and tmpfs punch holes; elsewhere the runs stay whole.
+        println!("runs: {before} bytes on disk before the last reading, {after} after");
+        if cfg!(target_os = "linux") && before > 2 * runs::RELEASE_EVERY {
+            assert!(after < before / 2, "{after} of {before} bytes still held");
+        }
+        let err = rows.visit(|_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("read for the last time"), "{err}");
     }
 
     #[test]

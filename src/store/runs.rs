@@ -13,9 +13,26 @@ use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::codec::{self, TimeKey};
+use super::interned::{Packer, Unpacker};
 
 /// Read buffer per run while merging.
 const READ_BUFFER: usize = 64 * 1024;
+/// A merge that reads the runs for the last time gives back their space every this many
+/// bytes read (see [`Release`]).
+pub(super) const RELEASE_EVERY: u64 = 4 * 1024 * 1024;
+
+/// Whether a merge reads the runs for the last time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Release {
+    /// The runs are read again later: they stay as they are.
+    Keep,
+    /// Nobody reads the runs again: the part already read is given back to the file
+    /// system as the merge goes (a hole punched into the file), so the memory that held
+    /// it in the page cache is free again while the outputs are written, instead of
+    /// hundreds of megabytes more being taken. Where the file system cannot, the runs
+    /// stay whole until they are removed.
+    AsRead,
+}
 
 /// One sorted run on disk.
 #[derive(Debug)]
@@ -52,6 +69,7 @@ pub(super) struct RunWriter {
     path: PathBuf,
     out: BufWriter<File>,
     rows: u64,
+    packer: Packer,
 }
 
 impl RunWriter {
@@ -61,12 +79,14 @@ impl RunWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(256 * 1024, file),
             rows: 0,
+            packer: Packer::default(),
         })
     }
 
     pub fn push(&mut self, body: &[u8]) -> io::Result<()> {
         self.rows += 1;
-        codec::write_record(&mut self.out, body).map_err(|e| at(&self.path, e))
+        let packed = self.packer.pack(body).map_err(|e| at(&self.path, e))?;
+        codec::write_record(&mut self.out, packed).map_err(|e| at(&self.path, e))
     }
 
     pub fn finish(mut self) -> io::Result<Run> {
@@ -93,23 +113,42 @@ fn at(path: &Path, e: io::Error) -> io::Error {
 
 struct RunReader<'p> {
     path: &'p Path,
-    reader: BufReader<File>,
+    reader: BufReader<Releasing>,
     /// Rows the run should still hold: a run that ends early or runs on is damaged.
     left: u64,
+    /// The record as stored, before [`Unpacker::unpack`].
+    packed: Vec<u8>,
+    unpacker: Unpacker,
 }
 
 impl<'p> RunReader<'p> {
-    fn open(run: &'p Run) -> io::Result<Self> {
-        let file = File::open(&run.path).map_err(|e| at(&run.path, e))?;
+    fn open(run: &'p Run, release: Release) -> io::Result<Self> {
+        let file = match release {
+            Release::Keep => File::open(&run.path),
+            // Punching a hole needs the file open for writing.
+            Release::AsRead => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&run.path),
+        }
+        .map_err(|e| at(&run.path, e))?;
+        let releasing = Releasing {
+            file,
+            read: 0,
+            released: 0,
+            release: release == Release::AsRead,
+        };
         Ok(RunReader {
             path: &run.path,
-            reader: BufReader::with_capacity(READ_BUFFER, file),
+            reader: BufReader::with_capacity(READ_BUFFER, releasing),
             left: run.rows,
+            packed: Vec::new(),
+            unpacker: Unpacker::default(),
         })
     }
 
     fn next(&mut self, body: &mut Vec<u8>) -> io::Result<Option<TimeKey>> {
-        let time = codec::read_record(&mut self.reader, body).map_err(|e| at(self.path, e))?;
+        let time = self.read(body).map_err(|e| at(self.path, e))?;
         match (time, self.left) {
             (Some(_), 0) => return Err(at(self.path, extra("more rows than were written"))),
             (None, left) if left > 0 => {
@@ -122,6 +161,77 @@ impl<'p> RunReader<'p> {
     }
 }
 
+/// A run file read front to back that, when asked, gives back what was read.
+struct Releasing {
+    file: File,
+    /// Bytes read so far (they are in the reader's buffer or handed on).
+    read: u64,
+    /// Bytes at the start of the file given back so far.
+    released: u64,
+    release: bool,
+}
+
+impl io::Read for Releasing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        // At the end, all of it: the last page is the end of the file.
+        let at_end = n == 0 && !buf.is_empty();
+        if self.release && (at_end || self.read - self.released >= RELEASE_EVERY) {
+            self.give_back(at_end);
+        }
+        Ok(n)
+    }
+}
+
+impl Releasing {
+    /// Punches a hole over the whole pages read and not yet given back (at the end,
+    /// over the rest of the file). A file system
+    /// that cannot is not asked again: the run stays whole until it is removed.
+    fn give_back(&mut self, at_end: bool) {
+        let end = if at_end {
+            self.read
+        } else {
+            self.read - self.read % 4096
+        };
+        if end <= self.released {
+            return;
+        }
+        if punch_hole(&self.file, self.released, end - self.released).is_ok() {
+            self.released = end;
+        } else {
+            self.release = false;
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use rustix::fs::{FallocateFlags, fallocate};
+    fallocate(
+        file,
+        FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+        offset,
+        len,
+    )
+    .map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn punch_hole(_: &File, _: u64, _: u64) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+impl RunReader<'_> {
+    fn read(&mut self, body: &mut Vec<u8>) -> io::Result<Option<TimeKey>> {
+        if !codec::read_frame(&mut self.reader, &mut self.packed)? {
+            return Ok(None);
+        }
+        self.unpacker.unpack(&self.packed, body)?;
+        codec::body_time(body).map(Some)
+    }
+}
+
 fn extra(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
@@ -129,7 +239,7 @@ fn extra(what: &str) -> io::Error {
 /// Where a merge takes records from.
 enum Cursor<'a> {
     Memory(Memory<'a>, std::slice::Iter<'a, Entry>),
-    Disk(RunReader<'a>),
+    Disk(Box<RunReader<'a>>),
 }
 
 impl Cursor<'_> {
@@ -181,11 +291,12 @@ impl Eq for Head {}
 pub(super) fn merge(
     memory: Memory<'_>,
     runs: &[Run],
+    release: Release,
     visit: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut cursors: Vec<Cursor<'_>> = Vec::with_capacity(runs.len() + 1);
     for run in runs {
-        cursors.push(Cursor::Disk(RunReader::open(run)?));
+        cursors.push(Cursor::Disk(Box::new(RunReader::open(run, release)?)));
     }
     if !memory.entries.is_empty() {
         cursors.push(Cursor::Memory(memory, memory.entries.iter()));
