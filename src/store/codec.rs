@@ -164,17 +164,19 @@ pub(super) fn empty_row() -> EvidenceRow {
 
 const MAX_RECORD: usize = 64 * 1024 * 1024;
 
-fn invalid(what: String) -> io::Error {
+pub(super) fn invalid(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("spilled row: {what}"))
 }
 
-struct Record<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// Reads the parts of a record body (or of a run's record, [`super::interned`]),
+/// checking that each lies inside it.
+pub(super) struct Record<'a> {
+    pub bytes: &'a [u8],
+    pub at: usize,
 }
 
 impl<'a> Record<'a> {
-    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+    pub fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         let end = self
             .at
             .checked_add(n)
@@ -189,7 +191,7 @@ impl<'a> Record<'a> {
         Ok(self.take(1)?[0])
     }
 
-    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+    pub fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)

@@ -15,6 +15,8 @@
 
 use std::io;
 
+use super::codec::{Record, invalid};
+
 /// Values remembered per column and run.
 const SLOTS: usize = 16;
 /// Set in a column's `u32` when it names a slot instead of a length.
@@ -67,10 +69,10 @@ impl Packer {
     /// The run form of `body`, valid until the next call.
     pub fn pack(&mut self, body: &[u8]) -> io::Result<&[u8]> {
         self.out.clear();
-        let mut cursor = Cursor { bytes: body, at: 0 };
+        let mut cursor = Record { bytes: body, at: 0 };
         self.out.extend_from_slice(cursor.time()?);
         for (column, repeating) in self.columns.0.iter_mut().zip(REPEATING) {
-            let value = cursor.text()?;
+            let value = cursor.column()?;
             if repeating {
                 if let Some(slot) = column.find(value) {
                     self.out
@@ -98,7 +100,7 @@ impl Unpacker {
     /// Sets `body` to the body of the run record `packed`.
     pub fn unpack(&mut self, packed: &[u8], body: &mut Vec<u8>) -> io::Result<()> {
         body.clear();
-        let mut cursor = Cursor {
+        let mut cursor = Record {
             bytes: packed,
             at: 0,
         };
@@ -131,31 +133,9 @@ impl Unpacker {
     }
 }
 
-fn invalid(what: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("spilled row: {what}"))
-}
-
-/// Reads the parts of a body or run record, checking that each lies inside it.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or_else(|| invalid(format!("field at {} runs past the record", self.at)))?;
-        let slice = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
+impl<'a> Record<'a> {
     fn u32(&mut self) -> io::Result<u32> {
-        let bytes = self.take(4)?;
-        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        Ok(u32::from_le_bytes(self.array()?))
     }
 
     /// The time: its flag, and its 13 bytes when there is one.
@@ -171,7 +151,8 @@ impl<'a> Cursor<'a> {
         Ok(&self.bytes[start..self.at])
     }
 
-    fn text(&mut self) -> io::Result<&'a [u8]> {
+    /// A column of a body: its length, then its bytes.
+    fn column(&mut self) -> io::Result<&'a [u8]> {
         let length = self.u32()?;
         if length & REFERENCE != 0 {
             return Err(invalid(format!("text length {length} at {}", self.at - 4)));
