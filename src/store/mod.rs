@@ -89,12 +89,17 @@ impl State {
         self.arena.len() + self.entries.len() * std::mem::size_of::<Entry>()
     }
 
-    fn sort(&mut self) {
+    /// Sorts the entries; `on_pool` uses the thread pool. Unstable is in place, and rows
+    /// equal in every column are indistinguishable.
+    fn sort(&mut self, on_pool: bool) {
         let arena = &self.arena;
-        // Unstable is in place, and rows equal in every column are indistinguishable.
-        self.entries.par_sort_unstable_by(|a, b| {
-            codec::compare((a.time, a.body(arena)), (b.time, b.body(arena)))
-        });
+        let order =
+            |a: &Entry, b: &Entry| codec::compare((a.time, a.body(arena)), (b.time, b.body(arena)));
+        if on_pool {
+            self.entries.par_sort_unstable_by(order);
+        } else {
+            self.entries.sort_unstable_by(order);
+        }
     }
 }
 
@@ -149,7 +154,10 @@ impl RowStore {
     /// Sorts the rows held in memory and writes them as a run. Holding the lock while
     /// writing makes producers wait: that is what keeps memory bounded.
     fn spill(&self, state: &mut State) {
-        state.sort();
+        // Not on the thread pool: the producer holding the lock is a pool worker, and
+        // waiting for the sort's tasks it may run another producer's, which would then
+        // wait for the lock its own thread holds.
+        state.sort(false);
         match self.write_run(state) {
             Ok(run) => {
                 state.runs.push(run);
@@ -245,7 +253,7 @@ impl RowStore {
     /// Every row, ready to be read in timeline order.
     pub fn finish(self) -> SortedRows {
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        state.sort();
+        state.sort(true);
         let mut rows = SortedRows {
             arena: state.arena,
             entries: state.entries,

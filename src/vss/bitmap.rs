@@ -83,18 +83,19 @@ impl Bitmap {
             return Ok(None);
         };
         let within = HEADER_LEN + (byte % PER_BLOCK) as usize;
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        if cached.as_ref().is_none_or(|(i, _)| *i != index) {
-            *cached = Some((
-                index,
-                read_block(self.source.as_ref(), self.on, "bitmap", at)?,
-            ));
+        let set = |block: &[u8]| block.get(within).is_some_and(|v| v >> (bit % 8) & 1 == 1);
+        {
+            let cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, block)) = cached.as_ref().filter(|(i, _)| *i == index) {
+                return Ok(Some(set(block)));
+            }
         }
-        let value = cached
-            .as_ref()
-            .and_then(|(_, b)| b.get(within).copied())
-            .unwrap_or(0);
-        Ok(Some(value >> (bit % 8) & 1 == 1))
+        // Read without the lock: the source may read ahead on the thread pool, whose
+        // workers can meanwhile run another read of this bitmap.
+        let block = read_block(self.source.as_ref(), self.on, "bitmap", at)?;
+        let value = set(&block);
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((index, block));
+        Ok(Some(value))
     }
 }
 

@@ -64,10 +64,13 @@ impl EwfImage {
         at: u64,
         dest: &mut [u8],
     ) -> Result<bool, ImageError> {
-        let mut state = self.ahead.state.lock().unwrap_or_else(|e| e.into_inner());
-        let sequential = chunk == state.next && state.streak >= STREAK;
-        state.note(chunk);
-        if state.page(chunk).is_none() {
+        let last = {
+            let mut state = self.ahead.state.lock().unwrap_or_else(|e| e.into_inner());
+            let sequential = chunk == state.next && state.streak >= STREAK;
+            state.note(chunk);
+            if let Some(page) = state.page(chunk) {
+                return Ok(copy_from(page, at, dest));
+            }
             if !sequential {
                 return Ok(false);
             }
@@ -79,36 +82,28 @@ impl EwfImage {
                 false => FIRST_WINDOW.min(most),
             };
             let chunks = self.size.div_ceil(self.chunk_size);
-            let last = chunk.saturating_add(state.len).min(chunks);
-            let pages: Vec<Result<Vec<u8>, ImageError>> = (chunk..last)
-                .into_par_iter()
-                .map(|c| self.load_chunk(c))
-                .collect();
-            let mut kept = Vec::with_capacity(pages.len());
-            for (i, page) in pages.into_iter().enumerate() {
-                match page {
-                    Ok(page) => kept.push(page),
-                    Err(e) if i == 0 => {
-                        state.pages.clear();
-                        return Err(e);
-                    }
-                    Err(_) => break,
-                }
-            }
-            state.first = chunk;
-            state.pages = kept;
-        }
-        let Some(page) = state.page(chunk) else {
-            return Ok(false);
+            chunk.saturating_add(state.len).min(chunks)
         };
-        let start = usize::try_from(at).unwrap_or(usize::MAX);
-        match page.get(start..start.saturating_add(dest.len())) {
-            Some(src) => {
-                dest.copy_from_slice(src);
-                Ok(true)
+        // Inflated without the lock: a rayon worker waiting here may run another task
+        // that reads this image (the scan reads candidates on the same pool), and that
+        // task must not find the lock held by its own thread.
+        let pages: Vec<Result<Vec<u8>, ImageError>> = (chunk..last)
+            .into_par_iter()
+            .map(|c| self.load_chunk(c))
+            .collect();
+        let mut kept = Vec::with_capacity(pages.len());
+        for (i, page) in pages.into_iter().enumerate() {
+            match page {
+                Ok(page) => kept.push(page),
+                Err(e) if i == 0 => return Err(e),
+                Err(_) => break,
             }
-            None => Ok(false),
         }
+        let copied = kept.first().is_some_and(|page| copy_from(page, at, dest));
+        let mut state = self.ahead.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.first = chunk;
+        state.pages = kept;
+        Ok(copied)
     }
 
     /// One whole chunk (the last one as long as the media goes), checked and inflated.
@@ -122,6 +117,19 @@ impl EwfImage {
         let mut page = vec![0u8; usize::try_from(len).unwrap_or(0)];
         self.read_in_chunk(chunk, start, &mut page)?;
         Ok(page)
+    }
+}
+
+/// Copies `dest.len()` bytes at `at` of `page` into `dest`; false when they are not all
+/// in it.
+fn copy_from(page: &[u8], at: u64, dest: &mut [u8]) -> bool {
+    let start = usize::try_from(at).unwrap_or(usize::MAX);
+    match page.get(start..start.saturating_add(dest.len())) {
+        Some(src) => {
+            dest.copy_from_slice(src);
+            true
+        }
+        None => false,
     }
 }
 
