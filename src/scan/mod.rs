@@ -427,7 +427,11 @@ impl<'a> Scanner<'a> {
         let store = &self.rows;
         let zones = &self.zones;
         let given = options.source_tz.clone().map(Arc::new);
-        others.par_iter().for_each(|c| {
+        // Largest first, each taken by whichever core is free (not split in halves up
+        // front): the last file to finish is then a small one, and both cores stay busy.
+        let mut largest_first: Vec<&fs::Candidate> = others.iter().collect();
+        largest_first.sort_by_key(|c| std::cmp::Reverse(size(c)));
+        largest_first.into_iter().par_bridge().for_each(|c| {
             let mut batch = store.batch();
             let zone = zones.get(&view.candidate_source(c)).or(given.as_ref());
             let meter = metered::FileMeter::new(progress, size(c));

@@ -65,8 +65,7 @@ pub(super) fn compare(first: (TimeKey, &[u8]), second: (TimeKey, &[u8])) -> std:
 }
 
 /// Reads the next record (its body, after the length) into `buf`; `Ok(false)` at a
-/// clean end of the stream. The body's structure is checked ([`key`] succeeds on it
-/// afterwards). Returns the body's [`TimeKey`].
+/// clean end of the stream. Returns the body's [`TimeKey`] ([`body_time`]).
 #[cfg(test)]
 pub(super) fn read_record(
     reader: &mut impl Read,
@@ -78,9 +77,21 @@ pub(super) fn read_record(
     Ok(Some(body_time(buf)?))
 }
 
-/// The [`TimeKey`] of a record body, checking the body's structure ([`key`]).
+/// The [`TimeKey`] of a record body, from its time alone: the rest is checked where
+/// the body is decoded ([`decode_into`]) or packed, which every merged body is.
+/// Equals `time_key` of the decoded time for every body that decodes; the time is not
+/// built (its range is checked by [`decode_into`]), only its fields read.
 pub(super) fn body_time(body: &[u8]) -> io::Result<TimeKey> {
-    Ok(time_key(key(body)?.datetime))
+    let mut record = Record { bytes: body, at: 0 };
+    Ok(match record.u8()? {
+        0 => (true, 0, 0),
+        1 => (
+            false,
+            i64::from_le_bytes(record.array()?),
+            u32::from_le_bytes(record.array()?),
+        ),
+        other => return Err(invalid(format!("time flag {other}"))),
+    })
 }
 
 /// Reads the next length-prefixed record into `buf` as it is; `Ok(false)` at a clean
@@ -202,8 +213,9 @@ impl<'a> Record<'a> {
         self.take(length)
     }
 
-    fn key(mut self) -> io::Result<TimelineKey<'a>> {
-        let datetime = match self.u8()? {
+    /// The record's time, its first field.
+    fn timestamp(&mut self) -> io::Result<Option<Timestamp>> {
+        Ok(match self.u8()? {
             0 => None,
             1 => {
                 let secs = i64::from_le_bytes(self.array()?);
@@ -215,7 +227,11 @@ impl<'a> Record<'a> {
                 )
             }
             other => return Err(invalid(format!("time flag {other}"))),
-        };
+        })
+    }
+
+    fn key(mut self) -> io::Result<TimelineKey<'a>> {
+        let datetime = self.timestamp()?;
         let mut texts: [&[u8]; 9] = [&[]; 9];
         for text in &mut texts {
             *text = self.text()?;
@@ -325,8 +341,10 @@ mod tests {
         let mut back = Vec::new();
         // One row decoded into again and again, as the merge does.
         let mut row = empty_row();
-        while read_record(&mut reader, &mut buf).unwrap().is_some() {
+        while let Some(time) = read_record(&mut reader, &mut buf).unwrap() {
             decode_into(&buf, &mut row).unwrap();
+            // The time read alone orders as the decoded time does.
+            assert_eq!(time, time_key(row.datetime));
             back.push(row.clone());
         }
         assert_eq!(back, rows);
@@ -343,10 +361,16 @@ mod tests {
         // Cut in the middle: the record's length promises more than there is.
         let cut = &bytes[..bytes.len() - 3];
         assert!(read_record(&mut &cut[..], &mut buf).is_err());
-        // A string length running past the record.
+        // A string length running past the record: its time reads, the body does not.
         let mut forged = bytes.clone();
         forged[4 + 1 + 13 + 3] = 0xFF;
-        assert!(read_record(&mut &forged[..], &mut buf).is_err());
+        assert!(read_record(&mut &forged[..], &mut buf).is_ok());
+        assert!(decode_into(&buf, &mut empty_row()).is_err());
+        assert!(key(&buf).is_err());
+        // A time that is no time: its flag is neither 0 nor 1.
+        let mut flag = bytes.clone();
+        flag[4] = 7;
+        assert!(read_record(&mut &flag[..], &mut buf).is_err());
         // An absurd record length.
         let mut huge = bytes.clone();
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
