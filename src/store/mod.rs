@@ -3,8 +3,11 @@
 //! Rows arrive from the scanners in any order and leave in timeline order. A log with a
 //! million timestamped lines gives a million rows, so rows cannot all stay in memory:
 //! once the rows held pass a budget, they are sorted and written to a temporary file (a
-//! run), and reading them back merges the runs (an external merge sort). Memory is the
-//! budget plus one row and one read buffer per run, whatever the evidence holds. The
+//! run), and reading them back merges the runs (an external merge sort). The budget is
+//! two halves: while one half is sorted and written by the producer that filled it,
+//! the others go on filling the other half (and wait only if it fills first). Memory is
+//! the budget plus a batch per producer and one read buffer per run, whatever the
+//! evidence holds. The
 //! temporary folder is created only when a run is first written, in the system's
 //! temporary folder or where `--temp-dir` says, and removed when the rows are dropped.
 //!
@@ -19,7 +22,7 @@ mod snapshots;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rayon::slice::ParallelSliceMut;
 
@@ -65,6 +68,8 @@ pub struct RowStore {
     options: StoreOptions,
     warnings: Warnings,
     state: Mutex<State>,
+    /// Signalled when a run has been written (`State::spilling` is over).
+    spilled: Condvar,
 }
 
 #[derive(Default)]
@@ -73,6 +78,10 @@ struct State {
     arena: Vec<u8>,
     /// One entry per row of `arena`.
     entries: Vec<Entry>,
+    /// The buffers of the last run written, emptied, for the next rows.
+    spare: (Vec<u8>, Vec<Entry>),
+    /// A producer is sorting and writing the other half of the budget's rows.
+    spilling: bool,
     counts: RowCounts,
     dir: Option<tempfile::TempDir>,
     runs: Vec<Run>,
@@ -89,17 +98,26 @@ impl State {
         self.arena.len() + self.entries.len() * std::mem::size_of::<Entry>()
     }
 
-    /// Sorts the entries; `on_pool` uses the thread pool. Unstable is in place, and rows
-    /// equal in every column are indistinguishable.
-    fn sort(&mut self, on_pool: bool) {
-        let arena = &self.arena;
-        let order =
-            |a: &Entry, b: &Entry| codec::compare((a.time, a.body(arena)), (b.time, b.body(arena)));
-        if on_pool {
-            self.entries.par_sort_unstable_by(order);
-        } else {
-            self.entries.sort_unstable_by(order);
-        }
+    /// Appends rows (`entries` point into `arena`).
+    fn append(&mut self, arena: &[u8], entries: &[Entry]) {
+        let base = self.arena.len();
+        self.arena.extend_from_slice(arena);
+        self.entries.extend(entries.iter().map(|e| Entry {
+            at: e.at + base,
+            ..*e
+        }));
+    }
+}
+
+/// Sorts `entries` (of `arena`); `on_pool` uses the thread pool. Unstable is in place,
+/// and rows equal in every column are indistinguishable.
+fn sort_entries(arena: &[u8], entries: &mut [Entry], on_pool: bool) {
+    let order =
+        |a: &Entry, b: &Entry| codec::compare((a.time, a.body(arena)), (b.time, b.body(arena)));
+    if on_pool {
+        entries.par_sort_unstable_by(order);
+    } else {
+        entries.sort_unstable_by(order);
     }
 }
 
@@ -110,6 +128,7 @@ impl RowStore {
             options,
             warnings: warnings.clone(),
             state: Mutex::new(State::default()),
+            spilled: Condvar::new(),
         }
     }
 
@@ -136,36 +155,61 @@ impl RowStore {
         if batch.entries.is_empty() {
             return;
         }
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let base = state.arena.len();
-        state.arena.extend_from_slice(&batch.arena);
-        state.entries.extend(batch.entries.iter().map(|e| Entry {
-            at: e.at + base,
-            ..*e
-        }));
+        let half = self.options.memory_budget / 2;
+        let mut state = self.lock();
+        // Back-pressure: the other half is being written and this one is full.
+        while state.spilling && state.held() > half {
+            state = self.spilled.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.append(&batch.arena, &batch.entries);
         state.counts.merge(std::mem::take(&mut batch.counts));
         batch.arena.clear();
         batch.entries.clear();
-        if state.held() > self.options.memory_budget && !state.spilling_failed {
-            self.spill(&mut state);
+        if state.held() > half && !state.spilling && !state.spilling_failed {
+            self.spill(state);
         }
     }
 
-    /// Sorts the rows held in memory and writes them as a run. Holding the lock while
-    /// writing makes producers wait: that is what keeps memory bounded.
-    fn spill(&self, state: &mut State) {
-        // Not on the thread pool: the producer holding the lock is a pool worker, and
-        // waiting for the sort's tasks it may run another producer's, which would then
-        // wait for the lock its own thread holds.
-        state.sort(false);
-        match self.write_run(state) {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sorts the rows held in memory and writes them as a run, without the lock: the
+    /// other producers fill the spare buffers meanwhile.
+    fn spill(&self, mut state: MutexGuard<'_, State>) {
+        let spare = std::mem::take(&mut state.spare);
+        let arena = std::mem::replace(&mut state.arena, spare.0);
+        let mut entries = std::mem::replace(&mut state.entries, spare.1);
+        state.spilling = true;
+        let path = self.next_run_path(&mut state);
+        drop(state);
+        // Not on the thread pool: waiting for the sort's tasks, this pool worker may
+        // run another producer's task, which may wait for this very run.
+        let written = path.and_then(|path| {
+            sort_entries(&arena, &mut entries, false);
+            runs::write_run(
+                &path,
+                Memory {
+                    arena: &arena,
+                    entries: &entries,
+                },
+            )
+        });
+        let mut state = self.lock();
+        state.spilling = false;
+        self.spilled.notify_all();
+        match written {
             Ok(run) => {
                 state.runs.push(run);
                 // The buffers are kept: the next rows fill them again.
-                state.arena.clear();
-                state.entries.clear();
+                let (mut arena, mut entries) = (arena, entries);
+                arena.clear();
+                entries.clear();
+                state.spare = (arena, entries);
             }
             Err(e) => {
+                // Keeping every row: they go back with the others.
+                state.append(&arena, &entries);
                 state.spilling_failed = true;
                 self.warnings.push(
                     "evidence rows",
@@ -178,7 +222,7 @@ impl RowStore {
             }
         }
         if state.runs.len() >= MAX_RUNS
-            && let Err(e) = self.compact(state)
+            && let Err(e) = self.compact(&mut state)
         {
             // The runs are intact; only the merge costs more open files.
             self.warnings.push(
@@ -213,17 +257,6 @@ impl RowStore {
         Ok(dir.join(format!("run-{:06}.rows", state.next_run)))
     }
 
-    fn write_run(&self, state: &mut State) -> io::Result<Run> {
-        let path = self.next_run_path(state)?;
-        runs::write_run(
-            &path,
-            Memory {
-                arena: &state.arena,
-                entries: &state.entries,
-            },
-        )
-    }
-
     /// Merges every run into one.
     fn compact(&self, state: &mut State) -> io::Result<()> {
         let path = self.next_run_path(state)?;
@@ -246,14 +279,14 @@ impl RowStore {
     /// Rows with source `snapshot` (a shadow copy of the volume named `live`) that
     /// equal a row of `live` in every other column are not reported.
     pub fn register_snapshot(&self, snapshot: &str, live: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
         state.live_of.insert(snapshot.to_string(), live.to_string());
     }
 
     /// Every row, ready to be read in timeline order.
     pub fn finish(self) -> SortedRows {
         let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        state.sort(true);
+        sort_entries(&state.arena, &mut state.entries, true);
         let mut rows = SortedRows {
             arena: state.arena,
             entries: state.entries,

@@ -2,6 +2,8 @@
 //! and [`LineDecoder`], which gives the same lines as bytes arrive, so that a big log is
 //! never held whole in memory.
 
+use std::borrow::Cow;
+
 /// How many leading bytes (after a BOM) the text/binary judgement looks at. A later NUL
 /// or control character does not turn a text file into binary: logs may end in NUL
 /// padding or carry the odd stray byte, and `is_text` on a prefix must agree with
@@ -116,15 +118,10 @@ impl LineDecoder {
         }
         match self.state {
             DecoderState::Decoding(lines) => {
-                let mut text = lines.decode(&lines.carry);
-                let kept = text.trim_end_matches('\0').len();
-                text.truncate(kept);
+                let text = lines.decode(&lines.carry);
+                let text = text.trim_end_matches('\0');
                 if !text.is_empty() {
-                    out(if lines.in_long_line {
-                        Piece::Continued(&text)
-                    } else {
-                        Piece::Line(&text)
-                    });
+                    out(piece(lines.in_long_line, text));
                 }
                 true
             }
@@ -159,20 +156,22 @@ impl Lines {
         }
     }
 
-    fn decode(&self, bytes: &[u8]) -> String {
+    /// Borrowed where the bytes are valid UTF-8 already (most lines).
+    fn decode<'b>(&self, bytes: &'b [u8]) -> Cow<'b, str> {
         match self.encoding {
-            Encoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
-            _ => decode_utf16(bytes, self.unit()),
+            // `from_utf8` checks valid text faster than the lossy decoder's scan.
+            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(bytes),
+            },
+            _ => Cow::Owned(decode_utf16(bytes, self.unit())),
         }
     }
 
     /// Where the next line end starts, from `from` on (a unit start for UTF-16).
     fn find_line_end(&self, from: usize) -> Option<usize> {
         match self.encoding {
-            Encoding::Utf8 => self.carry[from..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|at| from + at),
+            Encoding::Utf8 => memchr::memchr(b'\n', &self.carry[from..]).map(|at| from + at),
             _ => {
                 let unit = self.unit();
                 (from..self.carry.len().saturating_sub(1))
@@ -180,14 +179,6 @@ impl Lines {
                     .find(|&at| unit([self.carry[at], self.carry[at + 1]]) == u16::from(b'\n'))
             }
         }
-    }
-
-    fn emit(&mut self, text: &str, out: &mut dyn FnMut(Piece<'_>)) {
-        out(if self.in_long_line {
-            Piece::Continued(text)
-        } else {
-            Piece::Line(text)
-        });
     }
 
     /// Hands on every complete line in `carry`, then pieces of a line too long to hold,
@@ -202,7 +193,10 @@ impl Lines {
         let mut from = self.searched;
         while let Some(end) = self.find_line_end(from) {
             let text = self.decode(&self.carry[start..end]);
-            self.emit(text.strip_suffix('\r').unwrap_or(&text), out);
+            out(piece(
+                self.in_long_line,
+                text.strip_suffix('\r').unwrap_or(&text),
+            ));
             self.in_long_line = false;
             start = end + end_len;
             from = start;
@@ -210,7 +204,7 @@ impl Lines {
         while self.carry.len() - start > MAX_PIECE {
             let cut = self.piece_end(start + MAX_PIECE);
             let text = self.decode(&self.carry[start..cut]);
-            self.emit(&text, out);
+            out(piece(self.in_long_line, &text));
             self.in_long_line = true;
             start = cut;
         }
@@ -245,6 +239,15 @@ impl Lines {
                 }
             }
         }
+    }
+}
+
+/// A line's text, or the next piece of a line too long to hold.
+fn piece(in_long_line: bool, text: &str) -> Piece<'_> {
+    if in_long_line {
+        Piece::Continued(text)
+    } else {
+        Piece::Line(text)
     }
 }
 
