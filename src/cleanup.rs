@@ -30,12 +30,26 @@ pub fn remove_all() -> usize {
         .iter()
         .filter(|p| {
             if p.is_dir() {
-                std::fs::remove_dir_all(p).is_ok()
+                remove_dir_while_written(p)
             } else {
                 std::fs::remove_file(p).is_ok()
             }
         })
         .count()
+}
+
+/// Removes a folder that another thread may still be writing a file into (a spill of
+/// sorted rows in flight): removal fails while a new entry appears, so it is tried
+/// again. Once the folder is gone no file can be made in it (it is made only once).
+fn remove_dir_while_written(dir: &Path) -> bool {
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return true,
+            Err(_) if dir.exists() => continue,
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 #[cfg(test)]

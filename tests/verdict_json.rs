@@ -180,6 +180,35 @@ fn an_uninstalled_volume_gives_its_removal_times() {
     let first = removal["first_usn_delete"]["time"].as_str().unwrap();
     let last = removal["last_usn_delete"]["time"].as_str().unwrap();
     assert!(first <= last && first.ends_with('Z'), "{first} {last}");
+    // #17 item 4: the last change of an install file (an upgrade's rename), then the
+    // uninstall deleting the client; the upgrade's deleted DLL and the downloaded
+    // installer's deletion are no absence.
+    let presence = &kenji["presence"];
+    let present = &presence["last_known_present"];
+    assert_eq!(
+        present["time"], "2013-06-10T07:00:02.0000002Z",
+        "{presence}"
+    );
+    assert!(
+        present["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("readme_1.7.txt")
+    );
+    let absent = &presence["first_known_absent"];
+    assert_eq!(absent["time"], "2014-01-15T09:00:00.5000000Z", "{presence}");
+    assert!(
+        absent["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(r"Akamai\netsession_win.exe")
+    );
+    assert_eq!(presence["present_now"], false);
+    assert!(presence["earlier_removal_trace"].is_null(), "{presence}");
+    assert!(
+        md.contains("first known absent `2014-01-15T09:00:00.5000000Z`"),
+        "{md}"
+    );
     agrees_with_markdown(&v, &md);
 }
 
@@ -239,5 +268,17 @@ fn a_shadow_copy_that_still_holds_the_install_says_so() {
     assert_eq!(snap["installed_only_here"], true);
     assert_eq!(snap["live_state"], volumes[0]["state"]);
     assert_eq!(volumes[1]["state"], "installed");
+    // #17 item 4: on the live volume, Ana's install is last known present when the
+    // snapshot was taken, and gone now.
+    let ana = user(&v, volumes[0]["source"].as_str().unwrap(), "Ana");
+    let present = &ana["presence"]["last_known_present"];
+    assert_eq!(present["time"], "2014-01-10T12:00:00Z", "{ana}");
+    assert_eq!(present["source"], volumes[1]["source"]);
+    assert_eq!(present["path"], r"Users\Ana\AppData\Local\Akamai");
+    assert_eq!(ana["presence"]["present_now"], false);
+    assert!(
+        volumes[1]["users"][0]["presence"].is_null(),
+        "a snapshot has none"
+    );
     agrees_with_markdown(&v, &md);
 }

@@ -7,7 +7,9 @@
 use serde::Serialize;
 
 use super::report::ReportRun;
-use super::{Counted, InstallState, Moment, Outcome, ScopeVerdict, Verdict, VolumeVerdict};
+use super::{
+    Counted, InstallState, Moment, Outcome, ScopeVerdict, Sighting, Verdict, VolumeVerdict,
+};
 use crate::time::Timestamp;
 
 pub const SCHEMA: &str = "netsession-scan/verdict/1";
@@ -91,6 +93,10 @@ pub struct UserJson {
     pub firewall: Vec<FirewallJson>,
     pub upload: UploadJson,
     pub removal: RemovalJson,
+    /// Last known present and first known absent, joining every dated source and the
+    /// volume's shadow copies (live volumes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<PresenceJson>,
     pub public_ips: Vec<PublicIpJson>,
     pub guids: Vec<Counted>,
 }
@@ -183,6 +189,42 @@ pub struct RemovalJson {
     pub registry_gone_by: Option<MomentJson>,
     /// Registry rows left behind (with no install file present), by artifact.
     pub left_behind: Vec<Counted>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PresenceJson {
+    pub last_known_present: Option<SightingJson>,
+    pub first_known_absent: Option<SightingJson>,
+    /// A removal trace dated before the last presence (upgrade, reinstall, restore).
+    pub earlier_removal_trace: Option<SightingJson>,
+    /// Install files on the live volume now (`null`: its files were not scanned).
+    pub present_now: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SightingJson {
+    pub time: String,
+    /// What shows it, in words.
+    pub basis: String,
+    /// The row's artifact and time label (empty for a snapshot's own time).
+    pub artifact: String,
+    pub timestamp_desc: String,
+    pub path: String,
+    /// The volume or shadow copy (`source`) it comes from.
+    pub source: String,
+    pub rows: usize,
+}
+
+fn sighting(s: &Sighting) -> SightingJson {
+    SightingJson {
+        time: s.time.to_iso8601(),
+        basis: s.basis.clone(),
+        artifact: s.artifact.clone(),
+        timestamp_desc: s.timestamp_desc.clone(),
+        path: s.path.clone(),
+        source: s.source.clone(),
+        rows: s.rows,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -435,6 +477,12 @@ fn user(s: &ScopeVerdict) -> UserJson {
             registry_gone_by: s.removal.registry_gone_by.as_ref().map(moment),
             left_behind: s.removal.left_behind.clone(),
         },
+        presence: (!s.presence.is_empty()).then(|| PresenceJson {
+            last_known_present: s.presence.last_present.as_ref().map(sighting),
+            first_known_absent: s.presence.first_absent.as_ref().map(sighting),
+            earlier_removal_trace: s.presence.earlier_absence.as_ref().map(sighting),
+            present_now: s.presence.present_now,
+        }),
         public_ips: c
             .public_ips
             .iter()

@@ -31,6 +31,7 @@ mod execution;
 mod firewall;
 mod install;
 pub mod json;
+mod presence;
 mod removal;
 mod render;
 pub mod report;
@@ -54,6 +55,7 @@ pub use events::{Change, Connections, EventHistory, RuleHistory, ServiceInstall,
 pub use execution::{Execution, ExecutionEvidence, ExecutionKind};
 pub use firewall::{Firewall, FirewallDecision, ProfileRules, XpException};
 pub use install::{Folder, Install, InstallState};
+pub use presence::{Presence, Sighting};
 pub use removal::{FileCoverage, Removal};
 pub use seen::Seen;
 pub use upload::{SrumTotals, Upload};
@@ -111,6 +113,9 @@ pub struct ScopeVerdict {
     pub firewall: Firewall,
     pub upload: Upload,
     pub removal: Removal,
+    /// Last known present, first known absent (live volumes; joined with their
+    /// snapshots after every volume is built).
+    pub presence: Presence,
 }
 
 /// A value and how many rows support it.
@@ -209,7 +214,8 @@ impl VerdictBuilder {
         if alone && !volume.given.contains(&row.source) {
             volume.given.insert(row.source.clone());
         }
-        volume.registry_only &= is_registry_state(row.state);
+        // A key or value recovered from a hive's free cells is a registry fact too.
+        volume.registry_only &= is_registry_state(row.state) || removal::is_deleted_registry(row);
         volume.hives_given_alone &= is_from_hive_given_alone(row) || is_from_log_given_alone(row);
         volume.events.add(row);
         let key = user_key(&mut volume.users, &row.user);
@@ -217,13 +223,15 @@ impl VerdictBuilder {
     }
 
     pub fn finish(self) -> Verdict {
+        let mut volumes: Vec<VolumeVerdict> = self
+            .volumes
+            .into_iter()
+            .map(|(source, volume)| volume.finish(source))
+            .collect();
+        presence::join(&mut volumes);
         Verdict {
             rows: self.rows,
-            volumes: self
-                .volumes
-                .into_iter()
-                .map(|(source, volume)| volume.finish(source))
-                .collect(),
+            volumes,
         }
     }
 }
@@ -331,6 +339,7 @@ impl ScopeAcc {
             install,
             client,
             removal,
+            presence: Presence::default(),
         }
     }
 }

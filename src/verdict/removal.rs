@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::rows::{Earliest, Latest, Tally, field};
+use super::rows::{Earliest, Latest, Tally, field, is_access_only, moment};
 use super::statement::{Part, Statement, c, counted_list, list_statement, n_rows, t, time_part};
 use super::{Counted, Moment};
 use crate::evidence::{EvidenceRow, RecordState};
@@ -22,6 +22,16 @@ pub struct Removal {
     pub usn_deletes: usize,
     pub first_usn_delete: Option<Moment>,
     pub last_usn_delete: Option<Moment>,
+    /// The latest time of a deleted file's record other than an access time: the file
+    /// existed then.
+    pub deleted_file_last: Option<Moment>,
+    /// The latest USN journal record of a change that is no deletion: the file existed
+    /// then.
+    pub usn_last_change: Option<Moment>,
+    /// USN journal deletions of an install folder itself or of the client program
+    /// (what an uninstall deletes and an upgrade does not), in time order; the latest
+    /// [`REMOVALS_KEPT`].
+    pub usn_removals: Vec<Moment>,
     /// Distinct paths of registry rows recovered from free cells (state `deleted`).
     pub deleted_registry: Vec<String>,
     pub deleted_registry_rows: usize,
@@ -87,6 +97,9 @@ pub(super) struct RemovalAcc {
     usn_deletes: usize,
     first_usn_delete: Earliest,
     last_usn_delete: Latest,
+    deleted_file_last: Latest,
+    usn_last_change: Latest,
+    usn_removals: Vec<Moment>,
     deleted_registry: BTreeSet<String>,
     deleted_registry_rows: usize,
     registry_last_present: Latest,
@@ -120,11 +133,21 @@ impl RemovalAcc {
             if !self.deleted_files.contains(&row.path) {
                 self.deleted_files.insert(row.path.clone());
             }
+            if !is_access_only(&row.timestamp_desc) {
+                self.deleted_file_last.add(row);
+            }
         }
         if is_usn_delete(row) {
             self.usn_deletes += 1;
             self.first_usn_delete.add(row);
             self.last_usn_delete.add(row);
+            if is_removal_path(&row.path)
+                && let Some(m) = moment(row)
+            {
+                keep_latest(&mut self.usn_removals, m);
+            }
+        } else if row.artifact == "ntfs.usn_journal" {
+            self.usn_last_change.add(row);
         }
         if row.artifact.starts_with("registry.") {
             self.registry.add(&row.artifact);
@@ -140,6 +163,9 @@ impl RemovalAcc {
             usn_deletes: self.usn_deletes,
             first_usn_delete: self.first_usn_delete.moment(),
             last_usn_delete: self.last_usn_delete.moment(),
+            deleted_file_last: self.deleted_file_last.moment(),
+            usn_last_change: self.usn_last_change.moment(),
+            usn_removals: self.usn_removals,
             deleted_registry: self.deleted_registry.into_iter().collect(),
             deleted_registry_rows: self.deleted_registry_rows,
             registry_last_present: self.registry_last_present.moment(),
@@ -152,6 +178,26 @@ impl RemovalAcc {
             files,
         }
     }
+}
+
+/// USN removals kept per scope: an uninstall deletes one folder and one program per
+/// install; more are repeated installs and removals, of which the latest matter.
+pub const REMOVALS_KEPT: usize = 64;
+
+/// Inserts `m` in time order, dropping the earliest past [`REMOVALS_KEPT`].
+fn keep_latest(kept: &mut Vec<Moment>, m: Moment) {
+    let at = kept.partition_point(|k| (k.time, &k.path) <= (m.time, &m.path));
+    kept.insert(at, m);
+    if kept.len() > REMOVALS_KEPT {
+        kept.remove(0);
+    }
+}
+
+/// An install folder itself (its last component `Akamai`) or the client program
+/// (`netsession_win.exe`, wherever its record says it was).
+fn is_removal_path(path: &str) -> bool {
+    let name = path.rsplit(['\\', '/']).next().unwrap_or(path);
+    name.eq_ignore_ascii_case("akamai") || name.eq_ignore_ascii_case("netsession_win.exe")
 }
 
 fn is_usn_delete(row: &EvidenceRow) -> bool {

@@ -11,6 +11,7 @@ use super::events::events_statement;
 use super::execution::execution_statement;
 use super::firewall::firewall_statement;
 use super::install::{installed_statement, where_statement};
+use super::presence::presence_statement;
 use super::removal::removal_statement;
 use super::seen::{first_seen_statement, last_seen_statement};
 use super::snapshots::snapshot_statement;
@@ -157,7 +158,7 @@ fn volume_title(volume: &VolumeVerdict) -> Vec<Part> {
 }
 
 fn scope_statements(scope: &ScopeVerdict) -> Vec<Statement> {
-    vec![
+    let mut statements = vec![
         installed_statement(&scope.install),
         where_statement(&scope.install),
         client_statement(&scope.client),
@@ -169,7 +170,9 @@ fn scope_statements(scope: &ScopeVerdict) -> Vec<Statement> {
         firewall_statement(&scope.firewall),
         upload_statement(&scope.upload),
         removal_statement(&scope.removal),
-    ]
+    ];
+    statements.extend(presence_statement(&scope.presence));
+    statements
 }
 
 fn plain(parts: &[Part]) -> String {
