@@ -199,6 +199,18 @@ impl<S: ImageSource> NtfsVolume<S> {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, ImageError> {
+        self.read_stream_by(extent, offset, buf, false)
+    }
+
+    /// [`Self::read_stream`], through the source's cache or past it (`through`: a large
+    /// sequential read, see [`ImageSource::read_through_at`]).
+    fn read_stream_by(
+        &self,
+        extent: &Extent,
+        offset: u64,
+        buf: &mut [u8],
+        through: bool,
+    ) -> Result<usize, ImageError> {
         if offset >= extent.data_size {
             return Ok(0);
         }
@@ -239,7 +251,11 @@ impl<S: ImageSource> NtfsVolume<S> {
                         .saturating_add(vcn - run_start_vcn)
                         .saturating_mul(cs)
                         .saturating_add(pos % cs);
-                    let n = self.source.read_at(at, out)?;
+                    let n = if through {
+                        self.source.read_through_at(at, out)?
+                    } else {
+                        self.source.read_at(at, out)?
+                    };
                     out[n..].fill(0);
                 }
                 None => out.fill(0),
@@ -291,12 +307,15 @@ impl<S: ImageSource> NtfsVolume<S> {
         let total = self.record_count();
         let mut out = Vec::new();
         let mut next = 0;
+        // One buffer for every chunk, never cleared: each read fills what is used of it
+        // (bytes past a short read are not looked at).
+        let mut whole = vec![0u8; CHUNK.min(total) as usize * rs];
         while next < total {
             let count = CHUNK.min(total - next);
-            let mut buf = vec![0u8; count as usize * rs];
+            let buf = &mut whole[..count as usize * rs];
             // Records whose bytes could not be read (a bad sector): their read error.
             let mut unreadable: Vec<Option<String>> = Vec::new();
-            let n = match self.read_stream(&self.mft, next * rs as u64, &mut buf) {
+            let n = match self.read_stream_by(&self.mft, next * rs as u64, buf, true) {
                 Ok(n) => n,
                 Err(first_error) => {
                     // One bad sector must not cost the chunk, let alone the rest of
@@ -305,7 +324,7 @@ impl<S: ImageSource> NtfsVolume<S> {
                     let mut got = 0;
                     for (i, record) in buf.chunks_mut(rs).enumerate() {
                         let at = (next + i as u64) * rs as u64;
-                        match self.read_stream(&self.mft, at, record) {
+                        match self.read_stream_by(&self.mft, at, record, true) {
                             Ok(0) => break,
                             Ok(k) => got = i * rs + k,
                             Err(e) => {
