@@ -6,7 +6,7 @@ use std::io::{self, Read};
 
 use super::attribute::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, AttrBody};
 use super::boot::BootSector;
-use super::record::{MftRecord, NtfsError, parse_record};
+use super::record::{MftRecord, NtfsError, RecordView, parse_record, view_record};
 use super::runs::Run;
 use crate::bytes::u16_le;
 use crate::image::source::{ImageError, ImageSource};
@@ -52,6 +52,10 @@ impl Extent {
 
 /// One record as read: parsed, never used (zeroed), or damaged (with the reason).
 pub type RecordRead = Result<Option<MftRecord>, String>;
+
+/// One record as a walk meets it: read in place (header and fixups checked, see
+/// [`RecordView`]), never used (zeroed), or damaged (with the reason).
+pub type RecordSeen<'a> = Result<Option<RecordView<'a>>, String>;
 
 pub struct NtfsVolume<S: ImageSource> {
     source: S,
@@ -294,12 +298,12 @@ impl<S: ImageSource> NtfsVolume<S> {
         Ok(out)
     }
 
-    /// Walk every record, parsing and mapping in parallel, chunk after chunk (the read
-    /// stays sequential). Returns what `f` kept, in record order, and the read error
-    /// that stopped the walk early, if any.
+    /// Walk every record, reading it in place and mapping it in parallel, chunk after
+    /// chunk (the read stays sequential). Returns what `f` kept, in record order, and
+    /// the read error that stopped the walk early, if any.
     pub fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<ImageError>) {
         const CHUNK: u64 = 4096;
         let rs = self.boot.record_size as usize;
@@ -355,16 +359,17 @@ impl<S: ImageSource> NtfsVolume<S> {
     }
 }
 
-/// Parse the records of one chunk of `$MFT` (`first` is the number of its first record)
-/// in parallel and map each through `f`, in record order. `unreadable[i]`, when given,
-/// is why record `i`'s bytes could not be read; zeroed records are never-used.
+/// Read the records of one chunk of `$MFT` (`first` is the number of its first record)
+/// in place, in parallel, and map each through `f`, in record order. `unreadable[i]`,
+/// when given, is why record `i`'s bytes could not be read; zeroed records are
+/// never-used.
 pub fn map_chunk<T: Send>(
     buf: &mut [u8],
     first: u64,
     record_size: usize,
     sector: usize,
     unreadable: &[Option<String>],
-    f: &(impl Fn(u64, RecordRead) -> Option<T> + Sync),
+    f: &(impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync),
 ) -> Vec<(u64, T)> {
     use rayon::prelude::*;
     buf.par_chunks_mut(record_size)
@@ -378,8 +383,8 @@ pub fn map_chunk<T: Send>(
             } else if chunk[..4] == [0, 0, 0, 0] {
                 Ok(None)
             } else {
-                parse_record(chunk, number, sector)
-                    .map(|(r, _)| Some(r))
+                view_record(chunk, number, sector)
+                    .map(Some)
                     .map_err(|e| e.to_string())
             };
             f(number, read).map(|t| (number, t))
