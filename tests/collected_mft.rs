@@ -374,7 +374,7 @@ fn the_readers_need_only_a_sequential_stream() {
         let (kept, stopped) = mft.map_records(|_, r| {
             r.ok()
                 .flatten()
-                .and_then(|r| r.best_file_name())
+                .and_then(|r| r.parse().0.best_file_name())
                 .map(|f| f.name)
         });
         assert!(stopped.is_none());

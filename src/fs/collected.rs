@@ -19,7 +19,7 @@ use crate::host::collected::CollectedFile;
 use crate::ntfs::collected::{CollectedMft, each_journal_chunk};
 use crate::ntfs::record::{ATTR_DATA, ATTR_FLAG_ENCRYPTED, MftRecord};
 use crate::ntfs::usn::UsnRecord;
-use crate::ntfs::volume::RecordRead;
+use crate::ntfs::volume::RecordSeen;
 use crate::warning::Warnings;
 
 /// Names a collected `$UsnJrnl:$J` goes by (KAPE: `$J` in `$Extend`, or
@@ -90,7 +90,7 @@ impl MftRecords for CollectedRecords {
 
     fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>) {
         self.mft.map_records(f)
     }

@@ -17,9 +17,9 @@ use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOL
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, EntryMatch, Matcher};
 use crate::evidence::RecordState;
-use crate::ntfs::record::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, MftRecord};
+use crate::ntfs::record::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, MftRecord, RecordView};
 use crate::ntfs::usn::UsnRecord;
-use crate::ntfs::volume::RecordRead;
+use crate::ntfs::volume::RecordSeen;
 use crate::time::Timestamp;
 use crate::warning::Warnings;
 
@@ -88,7 +88,7 @@ fn has_attribute_list(record: &MftRecord) -> bool {
 }
 
 /// `$Extend\$UsnJrnl`: named so, in `$Extend` (record 11).
-fn is_usn_journal(record: &MftRecord) -> bool {
+fn is_usn_journal(record: &RecordView<'_>) -> bool {
     // Names are decoded only for the few records that sit in `$Extend`.
     record
         .file_name_parents()
@@ -102,9 +102,8 @@ fn is_usn_journal(record: &MftRecord) -> bool {
 /// The record's names: the best `$FILE_NAME` first (what a directory listing shows),
 /// then every other (folder, name) pair. DOS 8.3 aliases are left out: they shadow a
 /// long name in the same folder.
-fn names_of(record: &MftRecord) -> Option<(crate::ntfs::FileName, Vec<Link>)> {
+fn names_of(mut names: Vec<crate::ntfs::FileName>) -> Option<(crate::ntfs::FileName, Vec<Link>)> {
     use crate::ntfs::record::{NAMESPACE_DOS, NAMESPACE_POSIX};
-    let mut names = record.file_names();
     let rank = |n: &crate::ntfs::FileName| match n.namespace {
         NAMESPACE_POSIX => 1,
         NAMESPACE_DOS => 2,
@@ -135,11 +134,12 @@ pub trait MftRecords: Sync {
     /// What is wrong with the MFT as a whole, known before the walk.
     fn problems(&self) -> Vec<String>;
 
-    /// Every record in order, parsed (in parallel where it pays) and mapped through `f`;
-    /// what `f` kept, in record order, and why the pass stopped early, if it did.
+    /// Every record in order, read in place (in parallel where it pays) and mapped
+    /// through `f`; what `f` kept, in record order, and why the pass stopped early, if
+    /// it did.
     fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>);
 
     /// `record` with its extension records merged in, and what could not be merged.
@@ -221,24 +221,25 @@ impl<R: MftRecords> MftFs<R> {
         let journal = Mutex::new(None);
         let files = std::sync::atomic::AtomicU64::new(0);
         let (nodes, stopped) = self.records.map_records(|number, record| match record {
-            Ok(Some(record)) => {
-                if record.header.base_record != 0 || !record.header.signature_ok {
+            Ok(Some(view)) => {
+                if view.header.base_record != 0 || !view.header.signature_ok {
                     return None;
                 }
-                if !record.header.is_dir {
+                if !view.header.is_dir {
                     files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if record.header.in_use && is_usn_journal(&record) {
+                    if view.header.in_use && is_usn_journal(&view) {
                         *journal.lock().unwrap_or_else(|e| e.into_inner()) = Some(number);
                     }
                     return None;
                 }
                 // A big folder may keep its name in an extension record.
-                let record = if has_attribute_list(&record) {
-                    self.full_record(record, warnings)
+                let names = if view.has_attribute_list() {
+                    self.full_record(view.parse().0, warnings).file_names()
                 } else {
-                    record
+                    view.file_names()
                 };
-                let (name, _) = names_of(&record)?;
+                let record = view;
+                let (name, _) = names_of(names)?;
                 Some(Node {
                     name: name.name,
                     parent: name.parent_record,
@@ -293,12 +294,14 @@ impl<R: MftRecords> MftFs<R> {
     ) -> FilePass {
         type Found = (Vec<Candidate>, Vec<(u64, String)>);
         let (found, stopped) = self.records.map_records(|number, record| -> Option<Found> {
-            let record = record.ok()??;
-            if record.header.base_record != 0 || !record.header.signature_ok {
+            let view = record.ok()??;
+            let header = &view.header;
+            if header.base_record != 0 || !header.signature_ok {
                 return None;
             }
-            if record.header.is_dir {
+            if header.is_dir {
                 let folder = folders.get(&number)?;
+                let record = view.parse().0;
                 return Some((
                     self.folder_candidate(number, folder, Some(record), warnings),
                     Vec::new(),
@@ -309,18 +312,24 @@ impl<R: MftRecords> MftFs<R> {
                 let folder = self.parent_folder(tree, number, parent, sequence);
                 contexts.get(&folder).map(|c| (folder, c))
             };
-            if !record
+            if !view
                 .file_name_parents()
                 .any(|(parent, sequence)| folder_of(parent, sequence).is_some())
             {
                 return None;
             }
-            let record = if has_attribute_list(&record) {
-                self.full_record(record, warnings)
-            } else {
+            // The names, from the record in place; the record is parsed in full only
+            // when a name matches, or when its attributes continue in extension records
+            // (which may hold names).
+            let mut record = None;
+            let names = if view.has_attribute_list() {
                 record
+                    .insert(self.full_record(view.parse().0, warnings))
+                    .file_names()
+            } else {
+                view.file_names()
             };
-            let (best, links) = names_of(&record)?;
+            let (best, links) = names_of(names)?;
             let names = std::iter::once((best.name, best.parent_record, best.parent_sequence))
                 .chain(
                     links
@@ -336,7 +345,7 @@ impl<R: MftRecords> MftFs<R> {
                     continue;
                 }
                 let (hit, _) = matcher.step(&context.state, context.path.len(), &name, false);
-                if record.header.in_use {
+                if header.in_use {
                     files.push((folder, name.clone()));
                 }
                 if let Some(hit) = hit {
@@ -344,13 +353,14 @@ impl<R: MftRecords> MftFs<R> {
                     path.push(name);
                     let entry = Entry {
                         number,
-                        sequence: record.header.sequence,
-                        in_use: record.header.in_use,
+                        sequence: header.sequence,
+                        in_use: header.in_use,
                         is_dir: false,
                     };
+                    let record = record.get_or_insert_with(|| view.parse().0);
                     candidates.extend(self.candidate_from(
                         &entry,
-                        Some(&record),
+                        Some(record),
                         path,
                         context.orphan,
                         hit,

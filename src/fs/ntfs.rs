@@ -9,7 +9,7 @@ use super::mft_walk::{MftFs, MftRecords};
 use crate::image::source::{ImageReader, ImageSource};
 use crate::ntfs::record::{ATTR_FLAG_COMPRESSED, ATTR_FLAG_ENCRYPTED, AttrBody, MftRecord};
 use crate::ntfs::usn::UsnRecord;
-use crate::ntfs::volume::{Extent, NtfsVolume, RecordRead, StreamReader};
+use crate::ntfs::volume::{Extent, NtfsVolume, RecordSeen, StreamReader};
 use crate::warning::Warnings;
 
 /// An NTFS volume of an image as a view.
@@ -25,7 +25,7 @@ impl<S: ImageSource> MftRecords for NtfsVolume<S> {
 
     fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>) {
         let (kept, stopped) = NtfsVolume::map_records(self, f);
         (kept, stopped.map(|e| e.to_string()))

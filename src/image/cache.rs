@@ -225,6 +225,12 @@ impl<S: ImageSource> ImageSource for BlockCache<S> {
         Ok(done)
     }
 
+    /// Straight to the source: the blocks of a large sequential read would only evict
+    /// those kept for random reads, and cost a copy.
+    fn read_through_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+        self.source.read_through_at(offset, buf)
+    }
+
     fn describe(&self) -> String {
         self.source.describe()
     }

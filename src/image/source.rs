@@ -40,6 +40,12 @@ pub trait ImageSource: Send + Sync {
     /// Read up to `buf.len()` bytes at `offset`; short only at the end of the image
     /// (0 at or past the end). Errors name the offset.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError>;
+    /// [`Self::read_at`] for a large sequential read whose bytes will not be asked for
+    /// again soon (the `$MFT` walk): a cache hands it straight to its source instead of
+    /// copying it through blocks it would keep.
+    fn read_through_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+        self.read_at(offset, buf)
+    }
     /// What the source is, e.g. `raw`, `split raw (3 segments)`, `E01 (2 segments)`.
     fn describe(&self) -> String;
     /// The files the source reads (segments in order), for the scan manifest.
@@ -66,6 +72,9 @@ macro_rules! forward_image_source {
             }
             fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
                 (**self).read_at(offset, buf)
+            }
+            fn read_through_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+                (**self).read_through_at(offset, buf)
             }
             fn describe(&self) -> String {
                 (**self).describe()
@@ -331,6 +340,15 @@ impl<S: ImageSource> ImageSource for Slice<S> {
             return Ok(0);
         };
         self.inner.read_at(self.offset.saturating_add(offset), dest)
+    }
+
+    fn read_through_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+        let want = clamp_len(buf.len(), self.len.saturating_sub(offset));
+        let Some(dest) = buf.get_mut(..want).filter(|d| !d.is_empty()) else {
+            return Ok(0);
+        };
+        self.inner
+            .read_through_at(self.offset.saturating_add(offset), dest)
     }
 
     fn describe(&self) -> String {

@@ -7,8 +7,8 @@
 //! that value is capped by the real length of the input.
 
 use super::record::{NtfsError, split_reference};
-use super::runs::{Run, decode_runs};
-use crate::bytes::{u16_le, u32_le, u64_le, utf16_at};
+use super::runs::{Run, check_runs, decode_runs};
+use crate::bytes::{u16_le, u32_le, u64_le, utf16_at, utf16_lossy};
 
 /// Attribute type codes used by the scanner.
 pub const ATTR_STANDARD_INFORMATION: u32 = 0x10;
@@ -55,6 +55,92 @@ pub struct Attribute {
     pub flags: u16,
     pub body: AttrBody,
     pub offset_in_record: usize,
+}
+
+/// An attribute where it lies in its record: its header read, its name and value
+/// borrowed (the walk of every record reads these without copying anything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttrRef<'a> {
+    pub type_code: u32,
+    /// The name as stored (UTF-16LE); empty for the unnamed stream.
+    pub name: &'a [u8],
+    pub id: u16,
+    pub flags: u16,
+    pub body: BodyRef<'a>,
+    pub offset_in_record: usize,
+}
+
+/// [`AttrBody`] borrowed: a resident value, or a non-resident header with its run list
+/// as stored (already checked to decode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRef<'a> {
+    Resident(&'a [u8]),
+    NonResident {
+        start_vcn: u64,
+        last_vcn: u64,
+        allocated_size: u64,
+        data_size: u64,
+        initialized_size: u64,
+        compression_unit: u8,
+        runs: &'a [u8],
+    },
+}
+
+impl<'a> AttrRef<'a> {
+    pub fn resident_data(&self) -> Option<&'a [u8]> {
+        match self.body {
+            BodyRef::Resident(data) => Some(data),
+            BodyRef::NonResident { .. } => None,
+        }
+    }
+
+    /// The `$FILE_NAME` value, decoded.
+    pub fn file_name(&self) -> Option<FileName> {
+        if self.type_code != ATTR_FILE_NAME {
+            return None;
+        }
+        file_name_of(self.resident_data()?)
+    }
+
+    /// The attribute owned (name decoded, value copied, runs decoded). `number` names
+    /// the record in the error of a run list that does not decode (never, for an
+    /// attribute from [`parse_attribute_ref`]: its runs were checked).
+    pub fn to_attribute(&self, number: u64) -> Result<Attribute, NtfsError> {
+        let body = match self.body {
+            BodyRef::Resident(data) => AttrBody::Resident {
+                data: data.to_vec(),
+            },
+            BodyRef::NonResident {
+                start_vcn,
+                last_vcn,
+                allocated_size,
+                data_size,
+                initialized_size,
+                compression_unit,
+                runs,
+            } => AttrBody::NonResident {
+                start_vcn,
+                last_vcn,
+                allocated_size,
+                data_size,
+                initialized_size,
+                compression_unit,
+                runs: decode_runs(runs).map_err(|reason| NtfsError::BadRunList {
+                    record: number,
+                    offset: self.offset_in_record,
+                    reason,
+                })?,
+            },
+        };
+        Ok(Attribute {
+            type_code: self.type_code,
+            name: utf16_lossy(self.name),
+            id: self.id,
+            flags: self.flags,
+            body,
+            offset_in_record: self.offset_in_record,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,22 +212,7 @@ impl Attribute {
         if self.type_code != ATTR_FILE_NAME {
             return None;
         }
-        let d = self.resident_data()?;
-        let (parent_record, parent_sequence) = split_reference(u64_le(d, 0x00)?);
-        let chars = usize::from(d.get(0x40).copied()?);
-        Some(FileName {
-            parent_record,
-            parent_sequence,
-            created: u64_le(d, 0x08)?,
-            modified: u64_le(d, 0x10)?,
-            mft_changed: u64_le(d, 0x18)?,
-            accessed: u64_le(d, 0x20)?,
-            allocated_size: u64_le(d, 0x28)?,
-            data_size: u64_le(d, 0x30)?,
-            flags: u32_le(d, 0x38)?,
-            namespace: d.get(0x41).copied()?,
-            name: utf16_at(d, 0x42, chars)?,
-        })
+        file_name_of(self.resident_data()?)
     }
 
     /// Entries of a resident $ATTRIBUTE_LIST. A non-resident list (large files with many
@@ -155,6 +226,25 @@ impl Attribute {
         let d = self.resident_data()?;
         Some(parse_attribute_list(d))
     }
+}
+
+/// A `$FILE_NAME` value: `None` when it is too short for its fields or its name.
+fn file_name_of(d: &[u8]) -> Option<FileName> {
+    let (parent_record, parent_sequence) = split_reference(u64_le(d, 0x00)?);
+    let chars = usize::from(d.get(0x40).copied()?);
+    Some(FileName {
+        parent_record,
+        parent_sequence,
+        created: u64_le(d, 0x08)?,
+        modified: u64_le(d, 0x10)?,
+        mft_changed: u64_le(d, 0x18)?,
+        accessed: u64_le(d, 0x20)?,
+        allocated_size: u64_le(d, 0x28)?,
+        data_size: u64_le(d, 0x30)?,
+        flags: u32_le(d, 0x38)?,
+        namespace: d.get(0x41).copied()?,
+        name: utf16_at(d, 0x42, chars)?,
+    })
 }
 
 /// Parse the bytes of an attribute list (resident value, or a non-resident one read by
@@ -199,13 +289,15 @@ fn parse_attribute_list_entry(d: &[u8], off: usize) -> Option<AttributeListEntry
     })
 }
 
-/// Parse the attribute at `off`; returns it and its length.
-pub(super) fn parse_attribute(
+/// Read the attribute at `off` in place; returns it and its length. Every field is
+/// checked to lie within the attribute and the attribute within `limit`, and a run
+/// list is walked to its end (not kept: [`AttrRef::to_attribute`] decodes it).
+pub(super) fn parse_attribute_ref(
     rec: &[u8],
     off: usize,
     limit: usize,
     number: u64,
-) -> Result<(Attribute, usize), NtfsError> {
+) -> Result<(AttrRef<'_>, usize), NtfsError> {
     let oob = |reason: String| NtfsError::AttributeOutOfBounds {
         record: number,
         offset: off,
@@ -227,10 +319,13 @@ pub(super) fn parse_attribute(
     let name_off = usize::from(u16_le(a, 0x0A).ok_or_else(|| field("name offset"))?);
     let flags = u16_le(a, 0x0C).ok_or_else(|| field("flags"))?;
     let id = u16_le(a, 0x0E).ok_or_else(|| field("id"))?;
-    let name = if name_chars == 0 {
-        String::new()
+    let name: &[u8] = if name_chars == 0 {
+        &[]
     } else {
-        utf16_at(a, name_off, name_chars).ok_or_else(|| field("name"))?
+        name_off
+            .checked_add(name_chars * 2)
+            .and_then(|name_end| a.get(name_off..name_end))
+            .ok_or_else(|| field("name"))?
     };
     let body = match non_resident {
         0 => {
@@ -244,9 +339,7 @@ pub(super) fn parse_attribute(
                         "resident value ({value_len} bytes at {value_off:#x}) past the attribute length {len}"
                     ))
                 })?;
-            AttrBody::Resident {
-                data: data.to_vec(),
-            }
+            BodyRef::Resident(data)
         }
         1 => {
             let start_vcn = u64_le(a, 0x10).ok_or_else(|| field("start VCN"))?;
@@ -268,19 +361,19 @@ pub(super) fn parse_attribute(
                 offset: off,
                 reason: format!("run list offset {runs_off:#x} past the attribute length {len}"),
             })?;
-            let runs = decode_runs(run_bytes).map_err(|reason| NtfsError::BadRunList {
+            check_runs(run_bytes).map_err(|reason| NtfsError::BadRunList {
                 record: number,
                 offset: off,
                 reason,
             })?;
-            AttrBody::NonResident {
+            BodyRef::NonResident {
                 start_vcn,
                 last_vcn,
                 allocated_size,
                 data_size,
                 initialized_size,
                 compression_unit: u8::try_from(compression_unit).unwrap_or(u8::MAX),
-                runs,
+                runs: run_bytes,
             }
         }
         other => {
@@ -290,7 +383,7 @@ pub(super) fn parse_attribute(
         }
     };
     Ok((
-        Attribute {
+        AttrRef {
             type_code,
             name,
             id,

@@ -15,7 +15,7 @@ use super::attribute::{AttrBody, AttributeListEntry};
 use super::extensions::{merge_extensions, resident_attribute_list};
 use super::record::{MftRecord, parse_record};
 use super::usn::{UsnRecord, parse_records};
-use super::volume::{RecordRead, map_chunk};
+use super::volume::{RecordSeen, map_chunk};
 use crate::bytes::{u16_le, u32_le, u64_le};
 use crate::host::collected::{CollectedFile, read_full};
 
@@ -248,7 +248,7 @@ impl CollectedMft {
     /// stopped early, if it did.
     pub fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>) {
         let mut out = Vec::new();
         let (rs, sector) = (self.record_size, self.sector_size);

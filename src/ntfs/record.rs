@@ -5,7 +5,7 @@
 //! bounds-checked, and no allocation is sized by a value read from the evidence unless
 //! that value is capped by the real length of the input.
 
-use super::attribute::parse_attribute;
+use super::attribute::{AttrRef, parse_attribute_ref};
 use crate::bytes::{array, u16_le, u32_le, u64_le};
 
 // The boot sector, attributes and data runs have their own modules; their items are
@@ -251,76 +251,172 @@ pub fn parse_record(
     number: u64,
     sector_size: usize,
 ) -> Result<(MftRecord, Vec<String>), NtfsError> {
+    Ok(view_record(bytes, number, sector_size)?.parse())
+}
+
+/// A record read in place: its header read and its fixups applied (as by
+/// [`parse_record`], with the same errors), its attributes walked only when asked for
+/// and borrowed. The `$MFT` walk looks at every record this way and parses in full only
+/// the few it keeps.
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    pub number: u64,
+    pub header: RecordHeader,
+    /// The record, fixups applied (empty for a `BAAD` record: its attributes are not read).
+    bytes: &'a [u8],
+}
+
+/// Read the header of the record `bytes` and apply its fixups in place; see
+/// [`parse_record`] for the errors.
+pub fn view_record(
+    bytes: &mut [u8],
+    number: u64,
+    sector_size: usize,
+) -> Result<RecordView<'_>, NtfsError> {
     let header = parse_header(bytes, number)?;
-    let mut problems = Vec::new();
     if !header.signature_ok {
-        problems.push(format!("MFT record {number}: marked BAAD (damaged)"));
-        return Ok((
-            MftRecord {
-                number,
-                header,
-                attributes: Vec::new(),
-            },
-            problems,
-        ));
-    }
-    apply_fixups(bytes, sector_size, number)?;
-    let bytes: &[u8] = bytes;
-    // Only for records in use: mkntfs leaves 0 there in the free reserved records 16-23.
-    if let Some(stored) = header.record_number
-        && header.in_use
-        && u64::from(stored) != number & 0xFFFF_FFFF
-    {
-        problems.push(format!(
-            "MFT record {number}: header says it is record {stored}"
-        ));
-    }
-    let mut limit = bytes.len();
-    let used = header.used_size as usize;
-    if used > bytes.len() {
-        problems.push(format!(
-            "MFT record {number}: used size {used} beyond the record length {}",
-            bytes.len()
-        ));
-    } else {
-        limit = used;
-    }
-    let mut attributes = Vec::new();
-    let mut off = usize::from(header.first_attribute);
-    loop {
-        let Some(type_code) = u32_le(bytes, off).filter(|_| off + 4 <= limit) else {
-            problems.push(
-                NtfsError::AttributeOutOfBounds {
-                    record: number,
-                    offset: off,
-                    reason: format!("no end marker before the used size {limit}"),
-                }
-                .to_string(),
-            );
-            break;
-        };
-        if type_code == ATTR_END {
-            break;
-        }
-        match parse_attribute(bytes, off, limit, number) {
-            Ok((attr, len)) => {
-                attributes.push(attr);
-                off += len;
-            }
-            Err(e) => {
-                problems.push(e.to_string());
-                break;
-            }
-        }
-    }
-    Ok((
-        MftRecord {
+        return Ok(RecordView {
             number,
             header,
+            bytes: &[],
+        });
+    }
+    apply_fixups(bytes, sector_size, number)?;
+    Ok(RecordView {
+        number,
+        header,
+        bytes,
+    })
+}
+
+impl<'a> RecordView<'a> {
+    /// The attributes in record order, up to the end marker; a broken attribute (or a
+    /// missing end marker) is the last item, an `Err`.
+    pub fn attributes(&self) -> Attributes<'a> {
+        let used = self.header.used_size as usize;
+        Attributes {
+            bytes: self.bytes,
+            number: self.number,
+            offset: usize::from(self.header.first_attribute),
+            limit: if used > self.bytes.len() {
+                self.bytes.len()
+            } else {
+                used
+            },
+            done: !self.header.signature_ok,
+        }
+    }
+
+    /// The attributes before the first broken one (those [`parse_record`] keeps).
+    fn sound_attributes(&self) -> impl Iterator<Item = AttrRef<'a>> + use<'a> {
+        self.attributes().map_while(Result::ok)
+    }
+
+    /// As [`MftRecord::file_name_parents`].
+    pub fn file_name_parents(&self) -> impl Iterator<Item = (u64, u16)> + use<'a> {
+        self.sound_attributes()
+            .filter(|a| a.type_code == ATTR_FILE_NAME)
+            .filter_map(|a| a.resident_data().and_then(|d| u64_le(d, 0)))
+            .map(split_reference)
+    }
+
+    /// As [`MftRecord::file_names`].
+    pub fn file_names(&self) -> Vec<FileName> {
+        self.sound_attributes()
+            .filter_map(|a| a.file_name())
+            .collect()
+    }
+
+    /// Whether the record has an `$ATTRIBUTE_LIST` (its attributes continue in
+    /// extension records).
+    pub fn has_attribute_list(&self) -> bool {
+        self.sound_attributes()
+            .any(|a| a.type_code == ATTR_ATTRIBUTE_LIST)
+    }
+
+    /// The record parsed in full, with its problems: what [`parse_record`] returns.
+    pub fn parse(&self) -> (MftRecord, Vec<String>) {
+        let (number, header) = (self.number, &self.header);
+        let mut problems = Vec::new();
+        if !header.signature_ok {
+            problems.push(format!("MFT record {number}: marked BAAD (damaged)"));
+        }
+        // Only for records in use: mkntfs leaves 0 there in the free reserved records 16-23.
+        if let Some(stored) = header.record_number
+            && header.signature_ok
+            && header.in_use
+            && u64::from(stored) != number & 0xFFFF_FFFF
+        {
+            problems.push(format!(
+                "MFT record {number}: header says it is record {stored}"
+            ));
+        }
+        let used = header.used_size as usize;
+        if header.signature_ok && used > self.bytes.len() {
+            problems.push(format!(
+                "MFT record {number}: used size {used} beyond the record length {}",
+                self.bytes.len()
+            ));
+        }
+        let mut attributes = Vec::new();
+        for attribute in self.attributes() {
+            match attribute.and_then(|a| a.to_attribute(number)) {
+                Ok(attribute) => attributes.push(attribute),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        let record = MftRecord {
+            number,
+            header: header.clone(),
             attributes,
-        },
-        problems,
-    ))
+        };
+        (record, problems)
+    }
+}
+
+/// The attributes of a [`RecordView`], borrowed.
+pub struct Attributes<'a> {
+    bytes: &'a [u8],
+    number: u64,
+    offset: usize,
+    limit: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Attributes<'a> {
+    type Item = Result<AttrRef<'a>, NtfsError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let (off, limit) = (self.offset, self.limit);
+        let Some(type_code) = u32_le(self.bytes, off).filter(|_| off + 4 <= limit) else {
+            self.done = true;
+            return Some(Err(NtfsError::AttributeOutOfBounds {
+                record: self.number,
+                offset: off,
+                reason: format!("no end marker before the used size {limit}"),
+            }));
+        };
+        if type_code == ATTR_END {
+            self.done = true;
+            return None;
+        }
+        match parse_attribute_ref(self.bytes, off, limit, self.number) {
+            Ok((attribute, len)) => {
+                self.offset += len;
+                Some(Ok(attribute))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,18 @@ pub struct Run {
 /// bounded by `bytes.len() / 2` since each run takes at least two bytes.
 pub fn decode_runs(bytes: &[u8]) -> Result<Vec<Run>, String> {
     let mut runs = Vec::new();
+    walk_runs(bytes, |run| runs.push(run))?;
+    Ok(runs)
+}
+
+/// The checks of [`decode_runs`] without keeping the runs.
+pub fn check_runs(bytes: &[u8]) -> Result<(), String> {
+    walk_runs(bytes, |_| {})
+}
+
+/// Decode the runs of `bytes`, handing each to `each`, with the checks of
+/// [`decode_runs`].
+fn walk_runs(bytes: &[u8], mut each: impl FnMut(Run)) -> Result<(), String> {
     let mut off = 0usize;
     let mut lcn: i64 = 0;
     loop {
@@ -34,7 +46,7 @@ pub fn decode_runs(bytes: &[u8]) -> Result<Vec<Run>, String> {
             return Err(format!("run list not terminated (ended at byte {off})"));
         };
         if header == 0 {
-            return Ok(runs);
+            return Ok(());
         }
         let len_size = usize::from(header & 0x0F);
         let off_size = usize::from(header >> 4);
@@ -79,7 +91,7 @@ pub fn decode_runs(bytes: &[u8]) -> Result<Vec<Run>, String> {
             }
             Some(lcn as u64)
         };
-        runs.push(Run {
+        each(Run {
             lcn: run_lcn,
             length,
         });

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 
 use super::attribute::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, AttrBody};
 use super::boot::BootSector;
-use super::record::{MftRecord, NtfsError, parse_record};
+use super::record::{MftRecord, NtfsError, RecordView, parse_record, view_record};
 use super::runs::Run;
 use crate::bytes::u16_le;
 use crate::image::source::{ImageError, ImageSource};
@@ -52,6 +52,10 @@ impl Extent {
 
 /// One record as read: parsed, never used (zeroed), or damaged (with the reason).
 pub type RecordRead = Result<Option<MftRecord>, String>;
+
+/// One record as a walk meets it: read in place (header and fixups checked, see
+/// [`RecordView`]), never used (zeroed), or damaged (with the reason).
+pub type RecordSeen<'a> = Result<Option<RecordView<'a>>, String>;
 
 pub struct NtfsVolume<S: ImageSource> {
     source: S,
@@ -199,6 +203,18 @@ impl<S: ImageSource> NtfsVolume<S> {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, ImageError> {
+        self.read_stream_by(extent, offset, buf, false)
+    }
+
+    /// [`Self::read_stream`], through the source's cache or past it (`through`: a large
+    /// sequential read, see [`ImageSource::read_through_at`]).
+    fn read_stream_by(
+        &self,
+        extent: &Extent,
+        offset: u64,
+        buf: &mut [u8],
+        through: bool,
+    ) -> Result<usize, ImageError> {
         if offset >= extent.data_size {
             return Ok(0);
         }
@@ -239,7 +255,11 @@ impl<S: ImageSource> NtfsVolume<S> {
                         .saturating_add(vcn - run_start_vcn)
                         .saturating_mul(cs)
                         .saturating_add(pos % cs);
-                    let n = self.source.read_at(at, out)?;
+                    let n = if through {
+                        self.source.read_through_at(at, out)?
+                    } else {
+                        self.source.read_at(at, out)?
+                    };
                     out[n..].fill(0);
                 }
                 None => out.fill(0),
@@ -278,54 +298,90 @@ impl<S: ImageSource> NtfsVolume<S> {
         Ok(out)
     }
 
-    /// Walk every record, parsing and mapping in parallel, chunk after chunk (the read
-    /// stays sequential). Returns what `f` kept, in record order, and the read error
-    /// that stopped the walk early, if any.
+    /// Walk every record, reading it in place and mapping it through `f`, on every core:
+    /// each takes the next chunk of records, reads it and maps it (so the records are
+    /// still in its cache). Returns what `f` kept, in record order, and the read error
+    /// that stopped the walk early, if any (chunks after it may have been mapped).
     pub fn map_records<T: Send>(
         &self,
-        f: impl Fn(u64, RecordRead) -> Option<T> + Sync,
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<ImageError>) {
-        const CHUNK: u64 = 4096;
+        use rayon::prelude::*;
         let rs = self.boot.record_size as usize;
-        let sector = self.boot.bytes_per_sector as usize;
         let total = self.record_count();
+        let chunks = total.div_ceil(MFT_CHUNK);
+        // A buffer per worker, reused from chunk to chunk and never cleared: each read
+        // fills what is used of it.
+        let len = MFT_CHUNK.min(total) as usize * rs;
+        let mapped: Vec<Result<Vec<(u64, T)>, ImageError>> = (0..chunks)
+            .into_par_iter()
+            .map_init(
+                || vec![0u8; len],
+                |buf, chunk| {
+                    let first = chunk * MFT_CHUNK;
+                    let count = MFT_CHUNK.min(total - first) as usize;
+                    self.map_chunk_at(&mut buf[..count * rs], first, &f)
+                },
+            )
+            .collect();
         let mut out = Vec::new();
-        let mut next = 0;
-        while next < total {
-            let count = CHUNK.min(total - next);
-            let mut buf = vec![0u8; count as usize * rs];
-            // Records whose bytes could not be read (a bad sector): their read error.
-            let mut unreadable: Vec<Option<String>> = Vec::new();
-            let n = match self.read_stream(&self.mft, next * rs as u64, &mut buf) {
-                Ok(n) => n,
-                Err(first_error) => {
-                    // One bad sector must not cost the chunk, let alone the rest of
-                    // $MFT: read it again record by record.
-                    unreadable = vec![None; count as usize];
-                    let mut got = 0;
-                    for (i, record) in buf.chunks_mut(rs).enumerate() {
-                        let at = (next + i as u64) * rs as u64;
-                        match self.read_stream(&self.mft, at, record) {
-                            Ok(0) => break,
-                            Ok(k) => got = i * rs + k,
-                            Err(e) => {
-                                record.fill(0);
-                                unreadable[i] = Some(e.to_string());
-                                got = (i + 1) * rs;
-                            }
-                        }
-                    }
-                    if got == 0 {
-                        return (out, Some(first_error));
-                    }
-                    got
-                }
-            };
-            let mapped = map_chunk(&mut buf[..n - n % rs], next, rs, sector, &unreadable, &f);
-            out.extend(mapped);
-            next += count;
+        for chunk in mapped {
+            match chunk {
+                Ok(kept) => out.extend(kept),
+                Err(e) => return (out, Some(e)),
+            }
         }
         (out, None)
+    }
+
+    /// Read the records of `buf`'s length from record `first` on into `buf` and map
+    /// them through `f`. A read error costs only the records it touches (read again one
+    /// by one); the error is returned only when not a single record could be read.
+    fn map_chunk_at<T>(
+        &self,
+        buf: &mut [u8],
+        first: u64,
+        f: &impl Fn(u64, RecordSeen<'_>) -> Option<T>,
+    ) -> Result<Vec<(u64, T)>, ImageError> {
+        let rs = self.boot.record_size as usize;
+        let sector = self.boot.bytes_per_sector as usize;
+        // Records whose bytes could not be read (a bad sector): their read error.
+        let mut unreadable: Vec<Option<String>> = Vec::new();
+        let n = match self.read_stream_by(&self.mft, first * rs as u64, buf, true) {
+            Ok(n) => n,
+            Err(first_error) => {
+                // One bad sector must not cost the chunk, let alone the rest of
+                // $MFT: read it again record by record.
+                unreadable = vec![None; buf.len() / rs];
+                let mut got = 0;
+                for (i, record) in buf.chunks_mut(rs).enumerate() {
+                    let at = (first + i as u64) * rs as u64;
+                    match self.read_stream_by(&self.mft, at, record, true) {
+                        Ok(0) => break,
+                        Ok(k) => got = i * rs + k,
+                        Err(e) => {
+                            record.fill(0);
+                            unreadable[i] = Some(e.to_string());
+                            got = (i + 1) * rs;
+                        }
+                    }
+                }
+                if got == 0 {
+                    return Err(first_error);
+                }
+                got
+            }
+        };
+        let whole = &mut buf[..n - n % rs];
+        let mut out = Vec::new();
+        for (i, record) in whole.chunks_mut(rs).enumerate() {
+            let number = first + i as u64;
+            let read = record_seen(record, number, sector, &unreadable, i);
+            if let Some(t) = f(number, read) {
+                out.push((number, t));
+            }
+        }
+        Ok(out)
     }
 
     pub fn read_record(&self, number: u64) -> RecordRead {
@@ -336,36 +392,54 @@ impl<S: ImageSource> NtfsVolume<S> {
     }
 }
 
-/// Parse the records of one chunk of `$MFT` (`first` is the number of its first record)
-/// in parallel and map each through `f`, in record order. `unreadable[i]`, when given,
-/// is why record `i`'s bytes could not be read; zeroed records are never-used.
+/// Records of `$MFT` read at a time by each core in a walk: 1 MiB of 1 KiB records,
+/// few enough to be still in the core's cache when they are parsed after the read.
+const MFT_CHUNK: u64 = 1024;
+
+/// Read the records of one chunk of `$MFT` (`first` is the number of its first record)
+/// in place, in parallel, and map each through `f`, in record order. `unreadable[i]`,
+/// when given, is why record `i`'s bytes could not be read; zeroed records are
+/// never-used.
 pub fn map_chunk<T: Send>(
     buf: &mut [u8],
     first: u64,
     record_size: usize,
     sector: usize,
     unreadable: &[Option<String>],
-    f: &(impl Fn(u64, RecordRead) -> Option<T> + Sync),
+    f: &(impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync),
 ) -> Vec<(u64, T)> {
     use rayon::prelude::*;
     buf.par_chunks_mut(record_size)
         .enumerate()
         .filter_map(|(i, chunk)| {
-            let number = first + i as u64;
-            let read = if let Some(Some(error)) = unreadable.get(i) {
-                Err(format!("unreadable: {error}"))
-            } else if chunk.len() < record_size {
+            if chunk.len() < record_size {
                 return None;
-            } else if chunk[..4] == [0, 0, 0, 0] {
-                Ok(None)
-            } else {
-                parse_record(chunk, number, sector)
-                    .map(|(r, _)| Some(r))
-                    .map_err(|e| e.to_string())
-            };
+            }
+            let number = first + i as u64;
+            let read = record_seen(chunk, number, sector, unreadable, i);
             f(number, read).map(|t| (number, t))
         })
         .collect()
+}
+
+/// Record `number` (`i` in its chunk) as a walk meets it: unreadable (when
+/// `unreadable[i]` says why), never used (zeroed) or read in place.
+fn record_seen<'a>(
+    record: &'a mut [u8],
+    number: u64,
+    sector: usize,
+    unreadable: &[Option<String>],
+    i: usize,
+) -> RecordSeen<'a> {
+    if let Some(Some(error)) = unreadable.get(i) {
+        Err(format!("unreadable: {error}"))
+    } else if record.get(..4) == Some(&[0, 0, 0, 0]) {
+        Ok(None)
+    } else {
+        view_record(record, number, sector)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl<S: ImageSource> NtfsVolume<S> {
