@@ -88,6 +88,10 @@ impl MftRecords for CollectedRecords {
         self.mft.problems().to_vec()
     }
 
+    fn record_count(&self) -> u64 {
+        self.mft.record_count()
+    }
+
     fn map_records<T: Send>(
         &self,
         f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,

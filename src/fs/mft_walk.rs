@@ -5,14 +5,18 @@
 //! parent. Records not in use are kept too: deleted files are evidence. The tree is then
 //! walked from the root (record 5) with the catalog's matcher, exactly as the directory
 //! view walks folders; entries whose parent is gone (or was reused: sequence numbers
-//! disagree) hang under a virtual `$Orphan` folder. A second sequential pass matches the
-//! files (and gives the matched folders their candidates), so memory grows with the
-//! folders, not the files.
+//! disagree) hang under a virtual `$Orphan` folder. A second pass matches the files (and
+//! gives the matched folders their candidates): where records can be read at random it
+//! reads again only the matched folders and the files of folders where a file can match
+//! (the first pass keeps each file's parent reference, eight bytes a record: see
+//! [`super::file_parents`]); a collected `$MFT` is read again in sequence. Memory grows
+//! with the folders, and by those eight bytes with the records.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
+use super::file_parents::FileParents;
 use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
 use crate::catalog::{DirState, EntryMatch, Matcher};
@@ -134,6 +138,9 @@ pub trait MftRecords: Sync {
     /// What is wrong with the MFT as a whole, known before the walk.
     fn problems(&self) -> Vec<String>;
 
+    /// How many records the MFT holds (the walk reads no more).
+    fn record_count(&self) -> u64;
+
     /// Every record in order, read in place (in parallel where it pays) and mapped
     /// through `f`; what `f` kept, in record order, and why the pass stopped early, if
     /// it did.
@@ -141,6 +148,23 @@ pub trait MftRecords: Sync {
         &self,
         f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>);
+
+    /// [`Self::map_records`] for the records `numbers` (ascending) only; `f` sees no
+    /// other. Where records can be read at random, only those (and small gaps between
+    /// them) are read; a sequential source reads them all and maps the listed ones.
+    fn map_listed<T: Send>(
+        &self,
+        numbers: &[u64],
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
+    ) -> (Vec<(u64, T)>, Option<String>) {
+        self.map_records(|number, read| {
+            numbers
+                .binary_search(&number)
+                .is_ok()
+                .then(|| f(number, read))
+                .flatten()
+        })
+    }
 
     /// `record` with its extension records merged in, and what could not be merged.
     fn with_extensions(&self, record: MftRecord) -> (MftRecord, Vec<String>);
@@ -212,14 +236,16 @@ impl<R: MftRecords> MftFs<R> {
         self
     }
 
-    /// First pass: every folder of $MFT, and the change journal's record.
-    fn read_folders(&self, warnings: &Warnings) -> Tree {
+    /// First pass: every folder of $MFT, the change journal's record, and the folders
+    /// each file names as its parents.
+    fn read_folders(&self, warnings: &Warnings) -> (Tree, FileParents) {
         let mut tree = Tree::default();
         for problem in self.records.problems() {
             warnings.push(&self.label, "$MFT", problem);
         }
         let journal = Mutex::new(None);
         let files = std::sync::atomic::AtomicU64::new(0);
+        let parents = FileParents::new(self.records.record_count());
         let (nodes, stopped) = self.records.map_records(|number, record| match record {
             Ok(Some(view)) => {
                 if view.header.base_record != 0 || !view.header.signature_ok {
@@ -227,7 +253,8 @@ impl<R: MftRecords> MftFs<R> {
                 }
                 if !view.header.is_dir {
                     files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if view.header.in_use && is_usn_journal(&view) {
+                    let in_extend = parents.note(number, view.file_name_parents());
+                    if in_extend && view.header.in_use && is_usn_journal(&view) {
                         *journal.lock().unwrap_or_else(|e| e.into_inner()) = Some(number);
                     }
                     return None;
@@ -277,23 +304,24 @@ impl<R: MftRecords> MftFs<R> {
             list.sort_unstable();
         }
         tree.children = children;
-        tree
+        (tree, parents)
     }
 
-    /// Second pass: every file record, matched in the folder it names, with the
-    /// contexts of the folders where a file can match; and the matched folders, whose
-    /// records this pass meets again. Returns the candidates and the in-use files of
+    /// Second pass: the `listed` records (ascending: files of the folders where a file
+    /// can match, and the matched folders), each file matched in the folder it names,
+    /// with the contexts of those folders; the matched folders' records are met again. Returns the candidates and the in-use files of
     /// those folders.
     fn match_files(
         &self,
         tree: &Tree,
+        listed: &[u64],
         contexts: &FxHashMap<u64, Arc<FolderContext>>,
         folders: &FxHashMap<u64, MatchedFolder>,
         matcher: &Matcher,
         warnings: &Warnings,
     ) -> FilePass {
         type Found = (Vec<Candidate>, Vec<(u64, String)>);
-        let (found, stopped) = self.records.map_records(|number, record| -> Option<Found> {
+        let pass = |number, record: RecordSeen<'_>| -> Option<Found> {
             let view = record.ok()??;
             let header = &view.header;
             if header.base_record != 0 || !header.signature_ok {
@@ -368,7 +396,8 @@ impl<R: MftRecords> MftFs<R> {
                 }
             }
             (!candidates.is_empty() || !files.is_empty()).then_some((candidates, files))
-        });
+        };
+        let (found, stopped) = self.records.map_listed(listed, pass);
         let mut candidates = Vec::new();
         let mut files_of: FxHashMap<u64, Vec<(String, u64)>> = FxHashMap::default();
         let mut folders_done = FxHashSet::default();
@@ -518,7 +547,7 @@ impl<R: MftRecords> MftFs<R> {
 }
 
 /// `$Extend` is record 11 on every NTFS volume.
-const EXTEND: u64 = 11;
+pub(super) const EXTEND: u64 = 11;
 
 impl<R: MftRecords> MftFs<R> {
     /// Read `$Extend\$UsnJrnl:$J` (its allocated runs only: the stream is mostly
@@ -617,7 +646,7 @@ impl<R: MftRecords> FileSystem for MftFs<R> {
     }
 
     fn walk(&self, matcher: &Matcher, warnings: &Warnings, journal: JournalSink<'_>) -> Walk {
-        let mut tree = self.read_folders(warnings);
+        let (mut tree, parents) = self.read_folders(warnings);
         let mut walk = Walk::default();
         // Folders depth-first from the root, then those under `$Orphan`: each gets its
         // match state; folders where a file can match keep it for the file pass.
@@ -677,7 +706,16 @@ impl<R: MftRecords> FileSystem for MftFs<R> {
             }
             push_children(&mut stack, number, &context);
         }
-        let files = self.match_files(&tree, &contexts, &matched, matcher, warnings);
+        // The second pass reads again only the matched folders and the files whose
+        // folder is one where a file can match.
+        let mut listed = parents.listed(|number, parent, sequence| {
+            contexts.contains_key(&self.parent_folder(&tree, number, parent, sequence))
+        });
+        drop(parents);
+        listed.extend(matched.keys().copied());
+        listed.sort_unstable();
+        listed.dedup();
+        let files = self.match_files(&tree, &listed, &contexts, &matched, matcher, warnings);
         if let Some(e) = files.stopped {
             warnings.push(&self.label, "$MFT", format!("second read stopped: {e}"));
         }

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod collected;
 pub mod directory;
+mod file_parents;
 pub mod hive_suspects;
 pub mod journal;
 pub mod mft_walk;

@@ -23,11 +23,24 @@ impl<S: ImageSource> MftRecords for NtfsVolume<S> {
         self.mft_problems().to_vec()
     }
 
+    fn record_count(&self) -> u64 {
+        NtfsVolume::record_count(self)
+    }
+
     fn map_records<T: Send>(
         &self,
         f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
     ) -> (Vec<(u64, T)>, Option<String>) {
         let (kept, stopped) = NtfsVolume::map_records(self, f);
+        (kept, stopped.map(|e| e.to_string()))
+    }
+
+    fn map_listed<T: Send>(
+        &self,
+        numbers: &[u64],
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
+    ) -> (Vec<(u64, T)>, Option<String>) {
+        let (kept, stopped) = NtfsVolume::map_listed_records(self, numbers, f);
         (kept, stopped.map(|e| e.to_string()))
     }
 

@@ -334,6 +334,49 @@ impl<S: ImageSource> NtfsVolume<S> {
         (out, None)
     }
 
+    /// [`Self::map_records`] for the records `numbers` (ascending) only: each run of
+    /// listed records close together is read at once (at most [`MFT_CHUNK`] records, a
+    /// gap of up to [`LISTED_GAP`] records read through), the runs on every core. `f`
+    /// sees the listed records only. A run that cannot be read at all is left out; the
+    /// first such error comes back with what the other runs gave.
+    pub fn map_listed_records<T: Send>(
+        &self,
+        numbers: &[u64],
+        f: impl Fn(u64, RecordSeen<'_>) -> Option<T> + Sync,
+    ) -> (Vec<(u64, T)>, Option<ImageError>) {
+        use rayon::prelude::*;
+        let rs = self.boot.record_size as usize;
+        let total = self.record_count();
+        let runs = listed_runs(numbers, total);
+        let listed = |number: u64, read: RecordSeen<'_>| {
+            numbers
+                .binary_search(&number)
+                .is_ok()
+                .then(|| f(number, read))
+                .flatten()
+        };
+        let mapped: Vec<Result<Vec<(u64, T)>, ImageError>> = runs
+            .into_par_iter()
+            .map_init(Vec::new, |buf: &mut Vec<u8>, (first, count)| {
+                let len = count as usize * rs;
+                if buf.len() < len {
+                    buf.resize(len, 0);
+                }
+                self.map_chunk_at(&mut buf[..len], first, &listed)
+            })
+            .collect();
+        let (mut out, mut stopped) = (Vec::new(), None);
+        for run in mapped {
+            match run {
+                Ok(kept) => out.extend(kept),
+                Err(e) => {
+                    stopped.get_or_insert(e);
+                }
+            }
+        }
+        (out, stopped)
+    }
+
     /// Read the records of `buf`'s length from record `first` on into `buf` and map
     /// them through `f`. A read error costs only the records it touches (read again one
     /// by one); the error is returned only when not a single record could be read.
@@ -395,6 +438,30 @@ impl<S: ImageSource> NtfsVolume<S> {
 /// Records of `$MFT` read at a time by each core in a walk: 1 MiB of 1 KiB records,
 /// few enough to be still in the core's cache when they are parsed after the read.
 const MFT_CHUNK: u64 = 1024;
+
+/// Listed records further apart than this are read in separate runs.
+const LISTED_GAP: u64 = 16;
+
+/// The runs `(first, count)` that cover the records `numbers` (ascending, below
+/// `total`): neighbours at most [`LISTED_GAP`] apart share a run, no run longer than
+/// [`MFT_CHUNK`] records.
+fn listed_runs(numbers: &[u64], total: u64) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &n in numbers.iter().filter(|&&n| n < total) {
+        match runs.last_mut() {
+            Some((first, count))
+                if n >= *first + *count
+                    && n - (*first + *count) < LISTED_GAP
+                    && n - *first < MFT_CHUNK =>
+            {
+                *count = n - *first + 1;
+            }
+            Some((first, count)) if n < *first + *count => {}
+            _ => runs.push((n, 1)),
+        }
+    }
+    runs
+}
 
 /// Read the records of one chunk of `$MFT` (`first` is the number of its first record)
 /// in place, in parallel, and map each through `f`, in record order. `unreadable[i]`,
@@ -621,7 +688,22 @@ impl<S: ImageSource> Read for StreamReader<'_, S> {
 
 #[cfg(test)]
 mod tests {
-    use super::decompress_unit;
+    use super::{LISTED_GAP, MFT_CHUNK, decompress_unit, listed_runs};
+
+    #[test]
+    fn listed_records_close_together_share_a_run() {
+        // 3..=9 in one run (gaps under LISTED_GAP), 100 alone, 5000 past the end.
+        let runs = listed_runs(&[3, 4, 9, 9, 100, 5000], 4000);
+        assert_eq!(runs, vec![(3, 7), (100, 1)]);
+        // A gap of exactly LISTED_GAP records starts a new run.
+        let far = 10 + LISTED_GAP + 1;
+        assert_eq!(listed_runs(&[10, far], 1 << 20), vec![(10, 1), (far, 1)]);
+        // No run longer than a chunk.
+        let dense: Vec<u64> = (0..MFT_CHUNK + 5).collect();
+        let runs = listed_runs(&dense, 1 << 20);
+        assert_eq!(runs, vec![(0, MFT_CHUNK), (MFT_CHUNK, 5)]);
+        assert!(listed_runs(&[], 10).is_empty());
+    }
 
     /// An LZNT1 chunk stored uncompressed: header 0x3FFF (size 4096, flag clear).
     fn plain_chunk(byte: u8) -> Vec<u8> {
