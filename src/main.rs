@@ -314,6 +314,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .collect();
     let mut verdict = (!cli.quiet || report_file.is_some() || verdict_json_file.is_some())
         .then(netsession_scan::verdict::VerdictBuilder::new);
+    // Every shadow copy read is a volume of the verdict, with a row of its own or none.
+    if let Some(verdict) = verdict.as_mut() {
+        for (snapshot, _live, repeated) in report.rows.snapshots() {
+            verdict.snapshot(&snapshot, repeated);
+        }
+    }
     progress.stage("writing the evidence", Some(report.rows.len()));
     let mut since_tick = 0u64;
     let mut each_row = |row: &netsession_scan::EvidenceRow| -> io::Result<()> {

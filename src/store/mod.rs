@@ -294,20 +294,19 @@ impl RowStore {
             released: false,
             counts: state.counts,
             live_of: state.live_of,
+            repeated: Default::default(),
             _dir: state.dir,
         };
         if !rows.live_of.is_empty() {
             // The counts are of the rows reported: one pass to count them again (a
             // damaged run fails here and again, with its error, when read).
             let mut counts = RowCounts::default();
-            if rows
-                .visit(|row| {
-                    counts.add(row);
-                    Ok(())
-                })
-                .is_ok()
-            {
+            if let Ok(repeated) = rows.merge(Release::Keep, |row| {
+                counts.add(row);
+                Ok(())
+            }) {
                 rows.counts = counts;
+                rows.repeated = repeated;
             }
         }
         rows
@@ -361,6 +360,9 @@ pub struct SortedRows {
     released: bool,
     counts: RowCounts,
     live_of: LiveOf,
+    /// Rows of each snapshot left out as equal to the live volume's (counted when the
+    /// rows are finished).
+    repeated: snapshots::Repeated,
     /// Removes the runs when the rows are dropped.
     _dir: Option<tempfile::TempDir>,
 }
@@ -387,7 +389,23 @@ impl SortedRows {
     /// `visit`, or reading a run back). The row handed over is reused for the next.
     /// Rows of a snapshot that repeat its live volume's are left out.
     pub fn visit(&self, visit: impl FnMut(&EvidenceRow) -> io::Result<()>) -> io::Result<()> {
-        self.merge(Release::Keep, visit)
+        self.merge(Release::Keep, visit).map(drop)
+    }
+
+    /// Every shadow copy scanned (its source, and its live volume's), with how many of
+    /// its rows are left out as equal to the live volume's: a snapshot with no row of
+    /// its own was still read, and says what it holds by having none.
+    pub fn snapshots(&self) -> Vec<(String, String, u64)> {
+        let mut out: Vec<(String, String, u64)> = self
+            .live_of
+            .iter()
+            .map(|(snapshot, live)| {
+                let repeated = self.repeated.get(snapshot).copied().unwrap_or(0);
+                (snapshot.clone(), live.clone(), repeated)
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// As [`SortedRows::visit`], for the last reading: the temporary runs give their
@@ -399,14 +417,14 @@ impl SortedRows {
     ) -> io::Result<()> {
         let merged = self.merge(Release::AsRead, visit);
         self.released = !self.runs.is_empty();
-        merged
+        merged.map(drop)
     }
 
     fn merge(
         &self,
         release: Release,
         mut visit: impl FnMut(&EvidenceRow) -> io::Result<()>,
-    ) -> io::Result<()> {
+    ) -> io::Result<snapshots::Repeated> {
         if self.released {
             return Err(io::Error::other(
                 "the sorted rows were read for the last time already (their temporary runs are gone)",
@@ -425,7 +443,8 @@ impl SortedRows {
             } else {
                 Ok(())
             }
-        })
+        })?;
+        Ok(dedupe.repeated)
     }
 
     /// Every row in a vector: for callers that know the rows are few (tests).

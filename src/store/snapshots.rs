@@ -23,10 +23,15 @@ type GroupKey = (Option<(i64, u32)>, [String; 5]);
 /// The columns a row is compared on after its source.
 type Rest = (String, String, String, Option<u64>, String, RecordState);
 
+/// Snapshot source -> how many of its rows were left out as equal to the live source's.
+pub(super) type Repeated = HashMap<String, u64>;
+
 pub(super) struct Dedupe<'a> {
     live_of: &'a LiveOf,
     group: Option<GroupKey>,
     seen: HashSet<Rest>,
+    /// The rows left out so far, by snapshot.
+    pub(super) repeated: Repeated,
 }
 
 impl<'a> Dedupe<'a> {
@@ -35,6 +40,7 @@ impl<'a> Dedupe<'a> {
             live_of,
             group: None,
             seen: HashSet::new(),
+            repeated: Repeated::new(),
         }
     }
 
@@ -72,6 +78,12 @@ impl<'a> Dedupe<'a> {
         if let Some(live) = self.live_of.get(&row.source)
             && self.seen.contains(&rest(live))
         {
+            match self.repeated.get_mut(&row.source) {
+                Some(n) => *n += 1,
+                None => {
+                    self.repeated.insert(row.source.clone(), 1);
+                }
+            }
             return false;
         }
         self.seen.insert(rest(&row.source));
@@ -133,6 +145,13 @@ mod tests {
             1,
             "only the row at another time"
         );
+        // What was left out is counted by snapshot.
+        let repeated = |source: &str| dedupe.repeated.get(source).copied();
+        assert_eq!(
+            (repeated("v vss1@t"), repeated("v vss2@t")),
+            (Some(1), Some(1))
+        );
+        assert_eq!(repeated("w"), None);
         // Without snapshots nothing is dropped.
         let none = LiveOf::new();
         let mut dedupe = Dedupe::new(&none);

@@ -62,6 +62,10 @@ pub struct SnapshotJson {
     pub live_state: &'static str,
     /// NetSession's files are present in the snapshot and not on the live volume.
     pub installed_only_here: bool,
+    /// Rows of the snapshot left out as equal to the live volume's (absent when the
+    /// verdict was not told: built from rows alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated_rows: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -323,6 +327,7 @@ fn snapshot(v: &VolumeVerdict, verdict: &Verdict) -> Option<SnapshotJson> {
         live_state: state_name(live_state),
         installed_only_here: v.state == InstallState::Installed
             && live_state != InstallState::Installed,
+        repeated_rows: v.repeated,
     })
 }
 

@@ -93,6 +93,9 @@ pub struct VolumeVerdict {
     /// What the event logs say (a system's logs are the system's, whoever's account an
     /// event names).
     pub events: EventHistory,
+    /// For a shadow copy the scan read: how many of its rows were left out as equal to
+    /// the live volume's (a snapshot may have no row of its own and still be here).
+    pub repeated: Option<u64>,
     /// Machine-wide first (empty user), then users by name.
     pub scopes: Vec<ScopeVerdict>,
 }
@@ -160,6 +163,8 @@ struct VolumeAcc {
     users: BTreeMap<String, ScopeAcc>,
     /// The hives and event logs given on their own that make up [`GIVEN_ALONE`].
     given: std::collections::BTreeSet<String>,
+    /// A shadow copy the scan read: its rows left out as equal to the live volume's.
+    repeated: Option<u64>,
 }
 
 impl Default for VolumeAcc {
@@ -170,6 +175,7 @@ impl Default for VolumeAcc {
             events: EventsAcc::default(),
             users: BTreeMap::new(),
             given: Default::default(),
+            repeated: None,
         }
     }
 }
@@ -222,12 +228,32 @@ impl VerdictBuilder {
         volume.users.entry(key).or_default().add(row);
     }
 
+    /// A shadow copy the scan read (`source`), with how many of its rows were left out
+    /// as equal to the live volume's: it is a volume of the verdict even with no row of
+    /// its own, since having none says what it held (nothing more than the live volume;
+    /// no install at all where the live volume has none either).
+    pub fn snapshot(&mut self, source: &str, repeated: u64) {
+        let volume = match self.volumes.get_mut(source) {
+            Some(v) => v,
+            None => self.volumes.entry(source.to_string()).or_default(),
+        };
+        volume.repeated = Some(repeated);
+    }
+
     pub fn finish(self) -> Verdict {
         let mut volumes: Vec<VolumeVerdict> = self
             .volumes
             .into_iter()
             .map(|(source, volume)| volume.finish(source))
             .collect();
+        // A snapshot with no row of its own is said only of a volume the verdict speaks
+        // of: a volume with no trace at all is not listed, nor are its snapshots.
+        let sources: std::collections::BTreeSet<String> =
+            volumes.iter().map(|v| v.source.clone()).collect();
+        volumes.retain(|v| {
+            v.rows > 0
+                || snapshots::snapshot_of(&v.source).is_none_or(|(live, _)| sources.contains(live))
+        });
         presence::join(&mut volumes);
         Verdict {
             rows: self.rows,
@@ -297,8 +323,10 @@ impl VolumeAcc {
                 .map(|s| s.install.state)
                 .max()
                 .unwrap_or(InstallState::NoTrace),
-            registry_only: self.registry_only,
+            // No row at all (a snapshot with none of its own) is no registry-only source.
+            registry_only: self.registry_only && !scopes.is_empty(),
             events: self.events.finish(),
+            repeated: self.repeated,
             scopes,
         }
     }

@@ -424,4 +424,28 @@ mod tests {
         let p = presence_of(&[before, row("registry.run", "José Müller", "k", "")]);
         assert!(p.is_empty() && presence_statement(&p).is_none());
     }
+
+    #[test]
+    fn a_snapshot_read_with_no_row_of_its_own_is_an_absence_too() {
+        // The live volume: a log line at 100, nothing installed now. The snapshot at 700
+        // was read and gave no row at all (none of its own, none equal to the live
+        // volume's): the install was gone by then.
+        let mut builder = crate::verdict::VerdictBuilder::new();
+        builder.add(&log_line(100));
+        builder.snapshot(&snapshot_source(700), 0);
+        let v = builder.finish();
+        let live = v.volumes.iter().find(|x| x.source == SRC).unwrap();
+        let p = &live
+            .scopes
+            .iter()
+            .find(|s| s.user == "José Müller")
+            .unwrap()
+            .presence;
+        assert_eq!(p.last_present.as_ref().map(|s| s.time), Some(at(100)));
+        let absent = p.first_absent.as_ref().unwrap();
+        assert_eq!(
+            (absent.time, absent.source.as_str(), absent.rows),
+            (at(700), snapshot_source(700).as_str(), 0)
+        );
+    }
 }

@@ -47,6 +47,21 @@ pub(super) fn snapshot_statement(volume: &VolumeVerdict, verdict: &Verdict) -> O
         parts.push(t(", gone from the live volume "));
         parts.push(c(live));
         parts.push(t(format!(" now ({})", live_state.describe())));
+    } else if let (0, Some(repeated)) = (volume.rows, volume.repeated) {
+        // Read, with no row of its own.
+        parts.push(t("the snapshot of "));
+        parts.push(c(when));
+        parts.push(t(match repeated {
+            0 => " was read and holds no NetSession trace at all".to_string(),
+            n => format!(
+                " holds nothing of NetSession that the live volume does not: its {n} row{} \
+                 equal the live volume's and are not repeated",
+                if n == 1 { "" } else { "s" }
+            ),
+        }));
+        parts.push(t("; the live volume "));
+        parts.push(c(live));
+        parts.push(t(format!(" now: {}", live_state.describe())));
     } else {
         parts.push(t(format!(
             "{} in the snapshot of ",
@@ -55,10 +70,14 @@ pub(super) fn snapshot_statement(volume: &VolumeVerdict, verdict: &Verdict) -> O
         parts.push(c(when));
         parts.push(t("; the live volume "));
         parts.push(c(live));
-        parts.push(t(format!(
-            " now: {} (rows equal to the live volume's are not repeated here)",
-            live_state.describe()
-        )));
+        parts.push(t(format!(" now: {}", live_state.describe())));
+        parts.push(t(match volume.repeated {
+            Some(n) => format!(
+                " ({n} row{} equal to the live volume's not repeated here)",
+                if n == 1 { "" } else { "s" }
+            ),
+            None => " (rows equal to the live volume's are not repeated here)".to_string(),
+        }));
     }
     Some(statement("shadow copy", parts))
 }
@@ -115,5 +134,63 @@ mod tests {
         );
         let live_volume = v.volumes.iter().find(|x| x.source == "v").unwrap();
         assert!(snapshot_statement(live_volume, &v).is_none());
+    }
+
+    fn text_of(s: &Statement) -> String {
+        s.parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(s) | Part::Code(s) => s.as_str(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_snapshot_read_with_no_row_of_its_own_is_a_volume_that_says_so() {
+        let mut live = row(
+            "install.installer_download",
+            "Ana",
+            r"Users\Ana\Downloads\netsession_installer.exe",
+            "",
+        );
+        live.source = "v".into();
+        let mut builder = crate::verdict::VerdictBuilder::new();
+        builder.add(&live);
+        builder.snapshot("v vss1@2014-01-10T12:00:00Z", 0);
+        builder.snapshot("v vss2@2014-02-10T12:00:00Z", 3);
+        let v = builder.finish();
+        let sources: Vec<&str> = v.volumes.iter().map(|x| x.source.as_str()).collect();
+        assert_eq!(
+            sources,
+            [
+                "v",
+                "v vss1@2014-01-10T12:00:00Z",
+                "v vss2@2014-02-10T12:00:00Z"
+            ]
+        );
+        let empty = &v.volumes[1];
+        assert_eq!(
+            (empty.rows, empty.repeated, empty.registry_only),
+            (0, Some(0), false)
+        );
+        let text = text_of(&snapshot_statement(empty, &v).unwrap());
+        assert_eq!(
+            text,
+            "the snapshot of 2014-01-10T12:00:00Z was read and holds no NetSession trace at \
+             all; the live volume v now: no trace found in what was scanned"
+        );
+        let text = text_of(&snapshot_statement(&v.volumes[2], &v).unwrap());
+        assert!(
+            text.starts_with(
+                "the snapshot of 2014-02-10T12:00:00Z holds nothing of NetSession that the \
+                 live volume does not: its 3 rows equal"
+            ),
+            "{text}"
+        );
+        // A snapshot of a volume the verdict does not speak of is left out.
+        let mut builder = crate::verdict::VerdictBuilder::new();
+        builder.add(&live);
+        builder.snapshot("w vss1@2014-01-10T12:00:00Z", 0);
+        assert_eq!(builder.finish().volumes.len(), 1);
     }
 }
