@@ -656,3 +656,69 @@ fn an_image_gives_a_view_per_snapshot_after_its_volume() {
         "{said:?}"
     );
 }
+
+/// The stores of `vss_1_vol`'s snapshots are on the volume of `vss_2_stor`, another disk
+/// image: given both, the scan reads those snapshots through it (their `test.txt`
+/// differs in each), and given `vss_1_vol` alone it says which volume is missing.
+#[test]
+fn a_scan_of_two_images_reads_snapshots_whose_stores_are_on_the_other() {
+    use netsession_scan::{AnalysisOptions, Catalog, Warnings, detect_inputs, scan};
+
+    let vol = image_path("vss_1_vol.tar.gz", "vss_1_vol.raw");
+    let stor = image_path("vss_2_stor.tar.gz", "vss_2_stor.raw");
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[file]]\nid = \"case.test\"\npaths = [\"test.txt\"]\nwhat = \"t\"\n\
+         proves = \"nothing\"\nconfidence = \"G\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let catalog = Catalog::with_extra_files(&[rules]).unwrap();
+    let run = |paths: &[PathBuf]| {
+        let inputs = detect_inputs(paths).unwrap();
+        let warnings = Warnings::new();
+        let report = scan(&inputs, &catalog, &AnalysisOptions::default(), &warnings);
+        let rows = report.rows.to_vec().unwrap();
+        let said: Vec<String> = report.warnings.iter().map(|w| w.message.clone()).collect();
+        (rows, said, report.rows.snapshots())
+    };
+    let missing = |said: &[String]| {
+        said.iter().any(|m| {
+            m.contains("bbaa763c-8204-11eb-90f4-080027768df7") && m.contains("not in this image")
+        })
+    };
+
+    let (rows, said, snapshots) = run(&[vol.clone(), stor.clone()]);
+    assert!(!missing(&said), "{said:?}");
+    // Each snapshot's test.txt, by snapshot.
+    let hash_in = |tag: &str| -> Vec<String> {
+        let mut hashes: Vec<String> = rows
+            .iter()
+            .filter(|r| {
+                r.path == "test.txt" && r.source.contains("vss_1_vol") && r.source.ends_with(tag)
+            })
+            .map(|r| r.sha256.clone())
+            .collect();
+        hashes.dedup();
+        hashes
+    };
+    let first = hash_in("vss1@2021-03-10T22:44:18Z");
+    let second = hash_in("vss2@2021-03-10T22:45:23Z");
+    let live = hash_in("p2@34603008");
+    assert_eq!(first.len(), 1, "{rows:#?}");
+    assert_eq!(second.len(), 1);
+    assert_eq!(live.len(), 1);
+    assert!(first != second && first != live && second != live);
+    // Both snapshots of vss_1_vol and the one of vss_2_stor were read.
+    let of_vol = snapshots
+        .iter()
+        .filter(|(s, live, _)| s.contains("vss_1_vol") && live.ends_with("p2@34603008"))
+        .count();
+    assert_eq!((of_vol, snapshots.len()), (2, 3), "{snapshots:?}");
+
+    let (rows, said, snapshots) = run(&[vol]);
+    assert!(missing(&said), "{said:?}");
+    assert!(snapshots.is_empty());
+    assert!(rows.iter().all(|r| !r.source.contains(" vss")));
+}

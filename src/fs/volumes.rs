@@ -3,7 +3,9 @@
 //! (unless told not to) every Volume Shadow Copy of each as a view of its own, after the
 //! live volume: `source` names it `<volume> vss<N>@<creation time, UTC>`, N counting from
 //! the oldest. Stores kept on another volume are looked for among the image's NTFS
-//! volumes. Other file systems are named in a warning and skipped.
+//! volumes, then among those of the other images given to the scan ([`store_volumes`]:
+//! a server's diff area is often on another disk). Other file systems are named in a
+//! warning and skipped.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use crate::image::cache::BlockCache;
 use crate::image::source::{ImageError, ImageSource, Slice, open_image};
 use crate::ntfs::volume::NtfsVolume;
 use crate::partitions::{Scheme, read_partitions};
-use crate::vss::{Shadows, VolumeHeader, volume_header};
+use crate::vss::{Guid, Shadows, VolumeHeader, volume_header};
 use crate::warning::Warnings;
 
 pub type Shared = Arc<BlockCache<Box<dyn ImageSource>>>;
@@ -31,6 +33,53 @@ struct Volume {
     location: String,
 }
 
+/// A volume of an image given to the scan that has shadow copies set up (a VSS volume
+/// header): where a volume of another image may keep its stores.
+#[derive(Clone)]
+pub struct StoreVolume {
+    id: Guid,
+    bytes: Arc<dyn ImageSource>,
+    /// Its view label (`<input> p<N>@<offset>`).
+    pub label: String,
+}
+
+/// The NTFS volumes of `image` with a VSS volume header, read quietly (the scan of the
+/// image itself says what is wrong with it).
+pub fn store_volumes(image: &Shared, label: &str) -> Vec<StoreVolume> {
+    let reader = {
+        let image = image.clone();
+        move |offset: u64, buf: &mut [u8]| image.read_at(offset, buf).map_err(|e| e.to_string())
+    };
+    let table = read_partitions(&reader, image.size());
+    let bare = table.scheme == Some(Scheme::None);
+    let mut out = Vec::new();
+    for partition in &table.partitions {
+        if partition.is_extended() || partition.filesystem != "NTFS" {
+            continue;
+        }
+        let bytes: Arc<dyn ImageSource> =
+            Arc::new(Slice::new(image.clone(), partition.start, partition.length));
+        if let Ok(Some(header)) = volume_header(bytes.as_ref()) {
+            out.push(StoreVolume {
+                id: header.volume_id,
+                bytes,
+                label: view_label(label, bare, partition),
+            });
+        }
+    }
+    out
+}
+
+/// How views and warnings name a volume of the image: the input alone for a bare
+/// volume, else `<input> p<N>@<offset>`.
+fn view_label(label: &str, bare: bool, partition: &crate::partitions::Partition) -> String {
+    if bare {
+        label.to_string()
+    } else {
+        format!("{label} p{}@{}", partition.number, partition.start)
+    }
+}
+
 /// Every NTFS volume of the image as a view; `source` labels are `<input> p<N>@<offset>`
 /// (or the input alone for a bare volume). With `shadow_copies`, each volume's
 /// snapshots follow it, oldest first.
@@ -39,6 +88,18 @@ pub fn ntfs_views(
     label: &str,
     warnings: &Warnings,
     shadow_copies: bool,
+) -> Vec<Box<dyn FileSystem>> {
+    ntfs_views_with(image, label, warnings, shadow_copies, &[])
+}
+
+/// [`ntfs_views`], with the volumes of other images where stores may be kept
+/// (`elsewhere`: see [`store_volumes`]).
+pub fn ntfs_views_with(
+    image: Shared,
+    label: &str,
+    warnings: &Warnings,
+    shadow_copies: bool,
+    elsewhere: &[StoreVolume],
 ) -> Vec<Box<dyn FileSystem>> {
     for (location, what) in image.known_gaps() {
         warnings.push(label, location, what);
@@ -59,11 +120,7 @@ pub fn ntfs_views(
             continue;
         }
         let bare = table.scheme == Some(Scheme::None);
-        let view_label = if bare {
-            label.to_string()
-        } else {
-            format!("{label} p{}@{}", partition.number, partition.start)
-        };
+        let view_label = view_label(label, bare, partition);
         if partition.filesystem != "NTFS" {
             warnings.push(
                 label,
@@ -86,7 +143,7 @@ pub fn ntfs_views(
         });
     }
     if shadow_copies {
-        views = with_snapshots(views, &volumes, label, warnings);
+        views = with_snapshots(views, &volumes, elsewhere, label, warnings);
     }
     if views.is_empty() && table.partitions.is_empty() {
         warnings.push(
@@ -103,6 +160,7 @@ pub fn ntfs_views(
 fn with_snapshots(
     views: Vec<Box<dyn FileSystem>>,
     volumes: &[Volume],
+    elsewhere: &[StoreVolume],
     label: &str,
     warnings: &Warnings,
 ) -> Vec<Box<dyn FileSystem>> {
@@ -136,7 +194,16 @@ fn with_snapshots(
                     volumes[at].bytes.clone(),
                     &volume.label,
                 ),
-                None => Shadows::open(volume.bytes.clone(), &volume.label),
+                // On a volume of another image given to the scan, else the error
+                // naming the volume that is missing.
+                None => match elsewhere.iter().find(|s| s.id == header.storage_id) {
+                    Some(store) => Shadows::open_with_storage(
+                        volume.bytes.clone(),
+                        store.bytes.clone(),
+                        &volume.label,
+                    ),
+                    None => Shadows::open(volume.bytes.clone(), &volume.label),
+                },
             }
         };
         let shadows = match opened {

@@ -42,6 +42,21 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    /// A disk or volume image (raw, E01, virtual disk): its volumes are read by our NTFS
+    /// code.
+    pub fn is_image(self) -> bool {
+        matches!(
+            self,
+            InputKind::Ewf
+                | InputKind::NtfsVolume
+                | InputKind::GptDisk
+                | InputKind::MbrDisk
+                | InputKind::Vhd
+                | InputKind::Vhdx
+                | InputKind::Vmdk
+        )
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             InputKind::Directory => "directory",

@@ -162,7 +162,19 @@ pub fn scan_with_progress(
     let mut scanner = Scanner::new(catalog, options, store, warnings, progress);
     let inputs = inputs::distinct(inputs, warnings);
     scanner.stats.inputs = inputs.len();
-    for &input in &inputs {
+    // With several images, each is opened first and its volumes that keep shadow-copy
+    // stores noted: a volume of one may keep its stores on a disk of another.
+    let mut opened: Vec<Option<fs::volumes::Shared>> = vec![None; inputs.len()];
+    if options.shadow_copies && inputs.iter().filter(|i| i.kind.is_image()).count() > 1 {
+        for (slot, input) in opened.iter_mut().zip(&inputs) {
+            if let (true, Ok(image)) = (input.kind.is_image(), fs::volumes::open(&input.path)) {
+                let found = fs::volumes::store_volumes(&image, &input.label);
+                scanner.store_volumes.extend(found);
+                *slot = Some(image);
+            }
+        }
+    }
+    for (&input, image) in inputs.iter().zip(opened) {
         match input.kind {
             InputKind::Directory => {
                 let view = DirectoryFs::new(&input.path, &input.label);
@@ -228,7 +240,7 @@ pub fn scan_with_progress(
                     Err(e) => warnings.push(&input.label, "archive", e.to_string()),
                 }
             }
-            _ => match fs::volumes::open(&input.path) {
+            _ => match image.map_or_else(|| fs::volumes::open(&input.path), Ok) {
                 Ok(image) => scanner.scan_image(image, &input.label),
                 Err(e) => warnings.push(&input.label, "image", format!("cannot open: {e}")),
             },
@@ -311,6 +323,9 @@ struct Scanner<'a> {
     zones: BTreeMap<String, Arc<SourceZone>>,
     /// Event log totals, and events waiting for the end of the scan.
     events: std::sync::Mutex<event_logs::EventJoin>,
+    /// Volumes of the images given that keep shadow-copy stores (found before the scan
+    /// when more than one image is given).
+    store_volumes: Vec<fs::volumes::StoreVolume>,
 }
 
 impl<'a> Scanner<'a> {
@@ -333,12 +348,19 @@ impl<'a> Scanner<'a> {
             hive_groups: BTreeMap::new(),
             zones: BTreeMap::new(),
             events: Default::default(),
+            store_volumes: Vec::new(),
         }
     }
 
     fn scan_image(&mut self, image: fs::volumes::Shared, label: &str) {
-        for view in fs::volumes::ntfs_views(image, label, self.warnings, self.options.shadow_copies)
-        {
+        let views = fs::volumes::ntfs_views_with(
+            image,
+            label,
+            self.warnings,
+            self.options.shadow_copies,
+            &self.store_volumes,
+        );
+        for view in views {
             self.scan_view(view.as_ref());
         }
     }

@@ -35,7 +35,8 @@ pub enum VssError {
     /// The stores of this volume are kept on another volume, which was not given.
     #[error(
         "shadow copies: the stores are on another volume ({storage}), which is not in this \
-         image: the snapshots cannot be read without it"
+         image nor in another image given to the scan: the snapshots cannot be read without \
+         it (give the image of the disk holding it too)"
     )]
     StorageElsewhere { storage: String },
     /// A snapshot needs a store (its own or a newer one) that did not read: `message`
