@@ -2,6 +2,7 @@
 //! EWF v1 checksums the crate skips checked here and one run of missing segments read
 //! around.
 
+mod chunk;
 mod media_hash;
 mod missing;
 mod naming;
@@ -61,6 +62,12 @@ const MAX_EWF_CHUNK: u64 = 64 << 20;
 ///   are checked against their stored Adler-32 (for a compressed chunk, the zlib trailer
 ///   that ends its bytes); a mismatch is an [`ImageError::EwfRead`] at the chunk's offset.
 ///   [`EwfImage::set_verify_checksums`] turns this per-chunk check off.
+///
+/// With the check on, a chunk is read straight from its segment (`chunk`): one read of
+/// its stored bytes, inflated once to the end of its zlib stream (so zlib checks the
+/// trailer), into the caller's buffer when the read covers the chunk, runs of whole
+/// chunks on every core. What that path does not find exactly right goes the slow way
+/// (`verify`, through the crate), which gives the error.
 ///
 /// EWF2 (Ex01) is read as the crate reads it, without these checks. A panic inside the
 /// crate on malformed data (it has one on a forged table base offset) becomes an error.
@@ -373,16 +380,30 @@ impl EwfImage {
 
     /// Read `dest.len()` bytes at `pos`, all inside `chunk`: its checksums checked
     /// first, a chunk of a missing segment an error naming the segment.
-    fn read_in_chunk(&self, chunk: u64, pos: u64, dest: &mut [u8]) -> Result<(), ImageError> {
+    pub(super) fn read_in_chunk(
+        &self,
+        chunk: u64,
+        pos: u64,
+        dest: &mut [u8],
+    ) -> Result<(), ImageError> {
         if let Some(gap) = self.gap_of(chunk) {
             return Err(ImageError::InMissingSegment {
                 segment: gap.segments.first().cloned().unwrap_or_default(),
                 offset: pos,
             });
         }
-        if self.verify && !self.is_verified(chunk) {
+        let start = chunk.saturating_mul(self.chunk_size);
+        let at = usize::try_from(pos - start).unwrap_or(0);
+        let verified = self.is_verified(chunk);
+        // A chunk read whole is inflated once, straight into `dest`, checked or not yet;
+        // part of one checked already comes through the crate's cache of chunks.
+        let whole =
+            at == 0 && dest.len() as u64 == self.chunk_size.min(self.size.saturating_sub(start));
+        if self.verify && (whole || !verified) && self.read_direct(chunk, at, dest)? {
+            return Ok(());
+        }
+        if self.verify && !verified {
             let page = self.verify_chunk(chunk)?;
-            let at = usize::try_from(pos - chunk.saturating_mul(self.chunk_size)).unwrap_or(0);
             if let Some(src) = page.get(at..at.saturating_add(dest.len())) {
                 dest.copy_from_slice(src);
                 return Ok(());
@@ -414,13 +435,22 @@ impl ImageSource for EwfImage {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
         let want = clamp_len(buf.len(), self.size.saturating_sub(offset));
         let mut done = 0usize;
-        // Chunk by chunk, so an error names the chunk that failed; a sequential reader's
-        // chunks come from the read-ahead window, inflated on every core.
+        // Chunk by chunk, so an error names the chunk that failed; a run of whole chunks is
+        // inflated straight into `buf` on every core, a sequential reader's other chunks
+        // come from the read-ahead window.
         while done < want {
             let pos = offset.saturating_add(done as u64);
             let in_chunk = self.chunk_size - pos % self.chunk_size;
             let n = clamp_len(want - done, in_chunk);
             let chunk = pos / self.chunk_size;
+            let whole = self.whole_chunks(pos, want - done);
+            if whole > n
+                && let Some(run) = buf.get_mut(done..done + whole)
+            {
+                self.read_whole_chunks(chunk, run)?;
+                done += whole;
+                continue;
+            }
             let Some(dest) = buf.get_mut(done..done + n) else {
                 break;
             };

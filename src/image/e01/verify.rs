@@ -11,7 +11,7 @@ use crate::image::source::{ImageError, clamp_len};
 impl EwfImage {
     /// Check the entries of the table holding `chunk` against their stored Adler-32,
     /// once per table.
-    fn verify_table(&self, chunk: u64) -> Result<(), ImageError> {
+    pub(super) fn verify_table(&self, chunk: u64) -> Result<(), ImageError> {
         let i = self
             .tables
             .partition_point(|t| t.first_chunk.saturating_add(t.count) <= chunk);
@@ -60,7 +60,7 @@ impl EwfImage {
             .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (chunk % 64)) != 0)
     }
 
-    fn mark_verified(&self, chunk: u64) {
+    pub(super) fn mark_verified(&self, chunk: u64) {
         if let Some(w) = usize::try_from(chunk / 64)
             .ok()
             .and_then(|w| self.verified.get(w))
