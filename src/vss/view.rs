@@ -57,34 +57,82 @@ impl SnapshotView {
         }
     }
 
-    /// Fills `buf` (inside one 16 KiB block) with the snapshot's bytes at `offset`.
-    fn read_in_block(&self, offset: u64, buf: &mut [u8]) -> Result<(), ImageError> {
-        let sectors = self
-            .set
-            .sectors(self.index, offset)
-            .map_err(|e| self.error(offset, offset, e.to_string()))?;
-        let block = offset - offset % BLOCK;
+    /// Fills `buf` with the snapshot's bytes at `offset` (within its size), block by
+    /// block: each block's sectors come from the live volume, a store or are zeros;
+    /// runs of sectors that continue each other in the same volume, across blocks too,
+    /// are read at once (`through`: past the source's cache, for a large sequential
+    /// read such as the `$MFT` walk's).
+    fn read_by(&self, offset: u64, buf: &mut [u8], through: bool) -> Result<(), ImageError> {
+        // The run read next: (from a store, its offset there, where in `buf`, length).
+        let mut pending: Option<(bool, u64, usize, usize)> = None;
         let mut done = 0usize;
         while done < buf.len() {
             let at = offset + done as u64;
-            let k = ((at - block) / SECTOR) as usize;
-            let within = (at - block) % SECTOR;
-            // Extend over the following sectors that continue the same source.
-            let mut end = k + 1;
-            while end < SECTORS && continues(sectors[end - 1], sectors[end]) {
-                end += 1;
+            let sectors = self
+                .set
+                .sectors(self.index, at)
+                .map_err(|e| self.error(at, at, e.to_string()))?;
+            let block = at - at % BLOCK;
+            let block_len = clamp_len(buf.len() - done, block + BLOCK - at);
+            let mut in_block = 0usize;
+            while in_block < block_len {
+                let here = at + in_block as u64;
+                let k = ((here - block) / SECTOR) as usize;
+                let within = (here - block) % SECTOR;
+                let mut end = k + 1;
+                while end < SECTORS && continues(sectors[end - 1], sectors[end]) {
+                    end += 1;
+                }
+                let len = clamp_len(block_len - in_block, block + end as u64 * SECTOR - here);
+                let start = done + in_block;
+                let (stored, from) = match sectors[k] {
+                    Source::Zero => {
+                        buf[start..start + len].fill(0);
+                        in_block += len;
+                        continue;
+                    }
+                    Source::Live(from) => (false, from + within),
+                    Source::Stored(from) => (true, from + within),
+                };
+                match &mut pending {
+                    Some((s, f, d, l))
+                        if *s == stored
+                            && f.checked_add(*l as u64) == Some(from)
+                            && *d + *l == start =>
+                    {
+                        *l += len;
+                    }
+                    _ => {
+                        if let Some(run) = pending.replace((stored, from, start, len)) {
+                            self.fill_run(run, offset, buf, through)?;
+                        }
+                    }
+                }
+                in_block += len;
             }
-            let run_end = block + end as u64 * SECTOR;
-            let len = clamp_len(buf.len() - done, run_end - at);
-            let dest = &mut buf[done..done + len];
-            match sectors[k] {
-                Source::Zero => dest.fill(0),
-                Source::Live(from) => self.fill(&*self.set.volume, at, from + within, dest)?,
-                Source::Stored(from) => self.fill(&*self.set.storage, at, from + within, dest)?,
-            }
-            done += len;
+            done += block_len;
+        }
+        if let Some(run) = pending {
+            self.fill_run(run, offset, buf, through)?;
         }
         Ok(())
+    }
+
+    /// Reads one run of [`Self::read_by`] into its place in `buf`.
+    fn fill_run(
+        &self,
+        (stored, from, start, len): (bool, u64, usize, usize),
+        offset: u64,
+        buf: &mut [u8],
+        through: bool,
+    ) -> Result<(), ImageError> {
+        let source = if stored {
+            &*self.set.storage
+        } else {
+            &*self.set.volume
+        };
+        let dest = &mut buf[start..start + len];
+        self.fill(source, offset + start as u64, from, dest, through)
     }
 
     fn fill(
@@ -93,10 +141,16 @@ impl SnapshotView {
         offset: u64,
         from: u64,
         dest: &mut [u8],
+        through: bool,
     ) -> Result<(), ImageError> {
         let mut done = 0;
         while done < dest.len() {
-            let n = source.read_at(from + done as u64, &mut dest[done..])?;
+            let at = from + done as u64;
+            let n = if through {
+                source.read_through_at(at, &mut dest[done..])?
+            } else {
+                source.read_at(at, &mut dest[done..])?
+            };
             if n == 0 {
                 return Err(self.error(
                     offset,
@@ -133,14 +187,13 @@ impl ImageSource for SnapshotView {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
         let want = clamp_len(buf.len(), self.size.saturating_sub(offset));
-        let mut done = 0usize;
-        while done < want {
-            let at = offset + done as u64;
-            let block_end = at - at % BLOCK + BLOCK;
-            let len = clamp_len(want - done, block_end - at);
-            self.read_in_block(at, &mut buf[done..done + len])?;
-            done += len;
-        }
+        self.read_by(offset, &mut buf[..want], false)?;
+        Ok(want)
+    }
+
+    fn read_through_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ImageError> {
+        let want = clamp_len(buf.len(), self.size.saturating_sub(offset));
+        self.read_by(offset, &mut buf[..want], true)?;
         Ok(want)
     }
 
