@@ -43,7 +43,7 @@ pub use scan::{
     AnalysisOptions, Report, ScanError, ScanStats, detect_inputs, detect_inputs_with_password,
     scan, scan_image_source, scan_with_progress,
 };
-pub use store::{SortedRows, StoreOptions};
+pub use store::{SnapshotRead, SortedRows, StoreOptions};
 pub use time::zone::{SourceZone, ZoneError};
 pub use time::{Precision, Timestamp};
 pub use warning::{Warning, Warnings};

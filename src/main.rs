@@ -316,8 +316,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .then(netsession_scan::verdict::VerdictBuilder::new);
     // Every shadow copy read is a volume of the verdict, with a row of its own or none.
     if let Some(verdict) = verdict.as_mut() {
-        for (snapshot, _live, repeated) in report.rows.snapshots() {
-            verdict.snapshot(&snapshot, repeated);
+        for read in report.rows.snapshots() {
+            verdict.snapshot(&read.source, read.repeated, read.warnings);
         }
     }
     progress.stage("writing the evidence", Some(report.rows.len()));

@@ -79,6 +79,12 @@ impl Warnings {
         self.len() == 0
     }
 
+    /// How many warnings so far name `input`.
+    pub fn count_for(&self, input: &str) -> usize {
+        let held = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        held.iter().filter(|w| w.input == input).count()
+    }
+
     pub fn snapshot(&self) -> Vec<Warning> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -268,6 +268,7 @@ fn a_shadow_copy_that_still_holds_the_install_says_so() {
     assert_eq!(snap["installed_only_here"], true);
     // The installer's three rows (Downloads) equal the live volume's: not repeated.
     assert_eq!(snap["repeated_rows"], 3, "{snap}");
+    assert_eq!(snap["read_warnings"], 0, "{snap}");
     assert_eq!(snap["live_state"], volumes[0]["state"]);
     assert_eq!(volumes[1]["state"], "installed");
     // #17 item 4: on the live volume, Ana's install is last known present when the

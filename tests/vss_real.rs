@@ -713,9 +713,10 @@ fn a_scan_of_two_images_reads_snapshots_whose_stores_are_on_the_other() {
     // Both snapshots of vss_1_vol and the one of vss_2_stor were read.
     let of_vol = snapshots
         .iter()
-        .filter(|(s, live, _)| s.contains("vss_1_vol") && live.ends_with("p2@34603008"))
+        .filter(|s| s.source.contains("vss_1_vol") && s.live.ends_with("p2@34603008"))
         .count();
     assert_eq!((of_vol, snapshots.len()), (2, 3), "{snapshots:?}");
+    assert!(snapshots.iter().all(|s| s.warnings == 0), "{snapshots:?}");
 
     let (rows, said, snapshots) = run(&[vol]);
     assert!(missing(&said), "{said:?}");

@@ -370,9 +370,11 @@ impl<'a> Scanner<'a> {
         let (catalog, options, warnings, progress) =
             (self.catalog, self.options, self.warnings, self.progress);
         progress.stage(&format!("walking {}", view.source()), None);
-        if let Some(live) = view.snapshot_of() {
-            self.rows.register_snapshot(view.source(), live);
-        }
+        // A snapshot read with warnings may lack rows for that reason: the verdict must
+        // not take their absence for NetSession's.
+        let warned_before = view
+            .snapshot_of()
+            .map(|_| warnings.count_for(view.source()));
         let store = &self.rows;
         let mut walk = view.walk(&self.matcher, warnings, &mut |hits| {
             store.push_all(journal::journal_rows(view, &hits, catalog));
@@ -495,6 +497,10 @@ impl<'a> Scanner<'a> {
                 &self.rows,
                 &self.events,
             );
+        }
+        if let (Some(live), Some(before)) = (view.snapshot_of(), warned_before) {
+            let warned = warnings.count_for(view.source()).saturating_sub(before);
+            self.rows.register_snapshot(view.source(), live, warned);
         }
     }
 

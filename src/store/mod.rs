@@ -20,6 +20,7 @@ mod interned;
 mod runs;
 mod snapshots;
 
+use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -91,6 +92,8 @@ struct State {
     /// Sources that are snapshots of a live source: their rows equal to the live
     /// source's are not reported ([`snapshots`]).
     live_of: LiveOf,
+    /// Warnings naming each snapshot while it was read.
+    warned: HashMap<String, usize>,
 }
 
 impl State {
@@ -278,9 +281,11 @@ impl RowStore {
 
     /// Rows with source `snapshot` (a shadow copy of the volume named `live`) that
     /// equal a row of `live` in every other column are not reported.
-    pub fn register_snapshot(&self, snapshot: &str, live: &str) {
+    /// `snapshot` is a shadow copy of `live`, read with `warned` warnings naming it.
+    pub fn register_snapshot(&self, snapshot: &str, live: &str, warned: usize) {
         let mut state = self.lock();
         state.live_of.insert(snapshot.to_string(), live.to_string());
+        state.warned.insert(snapshot.to_string(), warned);
     }
 
     /// Every row, ready to be read in timeline order.
@@ -294,6 +299,7 @@ impl RowStore {
             released: false,
             counts: state.counts,
             live_of: state.live_of,
+            warned: state.warned,
             repeated: Default::default(),
             _dir: state.dir,
         };
@@ -351,6 +357,19 @@ impl Drop for Batch<'_> {
 
 /// The rows of a scan in timeline order: in memory, or merged from runs on disk as they
 /// are read. May be read any number of times, until [`SortedRows::visit_last`].
+/// A shadow copy the scan read ([`SortedRows::snapshots`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotRead {
+    /// Its `source` (`<volume> vss<N>@<time>`).
+    pub source: String,
+    /// The live volume's `source`.
+    pub live: String,
+    /// Its rows left out as equal to the live volume's.
+    pub repeated: u64,
+    /// Warnings naming it while it was read (damage: rows may be missing).
+    pub warnings: usize,
+}
+
 #[derive(Debug)]
 pub struct SortedRows {
     arena: Vec<u8>,
@@ -360,6 +379,7 @@ pub struct SortedRows {
     released: bool,
     counts: RowCounts,
     live_of: LiveOf,
+    warned: HashMap<String, usize>,
     /// Rows of each snapshot left out as equal to the live volume's (counted when the
     /// rows are finished).
     repeated: snapshots::Repeated,
@@ -392,19 +412,21 @@ impl SortedRows {
         self.merge(Release::Keep, visit).map(drop)
     }
 
-    /// Every shadow copy scanned (its source, and its live volume's), with how many of
-    /// its rows are left out as equal to the live volume's: a snapshot with no row of
-    /// its own was still read, and says what it holds by having none.
-    pub fn snapshots(&self) -> Vec<(String, String, u64)> {
-        let mut out: Vec<(String, String, u64)> = self
+    /// Every shadow copy scanned, with how many of its rows are left out as equal to
+    /// the live volume's and the warnings met reading it: a snapshot with no row of its
+    /// own was still read, and says what it holds by having none (when read whole).
+    pub fn snapshots(&self) -> Vec<SnapshotRead> {
+        let mut out: Vec<SnapshotRead> = self
             .live_of
             .iter()
-            .map(|(snapshot, live)| {
-                let repeated = self.repeated.get(snapshot).copied().unwrap_or(0);
-                (snapshot.clone(), live.clone(), repeated)
+            .map(|(snapshot, live)| SnapshotRead {
+                source: snapshot.clone(),
+                live: live.clone(),
+                repeated: self.repeated.get(snapshot).copied().unwrap_or(0),
+                warnings: self.warned.get(snapshot).copied().unwrap_or(0),
             })
             .collect();
-        out.sort();
+        out.sort_by(|a, b| a.source.cmp(&b.source));
         out
     }
 

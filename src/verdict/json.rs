@@ -66,6 +66,8 @@ pub struct SnapshotJson {
     /// verdict was not told: built from rows alone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeated_rows: Option<u64>,
+    /// Warnings naming the snapshot while it was read (rows may be missing from it).
+    pub read_warnings: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -328,6 +330,7 @@ fn snapshot(v: &VolumeVerdict, verdict: &Verdict) -> Option<SnapshotJson> {
         installed_only_here: v.state == InstallState::Installed
             && live_state != InstallState::Installed,
         repeated_rows: v.repeated,
+        read_warnings: v.read_warnings,
     })
 }
 

@@ -96,6 +96,9 @@ pub struct VolumeVerdict {
     /// For a shadow copy the scan read: how many of its rows were left out as equal to
     /// the live volume's (a snapshot may have no row of its own and still be here).
     pub repeated: Option<u64>,
+    /// For a shadow copy the scan read: the warnings naming it while it was read. With
+    /// any, rows may be missing from it, and missing rows say nothing.
+    pub read_warnings: usize,
     /// Machine-wide first (empty user), then users by name.
     pub scopes: Vec<ScopeVerdict>,
 }
@@ -165,6 +168,8 @@ struct VolumeAcc {
     given: std::collections::BTreeSet<String>,
     /// A shadow copy the scan read: its rows left out as equal to the live volume's.
     repeated: Option<u64>,
+    /// A shadow copy the scan read: the warnings naming it while it was read.
+    read_warnings: usize,
 }
 
 impl Default for VolumeAcc {
@@ -176,6 +181,7 @@ impl Default for VolumeAcc {
             users: BTreeMap::new(),
             given: Default::default(),
             repeated: None,
+            read_warnings: 0,
         }
     }
 }
@@ -229,15 +235,17 @@ impl VerdictBuilder {
     }
 
     /// A shadow copy the scan read (`source`), with how many of its rows were left out
-    /// as equal to the live volume's: it is a volume of the verdict even with no row of
-    /// its own, since having none says what it held (nothing more than the live volume;
-    /// no install at all where the live volume has none either).
-    pub fn snapshot(&mut self, source: &str, repeated: u64) {
+    /// as equal to the live volume's and the warnings naming it while it was read: it is
+    /// a volume of the verdict even with no row of its own, since having none says what
+    /// it held (nothing more than the live volume; no install at all where the live
+    /// volume has none either), when it was read without warnings.
+    pub fn snapshot(&mut self, source: &str, repeated: u64, warnings: usize) {
         let volume = match self.volumes.get_mut(source) {
             Some(v) => v,
             None => self.volumes.entry(source.to_string()).or_default(),
         };
         volume.repeated = Some(repeated);
+        volume.read_warnings = warnings;
     }
 
     pub fn finish(self) -> Verdict {
@@ -327,6 +335,7 @@ impl VolumeAcc {
             registry_only: self.registry_only && !scopes.is_empty(),
             events: self.events.finish(),
             repeated: self.repeated,
+            read_warnings: self.read_warnings,
             scopes,
         }
     }

@@ -205,16 +205,19 @@ fn presence(
                 rows: theirs.install.present_rows,
             }),
             // Rows equal to the live volume's are left out of a snapshot: with install
-            // files live, their absence from the snapshot says nothing.
-            None if !installed_now => not_in_snapshots.push(Sighting {
-                time: *created,
-                basis: "no install file in the shadow copy taken then".into(),
-                artifact: String::new(),
-                timestamp_desc: String::new(),
-                path: String::new(),
-                source: snapshot.source.clone(),
-                rows: snapshot.rows,
-            }),
+            // files live, their absence from the snapshot says nothing; nor does it in a
+            // snapshot read with warnings (damage may have cost its rows).
+            None if !installed_now && snapshot.read_warnings == 0 => {
+                not_in_snapshots.push(Sighting {
+                    time: *created,
+                    basis: "no install file in the shadow copy taken then".into(),
+                    artifact: String::new(),
+                    timestamp_desc: String::new(),
+                    path: String::new(),
+                    source: snapshot.source.clone(),
+                    rows: snapshot.rows,
+                })
+            }
             None => {}
         }
     }
@@ -432,7 +435,7 @@ mod tests {
         // volume's): the install was gone by then.
         let mut builder = crate::verdict::VerdictBuilder::new();
         builder.add(&log_line(100));
-        builder.snapshot(&snapshot_source(700), 0);
+        builder.snapshot(&snapshot_source(700), 0, 0);
         let v = builder.finish();
         let live = v.volumes.iter().find(|x| x.source == SRC).unwrap();
         let p = &live
@@ -447,5 +450,18 @@ mod tests {
             (absent.time, absent.source.as_str(), absent.rows),
             (at(700), snapshot_source(700).as_str(), 0)
         );
+        // Read with a warning, the same snapshot dates nothing.
+        let mut builder = crate::verdict::VerdictBuilder::new();
+        builder.add(&log_line(100));
+        builder.snapshot(&snapshot_source(700), 0, 1);
+        let v = builder.finish();
+        let live = v.volumes.iter().find(|x| x.source == SRC).unwrap();
+        let p = &live
+            .scopes
+            .iter()
+            .find(|s| s.user == "José Müller")
+            .unwrap()
+            .presence;
+        assert_eq!(p.first_absent, None);
     }
 }

@@ -47,6 +47,18 @@ pub(super) fn snapshot_statement(volume: &VolumeVerdict, verdict: &Verdict) -> O
         parts.push(t(", gone from the live volume "));
         parts.push(c(live));
         parts.push(t(format!(" now ({})", live_state.describe())));
+    } else if let (0, Some(_), n @ 1..) = (volume.rows, volume.repeated, volume.read_warnings) {
+        // Read in part: having no row says little.
+        parts.push(t("the snapshot of "));
+        parts.push(c(when));
+        parts.push(t(format!(
+            " gave no NetSession row, but was read with {n} warning{} (rows may be \
+             missing: see the warnings naming it)",
+            if n == 1 { "" } else { "s" }
+        )));
+        parts.push(t("; the live volume "));
+        parts.push(c(live));
+        parts.push(t(format!(" now: {}", live_state.describe())));
     } else if let (0, Some(repeated)) = (volume.rows, volume.repeated) {
         // Read, with no row of its own.
         parts.push(t("the snapshot of "));
@@ -156,8 +168,9 @@ mod tests {
         live.source = "v".into();
         let mut builder = crate::verdict::VerdictBuilder::new();
         builder.add(&live);
-        builder.snapshot("v vss1@2014-01-10T12:00:00Z", 0);
-        builder.snapshot("v vss2@2014-02-10T12:00:00Z", 3);
+        builder.snapshot("v vss1@2014-01-10T12:00:00Z", 0, 0);
+        builder.snapshot("v vss2@2014-02-10T12:00:00Z", 3, 0);
+        builder.snapshot("v vss3@2014-03-10T12:00:00Z", 0, 2);
         let v = builder.finish();
         let sources: Vec<&str> = v.volumes.iter().map(|x| x.source.as_str()).collect();
         assert_eq!(
@@ -165,7 +178,8 @@ mod tests {
             [
                 "v",
                 "v vss1@2014-01-10T12:00:00Z",
-                "v vss2@2014-02-10T12:00:00Z"
+                "v vss2@2014-02-10T12:00:00Z",
+                "v vss3@2014-03-10T12:00:00Z"
             ]
         );
         let empty = &v.volumes[1];
@@ -187,10 +201,19 @@ mod tests {
             ),
             "{text}"
         );
+        // Read with warnings: no conclusion from having no row.
+        let text = text_of(&snapshot_statement(&v.volumes[3], &v).unwrap());
+        assert!(
+            text.starts_with(
+                "the snapshot of 2014-03-10T12:00:00Z gave no NetSession row, but was read \
+                 with 2 warnings"
+            ),
+            "{text}"
+        );
         // A snapshot of a volume the verdict does not speak of is left out.
         let mut builder = crate::verdict::VerdictBuilder::new();
         builder.add(&live);
-        builder.snapshot("w vss1@2014-01-10T12:00:00Z", 0);
+        builder.snapshot("w vss1@2014-01-10T12:00:00Z", 0, 0);
         assert_eq!(builder.finish().volumes.len(), 1);
     }
 }
