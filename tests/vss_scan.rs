@@ -169,3 +169,96 @@ fn a_snapshot_is_read_when_the_live_file_system_does_not_open() {
         "{said}"
     );
 }
+
+/// The snapshot's copies of the `$MFT` blocks damaged (the store keeps them; the live
+/// volume is untouched): the snapshot is read with warnings, and the verdict takes no
+/// conclusion from the rows it may have lost: no "holds no trace", no absence dated.
+#[test]
+fn a_snapshot_read_with_warnings_concludes_nothing_from_missing_rows() {
+    use std::sync::Arc;
+
+    use netsession_scan::internals::image::raw::RawImage;
+    use netsession_scan::internals::image::source::ImageSource;
+    use netsession_scan::internals::ntfs::volume::NtfsVolume;
+    use netsession_scan::internals::vss::Shadows;
+
+    let dir = tempfile::tempdir().unwrap();
+    let image = planted(dir.path());
+    let (mft_start, record_size, copies) = {
+        let source: Arc<dyn ImageSource> = Arc::new(RawImage::open(&image).unwrap());
+        let ntfs = NtfsVolume::open(source.clone()).unwrap();
+        let mft_start = ntfs.boot.mft_lcn * ntfs.boot.cluster_size;
+        let shadows = Shadows::open(source, LIVE).unwrap().unwrap();
+        let copies: Vec<(u64, u64)> = shadows
+            .store(1)
+            .unwrap()
+            .descriptors()
+            .iter()
+            .map(|d| (d.original, d.data))
+            .collect();
+        (mft_start, u64::from(ntfs.boot.record_size), copies)
+    };
+    // The copies of blocks in the first 1 MiB of $MFT: every record's signature spoilt.
+    let mut bytes = std::fs::read(&image).unwrap();
+    let mut spoilt = 0;
+    for (original, data) in copies {
+        if (mft_start..mft_start + (1 << 20)).contains(&original) {
+            for r in (0..0x4000).step_by(record_size as usize) {
+                let at = (data + r) as usize;
+                bytes[at..at + 4].copy_from_slice(b"JUNK");
+            }
+            spoilt += 1;
+        }
+    }
+    assert!(spoilt > 0, "no copy of an $MFT block in the store");
+    std::fs::write(&image, &bytes).unwrap();
+    let json = dir.path().join("verdict.json");
+    let csv = dir.path().join("rows.csv");
+    let report = dir.path().join("report.md");
+    let out = run_on(
+        &image,
+        &[
+            "-q",
+            "-o",
+            csv.to_str().unwrap(),
+            "--verdict-json",
+            json.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains(SNAPSHOT),
+        "the snapshot is named in warnings: {said}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let volumes = v["volumes"].as_array().unwrap();
+    let snap = volumes
+        .iter()
+        .find(|x| x["source"].as_str().unwrap().ends_with(SNAPSHOT))
+        .expect("the snapshot is a volume of the verdict");
+    assert!(
+        snap["snapshot"]["read_warnings"].as_u64().unwrap() > 0,
+        "{snap}"
+    );
+    assert_eq!(
+        snap["rows"], 0,
+        "its install records are the ones spoilt: {snap}"
+    );
+    let report = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        report.contains("gave no NetSession row, but was read with")
+            && !report.contains("holds no NetSession trace at all"),
+        "{report}"
+    );
+    for volume in volumes {
+        for user in volume["users"].as_array().unwrap() {
+            let absent = &user["presence"]["first_known_absent"];
+            assert!(
+                absent.is_null() || !absent["source"].as_str().unwrap().ends_with(SNAPSHOT),
+                "{user}"
+            );
+        }
+    }
+}
