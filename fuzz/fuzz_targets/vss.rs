@@ -1,5 +1,6 @@
 //! Volume Shadow Copies: the input is a volume (header at 0x1E00, catalog, stores); every
-//! snapshot is opened and its first blocks and copied blocks are read.
+//! snapshot is opened and its first blocks and copied blocks are read, block by block and
+//! in large reads across blocks.
 #![no_main]
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut buf = vec![0u8; 0x4000];
+    let mut wide = vec![0u8; 4 * 0x4000];
     for n in 1..=shadows.len().min(16) {
         let Ok(view) = shadows.snapshot(n) else {
             continue;
@@ -27,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
         let first = (0..64u64).map(|b| b * 0x4000);
         for offset in first.chain(view.copied_blocks().into_iter().take(256)) {
             let _ = view.read_at(offset, &mut buf);
+            // A large read that starts inside a block and crosses into the next ones
+            // (runs joined across blocks), as the `$MFT` walk reads.
+            let _ = view.read_through_at(offset.saturating_sub(0x2200), &mut wide);
         }
     }
 });
