@@ -39,19 +39,16 @@ struct Volume {
 pub struct StoreVolume {
     id: Guid,
     bytes: Arc<dyn ImageSource>,
-    /// Its view label (`<input> p<N>@<offset>`).
-    pub label: String,
 }
 
 /// The NTFS volumes of `image` with a VSS volume header, read quietly (the scan of the
 /// image itself says what is wrong with it).
-pub fn store_volumes(image: &Shared, label: &str) -> Vec<StoreVolume> {
+pub fn store_volumes(image: &Shared) -> Vec<StoreVolume> {
     let reader = {
         let image = image.clone();
         move |offset: u64, buf: &mut [u8]| image.read_at(offset, buf).map_err(|e| e.to_string())
     };
     let table = read_partitions(&reader, image.size());
-    let bare = table.scheme == Some(Scheme::None);
     let mut out = Vec::new();
     for partition in &table.partitions {
         if partition.is_extended() || partition.filesystem != "NTFS" {
@@ -63,7 +60,6 @@ pub fn store_volumes(image: &Shared, label: &str) -> Vec<StoreVolume> {
             out.push(StoreVolume {
                 id: header.volume_id,
                 bytes,
-                label: view_label(label, bare, partition),
             });
         }
     }
@@ -182,29 +178,27 @@ fn with_snapshots(
             out.extend(views.next());
         }
         let Some(header) = header else { continue };
-        let opened = if header.storage_is_local() {
-            Shadows::open(volume.bytes.clone(), &volume.label)
-        } else {
-            match headers
-                .iter()
-                .position(|h| h.as_ref().is_some_and(|h| h.volume_id == header.storage_id))
-            {
-                Some(at) => Shadows::open_with_storage(
-                    volume.bytes.clone(),
-                    volumes[at].bytes.clone(),
-                    &volume.label,
-                ),
-                // On a volume of another image given to the scan, else the error
-                // naming the volume that is missing.
-                None => match elsewhere.iter().find(|s| s.id == header.storage_id) {
-                    Some(store) => Shadows::open_with_storage(
-                        volume.bytes.clone(),
-                        store.bytes.clone(),
-                        &volume.label,
-                    ),
-                    None => Shadows::open(volume.bytes.clone(), &volume.label),
-                },
+        // Stores on another volume: one of this image's, else one of another image
+        // given to the scan; else the error naming the volume that is missing.
+        let storage = (!header.storage_is_local())
+            .then(|| {
+                headers
+                    .iter()
+                    .position(|h| h.as_ref().is_some_and(|h| h.volume_id == header.storage_id))
+                    .map(|at| volumes[at].bytes.clone())
+                    .or_else(|| {
+                        elsewhere
+                            .iter()
+                            .find(|s| s.id == header.storage_id)
+                            .map(|s| s.bytes.clone())
+                    })
+            })
+            .flatten();
+        let opened = match storage {
+            Some(storage) => {
+                Shadows::open_with_storage(volume.bytes.clone(), storage, &volume.label)
             }
+            None => Shadows::open(volume.bytes.clone(), &volume.label),
         };
         let shadows = match opened {
             Ok(Some(shadows)) => shadows,

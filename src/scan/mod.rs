@@ -167,9 +167,14 @@ pub fn scan_with_progress(
     let mut opened: Vec<Option<fs::volumes::Shared>> = vec![None; inputs.len()];
     if options.shadow_copies && inputs.iter().filter(|i| i.kind.is_image()).count() > 1 {
         for (slot, input) in opened.iter_mut().zip(&inputs) {
-            if let (true, Ok(image)) = (input.kind.is_image(), fs::volumes::open(&input.path)) {
-                let found = fs::volumes::store_volumes(&image, &input.label);
-                scanner.store_volumes.extend(found);
+            if !input.kind.is_image() {
+                continue;
+            }
+            // One that does not open is said so when its turn comes.
+            if let Ok(image) = fs::volumes::open(&input.path) {
+                scanner
+                    .store_volumes
+                    .extend(fs::volumes::store_volumes(&image));
                 *slot = Some(image);
             }
         }

@@ -428,22 +428,28 @@ mod tests {
         assert!(p.is_empty() && presence_statement(&p).is_none());
     }
 
-    #[test]
-    fn a_snapshot_read_with_no_row_of_its_own_is_an_absence_too() {
-        // The live volume: a log line at 100, nothing installed now. The snapshot at 700
-        // was read and gave no row at all (none of its own, none equal to the live
-        // volume's): the install was gone by then.
+    /// José's presence on the live volume with a log line at 100 and a snapshot at 700
+    /// read with no row of its own and `warnings` warnings.
+    fn with_an_empty_snapshot(warnings: usize) -> Presence {
         let mut builder = crate::verdict::VerdictBuilder::new();
         builder.add(&log_line(100));
-        builder.snapshot(&snapshot_source(700), 0, 0);
+        builder.snapshot(&snapshot_source(700), 0, warnings);
         let v = builder.finish();
         let live = v.volumes.iter().find(|x| x.source == SRC).unwrap();
-        let p = &live
+        let jose = live
             .scopes
             .iter()
             .find(|s| s.user == "José Müller")
-            .unwrap()
-            .presence;
+            .unwrap();
+        jose.presence.clone()
+    }
+
+    #[test]
+    fn a_snapshot_read_with_no_row_of_its_own_is_an_absence_too() {
+        // Nothing installed now. The snapshot at 700 was read and gave no row at all
+        // (none of its own, none equal to the live volume's): the install was gone by
+        // then.
+        let p = with_an_empty_snapshot(0);
         assert_eq!(p.last_present.as_ref().map(|s| s.time), Some(at(100)));
         let absent = p.first_absent.as_ref().unwrap();
         assert_eq!(
@@ -451,17 +457,6 @@ mod tests {
             (at(700), snapshot_source(700).as_str(), 0)
         );
         // Read with a warning, the same snapshot dates nothing.
-        let mut builder = crate::verdict::VerdictBuilder::new();
-        builder.add(&log_line(100));
-        builder.snapshot(&snapshot_source(700), 0, 1);
-        let v = builder.finish();
-        let live = v.volumes.iter().find(|x| x.source == SRC).unwrap();
-        let p = &live
-            .scopes
-            .iter()
-            .find(|s| s.user == "José Müller")
-            .unwrap()
-            .presence;
-        assert_eq!(p.first_absent, None);
+        assert_eq!(with_an_empty_snapshot(1).first_absent, None);
     }
 }

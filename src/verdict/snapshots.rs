@@ -4,7 +4,7 @@
 //! beside the live volume's now: "install present in the snapshot of 2014-01-10..., gone
 //! from the live volume".
 
-use super::statement::{Part, Statement, c, statement, t};
+use super::statement::{Part, Statement, c, n_rows, statement, t};
 use super::{InstallState, Verdict, VolumeVerdict};
 
 /// For a snapshot's source, the live volume's source and the snapshot's own part
@@ -47,50 +47,56 @@ pub(super) fn snapshot_statement(volume: &VolumeVerdict, verdict: &Verdict) -> O
         parts.push(t(", gone from the live volume "));
         parts.push(c(live));
         parts.push(t(format!(" now ({})", live_state.describe())));
-    } else if let (0, Some(_), n @ 1..) = (volume.rows, volume.repeated, volume.read_warnings) {
-        // Read in part: having no row says little.
-        parts.push(t("the snapshot of "));
-        parts.push(c(when));
-        parts.push(t(format!(
-            " gave no NetSession row, but was read with {n} warning{} (rows may be \
-             missing: see the warnings naming it)",
-            if n == 1 { "" } else { "s" }
-        )));
-        parts.push(t("; the live volume "));
-        parts.push(c(live));
-        parts.push(t(format!(" now: {}", live_state.describe())));
-    } else if let (0, Some(repeated)) = (volume.rows, volume.repeated) {
-        // Read, with no row of its own.
-        parts.push(t("the snapshot of "));
-        parts.push(c(when));
-        parts.push(t(match repeated {
-            0 => " was read and holds no NetSession trace at all".to_string(),
-            n => format!(
-                " holds nothing of NetSession that the live volume does not: its {n} row{} \
-                 equal the live volume's and are not repeated",
-                if n == 1 { "" } else { "s" }
-            ),
-        }));
-        parts.push(t("; the live volume "));
-        parts.push(c(live));
-        parts.push(t(format!(" now: {}", live_state.describe())));
-    } else {
-        parts.push(t(format!(
-            "{} in the snapshot of ",
-            volume.state.describe()
-        )));
-        parts.push(c(when));
-        parts.push(t("; the live volume "));
-        parts.push(c(live));
-        parts.push(t(format!(" now: {}", live_state.describe())));
-        parts.push(t(match volume.repeated {
-            Some(n) => format!(
-                " ({n} row{} equal to the live volume's not repeated here)",
-                if n == 1 { "" } else { "s" }
-            ),
-            None => " (rows equal to the live volume's are not repeated here)".to_string(),
-        }));
+        return Some(statement("shadow copy", parts));
     }
+    let count = |n: u64| n_rows(usize::try_from(n).unwrap_or(usize::MAX));
+    // What the snapshot holds (before and after its time), then the live volume's state
+    // now, then a remark.
+    let the_snapshot = "the snapshot of ".to_string();
+    let (before, after, remark) = match (volume.rows, volume.repeated, volume.read_warnings) {
+        // Read in part: having no row says little.
+        (0, Some(_), n @ 1..) => (
+            the_snapshot,
+            format!(
+                " gave no NetSession row, but was read with {n} warning{} (rows may be \
+                 missing: see the warnings naming it)",
+                if n == 1 { "" } else { "s" }
+            ),
+            String::new(),
+        ),
+        // Read, with no row of its own.
+        (0, Some(0), _) => (
+            the_snapshot,
+            " was read and holds no NetSession trace at all".to_string(),
+            String::new(),
+        ),
+        (0, Some(n), _) => (
+            the_snapshot,
+            format!(
+                " holds nothing of NetSession that the live volume does not: its {} equal \
+                 the live volume's and are not repeated",
+                count(n)
+            ),
+            String::new(),
+        ),
+        (_, repeated, _) => (
+            format!("{} in the snapshot of ", volume.state.describe()),
+            String::new(),
+            match repeated {
+                Some(n) => format!(
+                    " ({} equal to the live volume's not repeated here)",
+                    count(n)
+                ),
+                None => " (rows equal to the live volume's are not repeated here)".to_string(),
+            },
+        ),
+    };
+    parts.extend([t(before), c(when)]);
+    if !after.is_empty() {
+        parts.push(t(after));
+    }
+    parts.extend([t("; the live volume "), c(live)]);
+    parts.push(t(format!(" now: {}{remark}", live_state.describe())));
     Some(statement("shadow copy", parts))
 }
 

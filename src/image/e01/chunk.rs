@@ -307,7 +307,7 @@ fn stored(loc: &Located<'_>, s: &mut Scratch, sink: Sink<'_>) -> bool {
 
 /// Copy `dest.len()` bytes at `at` of `page` into `dest`; false when they are not all
 /// in it.
-fn copy_part(page: &[u8], at: usize, dest: &mut [u8]) -> bool {
+pub(super) fn copy_part(page: &[u8], at: usize, dest: &mut [u8]) -> bool {
     match page.get(at..at.saturating_add(dest.len())) {
         Some(src) => {
             dest.copy_from_slice(src);

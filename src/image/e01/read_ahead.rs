@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::EwfImage;
+use super::chunk::copy_part;
 use crate::image::source::{ImageError, ImageSource};
 
 /// Most bytes of inflated chunks held ahead.
@@ -69,7 +70,7 @@ impl EwfImage {
             let sequential = chunk == state.next && state.streak >= STREAK;
             state.note(chunk);
             if let Some(page) = state.page(chunk) {
-                return Ok(copy_from(page, at, dest));
+                return Ok(copy_part(page, offset_in(at), dest));
             }
             if !sequential {
                 return Ok(false);
@@ -99,7 +100,9 @@ impl EwfImage {
                 Err(_) => break,
             }
         }
-        let copied = kept.first().is_some_and(|page| copy_from(page, at, dest));
+        let copied = kept
+            .first()
+            .is_some_and(|page| copy_part(page, offset_in(at), dest));
         let mut state = self.ahead.state.lock().unwrap_or_else(|e| e.into_inner());
         state.first = chunk;
         state.pages = kept;
@@ -126,17 +129,9 @@ impl EwfImage {
     }
 }
 
-/// Copies `dest.len()` bytes at `at` of `page` into `dest`; false when they are not all
-/// in it.
-fn copy_from(page: &[u8], at: u64, dest: &mut [u8]) -> bool {
-    let start = usize::try_from(at).unwrap_or(usize::MAX);
-    match page.get(start..start.saturating_add(dest.len())) {
-        Some(src) => {
-            dest.copy_from_slice(src);
-            true
-        }
-        None => false,
-    }
+/// An offset within a chunk as an index (past any page when it does not fit).
+fn offset_in(at: u64) -> usize {
+    usize::try_from(at).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
