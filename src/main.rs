@@ -390,10 +390,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         && let Some(verdict) = &verdict
     {
         let json = netsession_scan::verdict::json::verdict_json(&run, verdict);
-        serde_json::to_writer_pretty(&mut file, &json)
-            .map_err(io::Error::other)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.flush())
+        write_json(&mut file, &json)
             .with_context(|| format!("cannot write the verdict {}", path.display()))?;
         written.push((path, "verdict (JSON)"));
     }
@@ -442,10 +439,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        serde_json::to_writer_pretty(&mut file, &manifest)
-            .map_err(io::Error::other)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.flush())
+        write_json(&mut file, &manifest)
             .with_context(|| format!("cannot write the manifest {}", path.display()))?;
     }
     if let Some(p) = manifest_pending {
@@ -515,6 +509,15 @@ fn create_output(
         .map_err(|e| UsageError(e.to_string()))?;
     pending.push(p);
     Ok(file)
+}
+
+/// `value` as pretty JSON and a newline, in one write (the file is not buffered: written
+/// through serde_json, each token was a system call of its own).
+fn write_json(file: &mut File, value: &impl serde::Serialize) -> io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    file.write_all(&bytes)?;
+    file.flush()
 }
 
 /// Names the output a write error happened on.
