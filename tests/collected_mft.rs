@@ -428,9 +428,11 @@ fn every_entry(
         input.as_os_str(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Names left in folder-index slack are read from the volume's clusters, which a
+    // collected `$MFT` does not have.
     parse_csv(&out.stdout)
         .into_iter()
-        .filter(|r| r["locator"].starts_with("mft="))
+        .filter(|r| r["locator"].starts_with("mft=") && !r["locator"].contains("$I30 slack"))
         .map(|r| {
             let (a, b, c, d, e) = key(&r);
             (a, b, c, d, e, r["size"].clone())

@@ -16,6 +16,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
+mod index_slack;
+
 use super::file_parents::FileParents;
 use super::journal::{FolderNode, JournalFolders, JournalMatcher, MAX_JOURNAL_FOLDERS};
 use super::{Candidate, EntryHandle, EntryKind, FileSystem, FileTime, FsError, JournalSink, Walk};
@@ -23,7 +25,7 @@ use crate::catalog::{DirState, EntryMatch, Matcher};
 use crate::evidence::RecordState;
 use crate::ntfs::record::{ATTR_ATTRIBUTE_LIST, ATTR_DATA, MftRecord, RecordView};
 use crate::ntfs::usn::UsnRecord;
-use crate::ntfs::volume::RecordSeen;
+use crate::ntfs::volume::{Extent, RecordSeen};
 use crate::time::Timestamp;
 use crate::warning::Warnings;
 
@@ -192,6 +194,24 @@ pub trait MftRecords: Sync {
 
     /// Open a $DATA stream ("" for the file's data) of a record.
     fn open(&self, record: u64, stream: &str) -> Result<Box<dyn Read + Send + '_>, FsError>;
+
+    /// Bytes per sector and per cluster of the volume whose clusters can be read with
+    /// [`Self::read_extent`]; `None` where only the records are at hand (a collected
+    /// `$MFT`).
+    fn geometry(&self) -> Option<(usize, u64)> {
+        None
+    }
+
+    /// Bytes of a non-resident attribute (`extent`) at `offset` (sparse parts and bytes
+    /// past the initialized size are zeros); short at its end.
+    fn read_extent(
+        &self,
+        _extent: &Extent,
+        _offset: u64,
+        _buf: &mut [u8],
+    ) -> Result<usize, String> {
+        Err("no volume behind these records".into())
+    }
 }
 
 /// A matched folder waiting for the file pass to read its record.
@@ -719,7 +739,9 @@ impl<R: MftRecords> FileSystem for MftFs<R> {
         if let Some(e) = files.stopped {
             warnings.push(&self.label, "$MFT", format!("second read stopped: {e}"));
         }
+        let slack = self.slack_candidates(&tree, &contexts, &files.candidates, matcher, warnings);
         walk.candidates.extend(files.candidates);
+        walk.candidates.extend(slack);
         walk.entries_seen = tree.nodes.len() as u64 + tree.files_seen;
         tree.files_of = files.files_of;
         self.journal_hits(&tree, matcher, warnings, journal);

@@ -57,6 +57,9 @@ pub enum EntryHandle {
     /// An entry of an archive, by its index in the archive's listing (`usize::MAX` for a
     /// folder the archive does not list).
     Archive { entry: usize },
+    /// A name with nothing behind it to read: an entry left in the slack of a folder's
+    /// index (`$I30`), whose file is gone.
+    NameOnly,
 }
 
 /// An entry that matched the catalog, with all the file system knows about it.

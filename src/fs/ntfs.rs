@@ -60,6 +60,18 @@ impl<S: ImageSource> MftRecords for NtfsVolume<S> {
         Some(self.each_journal_chunk(&extent, label, warnings, each))
     }
 
+    fn geometry(&self) -> Option<(usize, u64)> {
+        Some((
+            usize::from(self.boot.bytes_per_sector),
+            self.boot.cluster_size,
+        ))
+    }
+
+    fn read_extent(&self, extent: &Extent, offset: u64, buf: &mut [u8]) -> Result<usize, String> {
+        self.read_stream(extent, offset, buf)
+            .map_err(|e| e.to_string())
+    }
+
     fn open(&self, number: u64, stream: &str) -> Result<Box<dyn Read + Send + '_>, FsError> {
         let path = format!("MFT record {number}");
         let unreadable = |reason: &str| FsError::Unreadable {

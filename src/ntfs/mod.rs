@@ -9,6 +9,7 @@ pub mod attribute;
 pub mod boot;
 pub mod collected;
 pub mod extensions;
+pub mod index;
 pub mod record;
 pub mod runs;
 pub mod usn;

@@ -4,7 +4,7 @@
 use crate::catalog::{Catalog, Confidence, MatchKind, RuleInfo};
 use crate::content::{FileContext, zone_identifier};
 use crate::evidence::{EvidenceRow, RecordState, RowSink};
-use crate::fs::{Candidate, EntryKind, FileSystem};
+use crate::fs::{Candidate, EntryHandle, EntryKind, FileSystem};
 use crate::time::zone::SourceZone;
 use crate::warning::Warnings;
 use std::sync::Arc;
@@ -87,6 +87,17 @@ pub(super) fn analyze(
         Route::Special => {
             read.note = Some("not a regular file (FIFO, socket or device); not read".into());
         }
+        Route::NameOnly => {
+            if candidate.found.kind == MatchKind::TreeMember {
+                what = format!("entry inside the {}", file_rule.info.what);
+            }
+            read.note = Some(
+                "name and times left in the slack of its folder's index ($I30): the file is \
+                 gone and its MFT record free or holding another file"
+                    .into(),
+            );
+        }
+        Route::Ignored => return,
     }
 
     let ctx = FileContext {
@@ -206,6 +217,9 @@ fn entry_rows(
         message.push_str(&format!("; {note}"));
     }
     match candidate.state {
+        RecordState::Deleted if candidate.handle == EntryHandle::NameOnly => {
+            message.push_str("; DELETED")
+        }
         RecordState::Deleted if candidate.kind == EntryKind::File => message.push_str(
             "; DELETED: the data its runs still point to was hashed and may have been overwritten since",
         ),

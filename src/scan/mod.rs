@@ -418,7 +418,7 @@ impl<'a> Scanner<'a> {
             .collect();
         self.stats.files_read += others
             .iter()
-            .filter(|c| c.kind == fs::EntryKind::File)
+            .filter(|c| c.kind == fs::EntryKind::File && c.handle != fs::EntryHandle::NameOnly)
             .count();
         // Hives first: a volume's SYSTEM hive states the zone of its local times.
         let mut sources = std::collections::BTreeSet::new();

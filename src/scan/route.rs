@@ -2,9 +2,10 @@
 //! reader (an event log, a Prefetch file, a database) is a variant here and an arm in
 //! [`super::Scanner`] or [`super::candidate::analyze`].
 
+use super::prefetch::name_is_netsession;
 use crate::catalog::{Catalog, ContentKind, MatchKind};
 use crate::content::zone_identifier;
-use crate::fs::{Candidate, EntryKind};
+use crate::fs::{Candidate, EntryHandle, EntryKind};
 
 /// The reader a candidate is routed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,11 @@ pub(super) enum Route {
     Link,
     /// A FIFO, socket or device: never opened.
     Special,
+    /// A name with nothing behind it (left in a folder index's slack): its times only.
+    NameOnly,
+    /// A name with nothing behind it that says nothing without its content (a hive's,
+    /// an event log's, another program's Prefetch file's): no row.
+    Ignored,
 }
 
 /// Decide from the catalog's rule and the entry's kind (content is sniffed later, by
@@ -38,6 +44,15 @@ pub(super) enum Route {
 pub(super) fn route(catalog: &Catalog, candidate: &Candidate) -> Route {
     let rule = &catalog.files[candidate.found.rule];
     let member = candidate.found.kind == MatchKind::TreeMember;
+    if candidate.handle == EntryHandle::NameOnly {
+        return match rule.content {
+            Some(ContentKind::Hive | ContentKind::EventLog | ContentKind::Srum) => Route::Ignored,
+            Some(ContentKind::Prefetch) if !name_is_netsession(candidate.name(), catalog) => {
+                Route::Ignored
+            }
+            _ => Route::NameOnly,
+        };
+    }
     if rule.content == Some(ContentKind::Hive) {
         // Only regular files among them are read; a folder or link of that name is
         // not evidence of anything.
