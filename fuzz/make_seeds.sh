@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 SHARED="${NETSESSION_CORPUS:-$ROOT/../shared/corpus}"
 C="$HERE/corpus"
-mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,deleted_cells,vss}
+mkdir -p "$C"/{hive,mft_record,ntfs_volume,partitions,e01,text,collected_mft,event_log,ese,prefetch,deleted_cells,vss,index_block}
 WORK=$(mktemp -d)
 trap 'umount "$WORK/mnt" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -95,11 +95,30 @@ if command -v mkntfs >/dev/null && command -v ntfs-3g >/dev/null && [ "$(id -u)"
     printf '[ZoneTransfer]\r\nZoneId=3\r\nHostUrl=http://x.example/NetSessionSetup.exe\r\n' >"$A/netsession_win.exe:Zone.Identifier"
     head -c 3000 /dev/zero | tr '\0' 'D' >"$A/netsession_win_a1b2c3d.dll"
     rm "$A/netsession_win_a1b2c3d.dll"
+    # Enough names for the folder's index to leave the record (an INDX block), then the
+    # last ones removed: their entries stay in the block's slack.
+    for f in admintool.exe uninstall.exe ControlPanel.exe rswinui.exe CplTasks.xml \
+        euc_state.json netsession_installer.exe installer_uploader.exe; do
+        printf 'x' >"$A/$f"
+    done
+    rm "$A/uninstall.exe" "$A/rswinui.exe"
     cp "$ROOT/fixtures/registry/SYSTEM" "$WORK/mnt/Windows/System32/config/SYSTEM"
     umount "$WORK/mnt"
     cp "$WORK/tiny.ntfs" "$C/ntfs_volume/tiny.ntfs"
 else
     echo "ntfs_volume seed skipped: needs root, mkntfs and ntfs-3g" >&2
+fi
+# index_block: the INDX blocks of the index_slack fixture's folders (icat, sleuthkit),
+# 4096 bytes each, and an $INDEX_ROOT value.
+if command -v icat >/dev/null && command -v ifind >/dev/null; then
+    gzip -dc "$ROOT/fixtures/images/index_slack/index_slack.ntfs.gz" >"$WORK/slack.ntfs"
+    for p in Users/Ana/AppData/Local Users/Ben/AppData/Local; do
+        n=$(ifind -n "$p" "$WORK/slack.ntfs")
+        icat "$WORK/slack.ntfs" "$n-160" | head -c 4096 >"$C/index_block/indx-$n"
+        icat "$WORK/slack.ntfs" "$n-144" >"$C/index_block/root-$n"
+    done
+else
+    echo "index_block seed skipped: needs icat and ifind (sleuthkit)" >&2
 fi
 # collected_mft: 4-byte little-endian $MFT length, the $MFT, then the $J (KAPE fixture;
 # the $J's 1 MiB of leading zeros cut to 4 KiB, the records kept).

@@ -10,8 +10,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${1:-600}
 cd "$HERE"
 export RUSTC_BOOTSTRAP=1
-declare -A MAX_LEN=([hive]=400000 [mft_record]=8192 [ntfs_volume]=1200000 [partitions]=65536 [e01]=1100000 [text]=65536 [collected_mft]=300000 [event_log]=200000 [ese]=800000 [prefetch]=200000 [deleted_cells]=400000 [vss]=1100000)
-for target in ${TARGETS:-hive mft_record ntfs_volume partitions e01 text collected_mft event_log ese prefetch deleted_cells vss}; do
+declare -A MAX_LEN=([hive]=400000 [mft_record]=8192 [ntfs_volume]=1200000 [partitions]=65536 [e01]=1100000 [text]=65536 [collected_mft]=300000 [event_log]=200000 [ese]=800000 [prefetch]=200000 [deleted_cells]=400000 [vss]=1100000 [index_block]=8192)
+for target in ${TARGETS:-hive mft_record ntfs_volume partitions e01 text collected_mft event_log ese prefetch deleted_cells vss index_block}; do
     start=$(date +%s)
     cargo fuzz run -O "$target" "corpus/$target" -- \
         -max_total_time="$SECONDS_EACH" -max_len="${MAX_LEN[$target]}" \
