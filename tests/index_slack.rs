@@ -148,7 +148,10 @@ fn reference_rows(text: &str) -> BTreeSet<Key> {
 /// microsecond); what it has that we do not is returned.
 fn compare(ours: &BTreeSet<Key>, key: &BTreeSet<Key>) -> Vec<Key> {
     for entry in ours {
-        assert!(key.iter().any(|k| same_key(entry, k)), "{entry:?} not in the reference");
+        assert!(
+            key.iter().any(|k| same_key(entry, k)),
+            "{entry:?} not in the reference"
+        );
     }
     key.iter()
         .filter(|k| !ours.iter().any(|o| same_key(o, k)))

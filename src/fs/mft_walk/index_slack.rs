@@ -25,6 +25,8 @@ use crate::warning::Warnings;
 
 /// The attribute `FileTime::attribute` names for times from an index entry in slack.
 pub const SLACK_ATTRIBUTE: &str = "$FN in $I30 slack";
+/// Folder records parsed and held at once.
+const FOLDERS_PER_BATCH: usize = 1024;
 /// Most bytes of an index `$BITMAP` read (one bit per block: 8 Mi blocks).
 const MAX_BITMAP: u64 = 1 << 20;
 
@@ -86,15 +88,20 @@ impl<R: MftRecords> MftFs<R> {
             .filter(|n| tree.nodes.contains_key(n))
             .collect();
         folders.sort_unstable();
-        let (records, _) = self.records.map_listed(&folders, |_, read| {
-            let view = read.ok()??;
-            (view.header.is_dir && view.header.base_record == 0).then(|| view.parse().0)
+        // Folder records a batch at a time: with a catalog that matches anywhere every
+        // folder is one, and memory must not grow with them.
+        let batches = folders.chunks(FOLDERS_PER_BATCH).flat_map(|batch| {
+            let (records, _) = self.records.map_listed(batch, |_, read| {
+                let view = read.ok()??;
+                (view.header.is_dir && view.header.base_record == 0).then(|| view.parse().0)
+            });
+            records
         });
         let known = Known::of(found);
         let records_in_mft = self.records.record_count();
         let mut seen = FxHashSet::default();
         let mut out = Vec::new();
-        for (number, record) in records {
+        for (number, record) in batches {
             let Some(context) = contexts.get(&number) else {
                 continue;
             };
