@@ -97,7 +97,8 @@ impl<R: MftRecords> MftFs<R> {
             });
             records
         });
-        let known = Known::of(found);
+        // Built when a first name needs it (most volumes have none).
+        let mut known: Option<Known> = None;
         let records_in_mft = self.records.record_count();
         let mut seen = FxHashSet::default();
         let mut out = Vec::new();
@@ -180,7 +181,11 @@ impl<R: MftRecords> MftFs<R> {
                 let mut components = context.path.clone();
                 components.push(name.clone());
                 let path = components.join("\\");
-                if in_index || known.has(entry.file, &path) {
+                if in_index
+                    || known
+                        .get_or_insert_with(|| Known::of(found))
+                        .has(entry.file, &path)
+                {
                     continue;
                 }
                 let k = &entry.key;
