@@ -1,7 +1,7 @@
 //! From a matched entry to evidence rows: its file-system times, its hash, its class
 //! inside an install tree, and what its content says.
 
-use crate::catalog::{Catalog, Confidence, MatchKind, RuleInfo};
+use crate::catalog::{Catalog, Confidence, ContentKind, MatchKind, RuleInfo};
 use crate::content::{FileContext, zone_identifier};
 use crate::evidence::{EvidenceRow, RecordState, RowSink};
 use crate::fs::{Candidate, EntryHandle, EntryKind, FileSystem};
@@ -12,6 +12,9 @@ use std::sync::Arc;
 use super::AnalysisOptions;
 use super::read::{FileRead, Reading, read_file, zone_fields};
 use super::route::{Route, route};
+
+/// The artifact of a NetSession Prefetch file's name left in index slack.
+const PREFETCH_NAME_ARTIFACT: &str = "execution.prefetch_name";
 
 /// Every row for one candidate, handed to `out` as they are made (a log gives its lines
 /// while it is read, not all at the end). `zone` is that of its source's local times.
@@ -90,6 +93,10 @@ pub(super) fn analyze(
         Route::NameOnly => {
             if candidate.found.kind == MatchKind::TreeMember {
                 what = format!("entry inside the {}", file_rule.info.what);
+            }
+            // Not its run times (those are inside the file): a name of its own.
+            if file_rule.content == Some(ContentKind::Prefetch) {
+                rule.id = PREFETCH_NAME_ARTIFACT.into();
             }
             read.note = Some(
                 "name and times left in the slack of its folder's index ($I30): the file is \

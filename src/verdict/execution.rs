@@ -53,7 +53,7 @@ pub struct Execution {
 }
 
 /// (artifact, short name, evidence, what its time means), in report order.
-const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 9] = [
+const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 10] = [
     (
         "execution.bam",
         "BAM",
@@ -89,6 +89,12 @@ const EXECUTION_KINDS: [(&str, &str, ExecutionEvidence, &str); 9] = [
         "Prefetch file times",
         ExecutionEvidence::NotExecution,
         "the Prefetch file's own times, not used: its content gave the run times (a copied file has the copy's times)",
+    ),
+    (
+        "execution.prefetch_name",
+        "Prefetch file name left in index slack",
+        ExecutionEvidence::Indirect,
+        "a NetSession Prefetch file's name and times left in its folder's index (the file is gone): Windows creates and writes it after a run",
     ),
     (
         "execution.muicache",
