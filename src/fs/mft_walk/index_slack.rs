@@ -18,7 +18,7 @@ use crate::ntfs::index::{
     LiveEntry, SlackEntry, block_in_use, block_size, block_slack, live_entries, root_entries,
     slack_entries,
 };
-use crate::ntfs::record::MftRecord;
+use crate::ntfs::record::{MftRecord, NAMESPACE_DOS};
 use crate::ntfs::volume::Extent;
 use crate::time::Timestamp;
 use crate::warning::Warnings;
@@ -127,7 +127,13 @@ impl<R: MftRecords> MftFs<R> {
                 &location,
                 warnings,
                 |at, block, s| {
-                    for entry in slack_entries(block, s.start, s.end, number) {
+                    // A DOS 8.3 name repeats its long name's entry (the walk too names a
+                    // file by its long name).
+                    let entries = slack_entries(block, s.start, s.end, number);
+                    for entry in entries
+                        .into_iter()
+                        .filter(|e| e.key.namespace != NAMESPACE_DOS)
+                    {
                         let is_dir = entry.key.flags & FILE_NAME_IS_DIR != 0;
                         let depth = context.path.len();
                         if let (Some(hit), _) =
