@@ -3,8 +3,9 @@
 //! hold an old copy of its entry, with its name and its `$FILE_NAME` times (see
 //! [`crate::ntfs::index`]). The folders read are those where the catalog can still
 //! match something (the walk's contexts), so the cost stays with a few folders; a name
-//! is a candidate when the catalog matches it and the walk did not already find it in
-//! the MFT (the same record under the same path, or a live file of that name).
+//! is a candidate when the catalog matches it, it is not in the folder's live index (an
+//! old copy of a live entry), and the walk did not already find it in the MFT (the same
+//! record under the same path: a deleted file whose record is still free).
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::time::Timestamp;
 use crate::warning::Warnings;
 
 /// The attribute `FileTime::attribute` names for times from an index entry in slack.
-pub const SLACK_ATTRIBUTE: &str = "$FN in $I30 slack";
+const SLACK_ATTRIBUTE: &str = "$FN in $I30 slack";
 /// Folder records parsed and held at once.
 const FOLDERS_PER_BATCH: usize = 1024;
 /// Most bytes of an index `$BITMAP` read (one bit per block: 8 Mi blocks).
