@@ -226,6 +226,26 @@ fn a_removed_install_folder_is_told_from_its_parents_index_slack() {
             "{r:?}"
         );
     }
+    // Cleo's update removed the old core DLL, whose record a photo took: its name, by
+    // the member rules, in her live install folder.
+    let (cleo, slack): (Vec<_>, Vec<_>) = slack
+        .into_iter()
+        .partition(|r| r["path"].starts_with(r"Users\Cleo"));
+    assert!(!cleo.is_empty());
+    let cleo_folder = record_after("Cleo's `Akamai`");
+    for r in &cleo {
+        assert_eq!(
+            r["path"], r"Users\Cleo\AppData\Local\Akamai\netsession_win_3a1f9e2.dll",
+            "{r:?}"
+        );
+        assert_eq!(r["artifact"], "install.core_dll");
+        assert_eq!(r["user"], "Cleo");
+        assert_eq!(r["state"], "deleted");
+        assert!(
+            r["locator"].starts_with(&format!("mft={cleo_folder} $I30 slack")),
+            "{r:?}"
+        );
+    }
     // Otherwise Ana's install folder only: Ben's names in slack are his files' free MFT
     // records, told from the MFT already.
     assert!(!slack.is_empty());
@@ -319,4 +339,42 @@ fn a_damaged_index_block_is_a_warning_and_the_scan_goes_on() {
     assert!(rows.iter().any(|r| slack(&r)));
     // What the MFT tells is all there.
     assert!(!rows_for(&rows, r"Users\Ben\AppData\Local\Akamai\uninstall.exe").is_empty());
+}
+
+#[test]
+fn the_verdict_names_the_build_only_index_slack_still_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(image) = unpacked(dir.path()) else {
+        return;
+    };
+    let json = dir.path().join("verdict.json");
+    let out = run(&[
+        image.as_os_str(),
+        "-q".as_ref(),
+        "-o".as_ref(),
+        dir.path().join("rows.csv").as_os_str(),
+        "--verdict-json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let cleo = v["volumes"][0]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"] == "Cleo")
+        .unwrap_or_else(|| panic!("no user Cleo in {v:#}"));
+    let builds: BTreeSet<&str> = cleo["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    // The build the update removed, from slack, beside the one present.
+    assert!(
+        builds.iter().any(|b| b.contains("3a1f9e2"))
+            && builds.iter().any(|b| b.contains("1b2c3d4")),
+        "{builds:?}"
+    );
 }

@@ -10,7 +10,7 @@ use crate::warning::Warnings;
 use std::sync::Arc;
 
 use super::AnalysisOptions;
-use super::read::{FileRead, Reading, read_file, zone_fields};
+use super::read::{FileRead, Reading, classify_member, read_file, zone_fields};
 use super::route::{Route, route};
 
 /// The artifact of a NetSession Prefetch file's name left in index slack.
@@ -93,6 +93,14 @@ pub(super) fn analyze(
         Route::NameOnly => {
             if candidate.found.kind == MatchKind::TreeMember {
                 what = format!("entry inside the {}", file_rule.info.what);
+                // Classified by its name alone, as a file whose content is unreadable.
+                if candidate.kind == EntryKind::File
+                    && classify_member(candidate, catalog, None, &mut read)
+                    && let Some(member_rule) = &read.rule
+                {
+                    rule = member_rule.clone();
+                    what = member_rule.what.clone();
+                }
             }
             // Not its run times (those are inside the file): a name of its own.
             if file_rule.content == Some(ContentKind::Prefetch) {

@@ -225,7 +225,7 @@ fn read_text<R: std::io::Read>(
 /// Classify a file inside an install tree by the catalog's member rules. `content` is
 /// `None` when the data could not be read: then only rules that test no content apply
 /// (a test for text or PE must not pass on bytes never seen). True when a rule matched.
-fn classify_member(
+pub(super) fn classify_member(
     candidate: &Candidate,
     catalog: &Catalog,
     content: Option<ContentKind>,
