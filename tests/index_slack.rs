@@ -57,8 +57,12 @@ fn same_key(a: &Key, b: &Key) -> bool {
     a.0 == b.0 && a.2 == b.2 && a.1.iter().zip(&b.1).all(|(x, y)| same_time(x, y))
 }
 
+/// The fixture image, unpacked; it is the one the README's answer key was taken from.
 fn unpacked(dir: &Path) -> Option<std::path::PathBuf> {
-    gunzip("index_slack/index_slack.ntfs.gz", dir)
+    let image = gunzip("index_slack/index_slack.ntfs.gz", dir)?;
+    let readme = fixture("index_slack/README.md");
+    assert_eq!(sha256_file(&image), readme_sha256(&readme, "index_slack.ntfs"));
+    Some(image)
 }
 
 /// The MFT record numbers the README names (`Ana's \`Local\` 67, ...`).
