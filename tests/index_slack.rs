@@ -61,7 +61,10 @@ fn same_key(a: &Key, b: &Key) -> bool {
 fn unpacked(dir: &Path) -> Option<std::path::PathBuf> {
     let image = gunzip("index_slack/index_slack.ntfs.gz", dir)?;
     let readme = fixture("index_slack/README.md");
-    assert_eq!(sha256_file(&image), readme_sha256(&readme, "index_slack.ntfs"));
+    assert_eq!(
+        sha256_file(&image),
+        readme_sha256(&readme, "index_slack.ntfs")
+    );
     Some(image)
 }
 
