@@ -206,6 +206,24 @@ fn a_given_volume_s_slack_equals_the_reference_reader() {
     );
 }
 
+/// Every row of `rows` is a name from the slack of folder record `folder`: at `path`,
+/// of `artifact` and `user`, deleted, unhashed, saying where it came from.
+fn assert_slack_rows(rows: &[&Row], path: &str, artifact: &str, user: &str, folder: u64) {
+    assert!(!rows.is_empty(), "no slack row for {path}");
+    for r in rows {
+        assert_eq!(r["path"], path, "{r:?}");
+        assert_eq!(r["artifact"], artifact, "{r:?}");
+        assert_eq!(r["user"], user, "{r:?}");
+        assert_eq!(r["state"], "deleted");
+        assert_eq!(r["sha256"], "");
+        assert!(
+            r["locator"].starts_with(&format!("mft={folder} $I30 slack")),
+            "{r:?}"
+        );
+        assert!(r["message"].contains("left in the slack of its folder's index"));
+    }
+}
+
 #[test]
 fn a_removed_install_folder_is_told_from_its_parents_index_slack() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,18 +239,8 @@ fn a_removed_install_folder_is_told_from_its_parents_index_slack() {
     // nothing and gives no row.
     assert!(!prefetch.is_empty());
     let pf_folder = record_after("\n`Windows/Prefetch`");
-    for r in &prefetch {
-        assert_eq!(
-            r["path"], r"Windows\Prefetch\NETSESSION_WIN.EXE-1A2B3C4D.pf",
-            "{r:?}"
-        );
-        assert_eq!(r["artifact"], "execution.prefetch_name");
-        assert_eq!(r["state"], "deleted");
-        assert!(
-            r["locator"].starts_with(&format!("mft={pf_folder} $I30 slack")),
-            "{r:?}"
-        );
-    }
+    let pf = r"Windows\Prefetch\NETSESSION_WIN.EXE-1A2B3C4D.pf";
+    assert_slack_rows(&prefetch, pf, "execution.prefetch_name", "", pf_folder);
     // Cleo's update removed the old core DLL, whose record a photo took: its name, by
     // the member rules, in her live install folder.
     let (cleo, slack): (Vec<_>, Vec<_>) = slack
@@ -240,34 +248,19 @@ fn a_removed_install_folder_is_told_from_its_parents_index_slack() {
         .partition(|r| r["path"].starts_with(r"Users\Cleo"));
     assert!(!cleo.is_empty());
     let cleo_folder = record_after("Cleo's `Akamai`");
-    for r in &cleo {
-        assert_eq!(
-            r["path"], r"Users\Cleo\AppData\Local\Akamai\netsession_win_3a1f9e2.dll",
-            "{r:?}"
-        );
-        assert_eq!(r["artifact"], "install.core_dll");
-        assert_eq!(r["user"], "Cleo");
-        assert_eq!(r["state"], "deleted");
-        assert!(
-            r["locator"].starts_with(&format!("mft={cleo_folder} $I30 slack")),
-            "{r:?}"
-        );
-    }
+    let dll = r"Users\Cleo\AppData\Local\Akamai\netsession_win_3a1f9e2.dll";
+    assert_slack_rows(&cleo, dll, "install.core_dll", "Cleo", cleo_folder);
     // Otherwise Ana's install folder only: Ben's names in slack are his files' free MFT
     // records, told from the MFT already.
     assert!(!slack.is_empty());
     let local = record_after("Ana's `Local`");
+    let akamai = r"Users\Ana\AppData\Local\Akamai";
+    assert_slack_rows(&slack, akamai, "install.folder", "Ana", local);
     for r in &slack {
-        assert_eq!(r["path"], r"Users\Ana\AppData\Local\Akamai", "{r:?}");
-        assert_eq!(r["artifact"], "install.folder");
-        assert_eq!(r["user"], "Ana");
-        assert_eq!(r["state"], "deleted");
-        assert_eq!(r["sha256"], "");
         assert!(
-            r["locator"].starts_with(&format!("mft={local} $I30 slack: block at byte 0")),
+            r["locator"].contains("$I30 slack: block at byte 0"),
             "{r:?}"
         );
-        assert!(r["message"].contains("left in the slack of its folder's index"));
     }
     // Its times, to the microsecond, are the reference reader's.
     let (_, [m, a, c, e], _) = answer_key()
